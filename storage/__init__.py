@@ -1,0 +1,1 @@
+"""DuckDB storage: the schema, connections with retry, bulk keyed writes and lookups. All SQL lives here."""

@@ -1,0 +1,149 @@
+-- newsflow schema: the tables users query with plain SQL.
+-- Created on first use; every statement is idempotent so opening an older file migrates it.
+-- Timestamps are TIMESTAMPTZ (stored as UTC).
+
+-- Each flow run.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id        VARCHAR PRIMARY KEY,
+    flow          VARCHAR NOT NULL,          -- ingest-inbox, ingest-feeds, ingest-urls, watch
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    status        VARCHAR,                   -- running, completed, failed
+    documents     INTEGER DEFAULT 0,         -- inputs received
+    articles      INTEGER DEFAULT 0,         -- new articles
+    duplicates    INTEGER DEFAULT 0,
+    rejected      INTEGER DEFAULT 0,
+    mentions      INTEGER DEFAULT 0,
+    error         VARCHAR
+);
+
+-- Each distinct article. A duplicate never adds a row here.
+CREATE TABLE IF NOT EXISTS articles (
+    article_id    VARCHAR PRIMARY KEY,
+    title         VARCHAR,
+    text          VARCHAR NOT NULL,          -- the cleaned body only
+    url           VARCHAR,
+    canonical_url VARCHAR,
+    site          VARCHAR,
+    author        VARCHAR,
+    published_at  TIMESTAMPTZ,
+    language      VARCHAR,                   -- ISO 639-1
+    attribution   VARCHAR,                   -- "Original Source: ..." and the like, moved out of the body
+    word_count    INTEGER,
+    text_sha256   VARCHAR,                   -- hash of the normalised body (exact dedup key)
+    extractor     VARCHAR,                   -- plain, trafilatura, readability, feed, json
+    story_id      VARCHAR,                   -- groups reports of the same event
+    first_seen_at TIMESTAMPTZ NOT NULL
+);
+
+-- Every input received (file, feed entry, page), duplicates and rejects included.
+CREATE TABLE IF NOT EXISTS documents (
+    document_id   VARCHAR PRIMARY KEY,
+    run_id        VARCHAR,
+    source_kind   VARCHAR NOT NULL,          -- inbox, feed, url
+    source_ref    VARCHAR NOT NULL,          -- file path, feed URL#entry, page URL
+    parent_id     VARCHAR,                   -- the file a feed/jsonl entry was split from
+    received_at   TIMESTAMPTZ NOT NULL,
+    raw_sha256    VARCHAR,
+    raw_size      BIGINT,
+    stored_path   VARCHAR,                   -- where the original was kept (archive or quarantine)
+    status        VARCHAR NOT NULL,          -- new, duplicate, rejected
+    article_id    VARCHAR,                   -- the article it created or duplicates
+    dedup_method  VARCHAR,                   -- url, exact, near
+    similarity    DOUBLE,
+    error         VARCHAR,                   -- snake_case reason when rejected
+    error_detail  VARCHAR
+);
+
+-- Raw bytes of inputs that have no file of their own (feed entries, fetched pages).
+CREATE TABLE IF NOT EXISTS raw_content (
+    document_id   VARCHAR PRIMARY KEY,
+    content       BLOB
+);
+
+-- Each canonical entity: one row per real-world entity.
+CREATE TABLE IF NOT EXISTS entities (
+    entity_id     VARCHAR PRIMARY KEY,
+    name          VARCHAR NOT NULL,
+    label         VARCHAR NOT NULL,          -- PERSON, ORG, GPE, LOC, NORP, ...
+    country_code  VARCHAR                    -- ISO 3166-1 alpha-2 for places and nationalities
+);
+
+-- Normalised surface forms that resolve to a canonical entity.
+CREATE TABLE IF NOT EXISTS entity_aliases (
+    alias         VARCHAR NOT NULL,          -- normalised (casefolded) alias
+    label         VARCHAR NOT NULL,
+    entity_id     VARCHAR NOT NULL,
+    PRIMARY KEY (alias, label)
+);
+
+-- Each entity mention in an article; offsets index articles.text.
+CREATE TABLE IF NOT EXISTS mentions (
+    article_id    VARCHAR NOT NULL,
+    entity_id     VARCHAR NOT NULL,
+    surface       VARCHAR NOT NULL,
+    start_char    INTEGER NOT NULL,
+    end_char      INTEGER NOT NULL,
+    PRIMARY KEY (article_id, start_char)
+);
+
+-- Each line the cleaner dropped, and why.
+CREATE TABLE IF NOT EXISTS removed_lines (
+    document_id   VARCHAR NOT NULL,
+    article_id    VARCHAR,
+    line_no       INTEGER NOT NULL,
+    line          VARCHAR NOT NULL,
+    reason        VARCHAR NOT NULL,          -- clean_menu, clean_comment_box, clean_related, ...
+    PRIMARY KEY (document_id, line_no)
+);
+
+-- Dedup index: every canonical URL an article was seen under.
+CREATE TABLE IF NOT EXISTS article_urls (
+    canonical_url VARCHAR PRIMARY KEY,
+    article_id    VARCHAR NOT NULL
+);
+
+-- Dedup index: MinHash signature per article and its LSH band hashes.
+CREATE TABLE IF NOT EXISTS article_signatures (
+    article_id    VARCHAR PRIMARY KEY,
+    minhash       UBIGINT[] NOT NULL
+);
+CREATE TABLE IF NOT EXISTS article_bands (
+    band          SMALLINT NOT NULL,
+    band_hash     UBIGINT NOT NULL,
+    article_id    VARCHAR NOT NULL
+);
+
+-- Site chrome learned across documents of one site: lines seen in several documents.
+CREATE TABLE IF NOT EXISTS site_lines (
+    site          VARCHAR NOT NULL,
+    line_hash     VARCHAR NOT NULL,
+    line          VARCHAR NOT NULL,
+    doc_count     INTEGER NOT NULL,
+    PRIMARY KEY (site, line_hash)
+);
+
+-- Feed state for conditional GET and politeness.
+CREATE TABLE IF NOT EXISTS sources (
+    source_url          VARCHAR PRIMARY KEY,
+    kind                VARCHAR,            -- rss, atom, rdf, json
+    title               VARCHAR,
+    etag                VARCHAR,
+    last_modified       VARCHAR,
+    last_polled_at      TIMESTAMPTZ,
+    last_status         INTEGER,
+    consecutive_errors  INTEGER DEFAULT 0,
+    last_error          VARCHAR
+);
+
+-- Feed entries already seen (by guid or link), so they are not fetched again.
+CREATE TABLE IF NOT EXISTS seen_entries (
+    source_url    VARCHAR NOT NULL,
+    entry_key     VARCHAR NOT NULL,
+    first_seen_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source_url, entry_key)
+);
+
+CREATE INDEX IF NOT EXISTS articles_text_sha256 ON articles (text_sha256);
+CREATE INDEX IF NOT EXISTS article_bands_lookup ON article_bands (band, band_hash);
+CREATE INDEX IF NOT EXISTS documents_raw ON documents (source_ref, raw_sha256);
