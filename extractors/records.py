@@ -114,3 +114,18 @@ class Mention:
     start_char: int
     end_char: int
     country_code: str | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one micro-batch writes, in one transaction."""
+
+    run_id: str
+    documents: list[RawDocument]
+    rejections: list[Rejection] = field(default_factory=list)
+    articles: list[Article] = field(default_factory=list)  # cleaned, one per non-rejected document
+    keys: list[DedupKeys] = field(default_factory=list)  # parallel to articles
+    decisions: list[Decision] = field(default_factory=list)  # parallel to articles
+    mentions: list[Mention] = field(default_factory=list)  # for new articles only
+    site_lines: list[tuple[str, str, str]] = field(default_factory=list)  # (site, line_hash, line) observed
+    stored_paths: dict[str, str] = field(default_factory=dict)  # document_id -> where its original is kept

@@ -1,0 +1,163 @@
+"""The `newsflow` command line: ingest, watch, serve and query."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXAMPLES = {
+    "inbox": "example:\n  newsflow ingest inbox ./inbox --db newsflow.duckdb",
+    "feeds": "example:\n  newsflow ingest feeds https://example.com/rss.xml feeds.txt subscriptions.opml",
+    "urls": "example:\n  newsflow ingest urls https://example.com/news/2025/07/some-article",
+    "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)",
+    "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
+    "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv",
+}
+
+
+def _default(name: str, fallback: str) -> str:
+    return os.environ.get(f"NEWSFLOW_{name}", fallback)
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), help="DuckDB file (default: %(default)s, env NEWSFLOW_DB)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with an example in every command's help."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="newsflow",
+        description="Ingest news articles (inbox files, feeds, web pages) into DuckDB: cleaned, deduplicated, with entities.",
+        epilog="examples:\n  newsflow ingest inbox ./inbox\n  newsflow sql \"SELECT count(*) FROM articles\"",
+        formatter_class=formatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
+    sources = ingest.add_subparsers(dest="source", required=True)
+    inbox = sources.add_parser("inbox", help="process every file now in the inbox folder", epilog=EXAMPLES["inbox"], formatter_class=formatter)
+    inbox.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s, env NEWSFLOW_INBOX)")
+    _add_db(inbox)
+    inbox.add_argument("--archive", default=os.environ.get("NEWSFLOW_ARCHIVE"), help="where landed originals go (default: archive/ beside the inbox)")
+    inbox.add_argument("--quarantine", default=os.environ.get("NEWSFLOW_QUARANTINE"), help="where rejected originals go, with a .error note (default: quarantine/ beside the inbox)")
+    inbox.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
+    inbox.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
+
+    for name, what in (("feeds", "feed URLs, text files of URLs, or OPML files"), ("urls", "web page URLs")):
+        sub = sources.add_parser(name, help=f"fetch and ingest {what}", epilog=EXAMPLES[name], formatter_class=formatter)
+        sub.add_argument("sources", nargs="+", help=what)
+        _add_db(sub)
+        sub.add_argument("--allow-private", action="store_true", default=_default("ALLOW_PRIVATE", "") in {"1", "true", "yes"},
+                         help="allow loopback/private addresses (local feeds, tests); env NEWSFLOW_ALLOW_PRIVATE=1")
+
+    watch = commands.add_parser("watch", help="keep running: ingest files as they are dropped in the inbox", epilog=EXAMPLES["watch"], formatter_class=formatter)
+    watch.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s)")
+    _add_db(watch)
+
+    commands.add_parser("serve", help="run the deployments of prefect.yaml on their schedules in one process", epilog=EXAMPLES["serve"], formatter_class=formatter)
+
+    sql = commands.add_parser("sql", help="run a SQL query on a read-only connection", epilog=EXAMPLES["sql"], formatter_class=formatter)
+    sql.add_argument("query", help="the SQL to run")
+    _add_db(sql)
+    sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: %(default)s)")
+    return parser
+
+
+def print_summary(db: str, totals: dict[str, int]) -> None:
+    """What landed, and a query to try next."""
+    from storage.db import connection
+    from storage.queries import top_entities
+
+    print(
+        f"files: {totals.get('files', 0)}  documents: {totals['documents']}  new articles: {totals['articles']}  "
+        f"duplicates: {totals['duplicates']}  rejected: {totals['rejected']}  mentions: {totals['mentions']}"
+    )
+    with connection(db, read_only=True) as con:
+        top = top_entities(con, 10)
+        count = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    print(f"articles in {db}: {count}")
+    if top:
+        print("top entities: " + ", ".join(f"{name} ({label}, {n})" for name, label, n in top))
+    print(f"try: newsflow sql \"SELECT title, word_count, language FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --db {db}")
+
+
+def run_sql(query: str, db: str, fmt: str) -> None:
+    """Print a query's result as a table, CSV or JSON."""
+    import csv
+    import json
+
+    from storage.db import connection
+
+    with connection(db, read_only=True, wait_s=10) as con:
+        cursor = con.execute(query)
+        columns = [c[0] for c in cursor.description or []]
+        rows = cursor.fetchall()
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], default=str, ensure_ascii=False, indent=1))
+    else:
+        widths = [min(60, max([len(c)] + [len(_cell(r[i])) for r in rows])) for i, c in enumerate(columns)]
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+        print("  ".join("-" * w for w in widths))
+        for row in rows:
+            print("  ".join(_cell(v)[:w].ljust(w) for v, w in zip(row, widths)))
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def _cell(value: object) -> str:
+    return "NULL" if value is None else str(value).replace("\n", " ")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `newsflow` command."""
+    args = build_parser().parse_args(argv)
+    if not args.verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    try:
+        if args.command == "sql":
+            run_sql(args.query, args.db, args.format)
+        elif args.command == "ingest" and args.source == "inbox":
+            from flows.ingest import ingest_inbox
+
+            if not Path(args.dir).is_dir():
+                raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
+            totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
+                                  batch_size=args.batch_size, entities=not args.no_entities)
+            print_summary(args.db, totals)
+        elif args.command == "ingest":
+            from flows import feeds
+
+            run = feeds.ingest_feeds if args.source == "feeds" else feeds.ingest_urls
+            totals = run(args.sources, db=args.db, allow_private=args.allow_private)
+            print_summary(args.db, totals)
+        elif args.command == "watch":
+            from flows.watch import watch
+
+            watch(args.dir, args.db)
+        elif args.command == "serve":
+            from flows.serve import serve
+
+            serve()
+    except KeyboardInterrupt:
+        return 130
+    except (FileNotFoundError, PermissionError) as exc:
+        print(f"newsflow: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        import duckdb
+
+        if isinstance(exc, duckdb.Error):
+            print(f"newsflow: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The inbox flow: read what is in the inbox now, run the pipeline in micro-batches, move originals."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
+from extractors.settings import Settings, load_settings
+from flows.pipeline import prepare_batch, write_batch
+from storage.archive import move_file, move_originals, plan_destinations
+from storage.db import connection, writer_lock
+from storage.writes import finish_run, start_run, stored_paths_of
+
+
+def settings_for(db: str | None = None, inbox: str | None = None, archive: str | None = None,
+                 quarantine: str | None = None, batch_size: int | None = None, ner: bool | None = None) -> Settings:
+    """Settings from the environment, with flow parameters on top."""
+    settings = load_settings()
+    paths = settings.paths
+    paths = replace(
+        paths,
+        db=Path(db) if db else paths.db,
+        inbox=Path(inbox) if inbox else paths.inbox,
+        archive=Path(archive) if archive else paths.archive,
+        quarantine=Path(quarantine) if quarantine else paths.quarantine,
+    )
+    limits = replace(settings.limits, batch_size=batch_size) if batch_size else settings.limits
+    ner_settings = replace(settings.ner, ner_enabled=ner) if ner is not None else settings.ner
+    return replace(settings, paths=paths, limits=limits, ner=ner_settings)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def read_inbox(inbox, paths, limits):
+    """Read a chunk of inbox files into documents (task wrapper)."""
+    return read_files(inbox, paths, limits)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def archive_originals(files, plan, batch, quarantine):
+    """Move originals to the archive or quarantine after the batch committed (task wrapper)."""
+    move_originals(files, plan, batch, quarantine)
+
+
+def finish_interrupted(db: Path, inbox: Path, paths: list[Path]) -> list[Path]:
+    """Files a crashed run already recorded but did not move: move them now; return the rest."""
+    rels = {p.relative_to(inbox).as_posix(): p for p in paths}
+    with connection(db) as con:
+        recorded = stored_paths_of(con, list(rels))
+    pending = []
+    for rel, path in rels.items():
+        unfinished = [Path(s) for s in recorded.get(rel, []) if not Path(s).exists() and not Path(s).is_symlink()]
+        if unfinished:
+            move_file(path, unfinished[0])  # its rows are committed; only the move was lost
+        else:
+            pending.append(path)
+    return pending
+
+
+def run_id_now() -> str:
+    """The Prefect flow run id, so `runs` rows match the Prefect UI."""
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
+
+
+def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str) -> dict[str, int]:
+    """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works."""
+    totals = {"documents": 0, "articles": 0, "duplicates": 0, "rejected": 0, "mentions": 0, "files": 0}
+    db = settings.paths.db
+    archive = settings.paths.archive_dir(inbox)
+    quarantine = settings.paths.quarantine_dir(inbox)
+    size = max(1, settings.limits.batch_size)
+    for start in range(0, len(paths), size):
+        with writer_lock(db):
+            chunk = finish_interrupted(db, inbox, paths[start:start + size])
+            if not chunk:
+                continue
+            docs, rejections, files = read_inbox(inbox, chunk, settings.limits)
+            files = [f for f in files if f.document_ids]
+            batch = prepare_batch(docs, rejections, settings, run_id)
+            plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
+            counts = write_batch(batch, db)
+            archive_originals(files, plan, batch, quarantine)
+        totals["files"] += len(files)
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+@flow(name="ingest-inbox", log_prints=True)
+def ingest_inbox(
+    inbox: str = "inbox",
+    db: str = "newsflow.duckdb",
+    archive: str | None = None,
+    quarantine: str | None = None,
+    batch_size: int | None = None,
+    entities: bool = True,
+) -> dict[str, int]:
+    """Ingest every file now in the inbox into the DuckDB file; originals move to archive or quarantine."""
+    settings = settings_for(db, inbox, archive, quarantine, batch_size, entities)
+    inbox_dir = Path(inbox)
+    if not inbox_dir.is_dir():
+        raise FileNotFoundError(f"inbox folder {inbox_dir} does not exist")
+    run_id = run_id_now()
+    with connection(settings.paths.db) as con:
+        start_run(con, run_id, "ingest-inbox")
+    totals: dict[str, int] = {}
+    try:
+        totals = ingest_paths(settings, inbox_dir, list_inbox(inbox_dir), run_id)
+    except BaseException as exc:
+        with connection(settings.paths.db) as con:
+            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with connection(settings.paths.db) as con:
+        finish_run(con, run_id, totals)
+    return totals

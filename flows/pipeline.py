@@ -1,0 +1,92 @@
+"""The shared batch pipeline: extract -> clean -> dedup -> entities -> write, one Prefect task per stage per batch."""
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.records import Article, Batch, RawDocument, Rejection
+from extractors.settings import Settings
+from storage.db import DatabaseLocked, connection
+
+# Inputs are large byte strings and connections: never hash them for caching, never persist them.
+stage = task(cache_policy=NO_CACHE, persist_result=False)
+
+
+@stage
+def extract_drafts(docs, limits):
+    """Decode and extract each document (task wrapper)."""
+    from extractors.extraction import extract_drafts as run
+
+    return run(docs, limits)
+
+
+@stage
+def clean_drafts(drafts, db, limits):
+    """Remove boilerplate lines, using what was learned about each site (task wrapper)."""
+    from extractors.cleaning import clean_drafts as run, observed_lines
+    from storage.site_lines import load_site_lines
+
+    sites = sorted({d.site for d in drafts if d.site})
+    with connection(db) as con:
+        known = load_site_lines(con, sites) if sites else {}
+    articles, rejections = run(drafts, known, limits)
+    return articles, rejections, observed_lines(drafts)
+
+
+@stage
+def find_duplicates(articles, db, settings):
+    """Compute keys, look up candidates in the index, decide new or duplicate (task wrapper)."""
+    from extractors.dedup import compute_keys, find_duplicates as decide
+    from storage.dedup_index import find_candidates
+
+    keys = compute_keys(articles, settings)
+    with connection(db) as con:
+        candidates = find_candidates(con, keys)
+    return keys, decide(articles, keys, candidates, settings)
+
+
+@stage
+def extract_entities(articles, ner):
+    """Named entities of new articles (task wrapper)."""
+    from extractors.entities import extract_entities as run
+
+    return run(articles, ner) if articles and ner.ner_enabled else []
+
+
+@task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15],
+      retry_condition_fn=lambda task, run, state: _is_transient(state))
+def write_batch(batch, db):
+    """Write the batch in one transaction; a held database lock is retried (task wrapper)."""
+    from storage.writes import write_batch as run
+
+    with connection(db) as con:
+        return run(con, batch)
+
+
+def _is_transient(state) -> bool:
+    try:
+        state.result()
+    except DatabaseLocked:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def prepare_batch(
+    docs: list[RawDocument], rejections: list[Rejection], settings: Settings, run_id: str
+) -> Batch:
+    """Run every stage but the write; call it while holding the database's writer lock."""
+    db = settings.paths.db
+    batch = Batch(run_id=run_id, documents=docs, rejections=list(rejections))
+    rejected = {r.document_id for r in rejections}
+    live = [d for d in docs if d.document_id not in rejected]
+    drafts, failed = extract_drafts(live, settings.limits)
+    batch.rejections += failed
+    articles, failed, batch.site_lines = clean_drafts(drafts, db, settings.limits)
+    batch.rejections += failed
+    batch.keys, batch.decisions = find_duplicates(articles, db, settings.dedup)
+    batch.articles = articles
+    new: list[Article] = [a for a, d in zip(articles, batch.decisions) if d.status == "new"]
+    batch.mentions = extract_entities(new, settings.ner)
+    return batch

@@ -1,0 +1,112 @@
+"""Connections to the DuckDB file: schema on first use, retry while another process holds the file."""
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+
+class DatabaseLocked(RuntimeError):
+    """Another process held the database file for longer than we were willing to wait."""
+
+
+def schema_sql() -> str:
+    """The text of storage/schema.sql."""
+    return resources.files("storage").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def views_sql() -> str:
+    """The text of storage/views.sql, or '' before it exists."""
+    path = resources.files("storage").joinpath("views.sql")
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or migrate every table and view; safe to run on every open."""
+    con.execute(schema_sql())
+    views = views_sql()
+    if views.strip():
+        con.execute(views)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() or "Conflicting lock" in text or "being used by another" in text
+
+
+def connect(
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    wait_s: float = 60.0,
+) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying with backoff while another process holds it (DuckDB allows one)."""
+    path = str(path)
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            if read_only:
+                if not Path(path).exists():
+                    raise FileNotFoundError(f"no database at {path}: run `newsflow ingest` first")
+                return duckdb.connect(path, read_only=True)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(path)
+            apply_schema(con)
+            return con
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                if _is_lock_error(exc):
+                    raise DatabaseLocked(
+                        f"{path} is held by another process (a `duckdb` shell or another writer?) "
+                        f"and did not become free within {wait_s:.0f}s"
+                    ) from exc
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def connection(path: str | Path, *, read_only: bool = False, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection held only for the block, so other processes can open the file in between."""
+    con = connect(path, read_only=read_only, wait_s=wait_s)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
+def writer_lock(path: str | Path) -> Iterator[None]:
+    """One writer at a time per database file, across processes (an flock on `<db>.lock`).
+
+    Readers never take it; a writer holds DuckDB's own lock only inside each short connection.
+    """
+    lock_path = Path(str(path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -1,0 +1,122 @@
+"""Write one micro-batch in one transaction: keyed upserts, so a rerun is always safe."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+
+from extractors.records import Batch
+from storage.bulk import insert_rows
+from storage.db import transaction
+
+ARTICLE_COLUMNS = (
+    "article_id", "title", "text", "url", "canonical_url", "site", "author", "published_at", "language",
+    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at",
+)
+DOCUMENT_COLUMNS = (
+    "document_id", "run_id", "source_kind", "source_ref", "parent_id", "received_at", "raw_sha256", "raw_size",
+    "stored_path", "status", "article_id", "dedup_method", "similarity", "error", "error_detail",
+)
+
+
+def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
+    """Write documents, new articles, dedup index, entities, removed lines and site lines atomically."""
+    from storage import dedup_index, entity_store, site_lines
+
+    now = datetime.now(timezone.utc)
+    decided = {d.document_id: d for d in batch.decisions}
+    rejected = {r.document_id: r for r in batch.rejections}
+    new = [a for a in batch.articles if decided[a.document_id].status == "new"]
+    with transaction(con):
+        insert_rows(
+            con,
+            "articles",
+            ARTICLE_COLUMNS,
+            [
+                (a.article_id, a.title, a.text, a.url, a.canonical_url, a.site, a.author, a.published_at,
+                 a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now)
+                for a in new
+            ],
+            on_conflict="ON CONFLICT (article_id) DO NOTHING",
+        )
+        dedup_index.add_to_index(con, batch.articles, batch.keys, batch.decisions)
+        dedup_index.fill_missing_metadata(con, batch.articles, batch.decisions)
+        entity_store.write_entities(con, batch.mentions)
+        insert_rows(
+            con,
+            "removed_lines",
+            ("document_id", "article_id", "line_no", "line", "reason"),
+            [
+                (a.document_id, decided[a.document_id].article_id, r.line_no, r.line, r.reason)
+                for a in batch.articles
+                for r in a.removed
+            ],
+            on_conflict="ON CONFLICT DO NOTHING",
+        )
+        site_lines.record_site_lines(con, batch.site_lines)
+        rows = []
+        for doc in batch.documents:
+            decision, rejection = decided.get(doc.document_id), rejected.get(doc.document_id)
+            if rejection is not None:
+                status, article_id, method, similarity = "rejected", None, None, None
+            elif decision is not None:
+                status, article_id, method, similarity = decision.status, decision.article_id, decision.method, decision.similarity
+            else:
+                raise RuntimeError(f"document {doc.document_id} has neither a decision nor a rejection")
+            rows.append((
+                doc.document_id, batch.run_id, doc.source_kind, doc.source_ref, doc.parent_id, doc.received_at,
+                doc.raw_sha256, len(doc.content), batch.stored_paths.get(doc.document_id), status, article_id,
+                method, similarity, rejection.reason if rejection else None, rejection.detail if rejection else None,
+            ))
+        insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, on_conflict="ON CONFLICT (document_id) DO NOTHING")
+        insert_rows(
+            con,
+            "raw_content",
+            ("document_id", "content"),
+            [(d.document_id, d.content) for d in batch.documents if d.source_kind != "inbox" and d.content],
+            on_conflict="ON CONFLICT DO NOTHING",
+        )
+    return {
+        "documents": len(batch.documents),
+        "articles": len(new),
+        "duplicates": len(batch.decisions) - len(new),
+        "rejected": len(batch.rejections),
+        "mentions": len(batch.mentions),
+    }
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
+    """Record that a run began."""
+    con.execute(
+        "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running') ON CONFLICT DO NOTHING",
+        [run_id, flow, datetime.now(timezone.utc)],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int], error: str | None = None) -> None:
+    """Record a run's totals and how it ended."""
+    con.execute(
+        """UPDATE runs SET finished_at = ?, status = ?, documents = ?, articles = ?, duplicates = ?,
+           rejected = ?, mentions = ?, error = ? WHERE run_id = ?""",
+        [
+            datetime.now(timezone.utc), "failed" if error else "completed", counts.get("documents", 0),
+            counts.get("articles", 0), counts.get("duplicates", 0), counts.get("rejected", 0),
+            counts.get("mentions", 0), error, run_id,
+        ],
+    )
+
+
+def stored_paths_of(con: duckdb.DuckDBPyConnection, refs: list[str]) -> dict[str, list[str]]:
+    """For inbox files already recorded (by path, entries of split files included): where their originals go."""
+    if not refs:
+        return {}
+    rows = con.execute(
+        """SELECT k.ref, list(DISTINCT d.stored_path)
+           FROM (SELECT unnest($1) AS ref) k
+           JOIN documents d ON d.source_kind = 'inbox'
+            AND (d.source_ref = k.ref OR starts_with(d.source_ref, k.ref || '#'))
+           WHERE d.stored_path IS NOT NULL
+           GROUP BY 1""",
+        [list(refs)],
+    ).fetchall()
+    return {ref: paths for ref, paths in rows}
