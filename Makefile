@@ -1,0 +1,30 @@
+# newsflow: `make demo` ingests the sample inbox; `make test` runs the test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   := demo
+
+.PHONY: install demo test bench clean
+
+$(BIN)/newsflow: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(BIN)/newsflow
+
+install: $(BIN)/newsflow
+
+demo: install
+	rm -rf $(DEMO) && mkdir -p $(DEMO)/inbox
+	cp samples/inbox/* $(DEMO)/inbox/
+	$(BIN)/newsflow ingest inbox $(DEMO)/inbox --db newsflow.duckdb
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) newsflow.duckdb newsflow.duckdb.wal newsflow.duckdb.lock

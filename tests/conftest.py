@@ -1,0 +1,48 @@
+"""Shared fixtures: sample paths, an in-memory DuckDB with the schema, the Prefect test harness."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+# Flow tests talk to the harness's own server; keep Prefect quiet and local.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the repository (samples and benchmark data)."""
+    assert SHARED.is_dir(), f"{SHARED} is missing: the tests read ../shared/samples"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    """The sample inbox shipped in the repository."""
+    return REPO / "samples" / "inbox"
+
+
+@pytest.fixture()
+def db() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the schema (and views) applied."""
+    from storage.db import apply_schema
+
+    con = duckdb.connect()
+    apply_schema(con)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

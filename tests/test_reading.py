@@ -1,0 +1,101 @@
+import json
+import os
+from datetime import timezone
+
+from extractors.reading import list_inbox, parse_datetime, read_inbox
+from extractors.settings import Limits
+
+
+def _read(inbox, limits=Limits()):
+    return read_inbox(inbox, list_inbox(inbox), limits)
+
+
+def test_sample_text_files_become_one_document_each(samples_dir, tmp_path):
+    for path in samples_dir.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    docs, rejections, files = _read(tmp_path)
+    assert rejections == []
+    assert sorted(d.source_ref for d in docs) == sorted(p.name for p in samples_dir.iterdir())
+    assert all(d.media_type == "text" and d.source_kind == "inbox" for d in docs)
+    assert all(len(f.document_ids) == 1 for f in files)
+
+
+def test_hidden_and_partial_files_are_left_alone(tmp_path):
+    (tmp_path / ".hidden.txt").write_text("x")
+    (tmp_path / "being-written.txt.part").write_text("x")
+    (tmp_path / "upload.tmp").write_text("x")
+    (tmp_path / "ready.txt").write_text("ready")
+    assert [p.name for p in list_inbox(tmp_path)] == ["ready.txt"]
+
+
+def test_html_by_suffix_and_by_content(tmp_path):
+    (tmp_path / "page.html").write_text("<html><body><p>x</p></body></html>")
+    (tmp_path / "saved.txt").write_text("<!DOCTYPE html><html><body><p>x</p></body></html>")
+    docs, _, _ = _read(tmp_path)
+    assert {d.source_ref: d.media_type for d in docs} == {"page.html": "html", "saved.txt": "html"}
+
+
+def test_jsonl_records_are_split_with_metadata_and_bad_lines_rejected(tmp_path):
+    lines = [
+        json.dumps({"url": "https://example.com/a", "title": "A", "text": "Body A", "published": "2025-01-21T10:00:00Z", "author": "Ann"}),
+        "{not json",
+        json.dumps({"url": "https://example.com/c", "title": "C"}),
+        json.dumps({"html": "<html><body><p>Body D</p></body></html>"}),
+    ]
+    (tmp_path / "batch.jsonl").write_text("\n".join(lines))
+    docs, rejections, files = _read(tmp_path)
+    by_ref = {d.source_ref: d for d in docs}
+    assert set(by_ref) == {"batch.jsonl#L1", "batch.jsonl#L2", "batch.jsonl#L3", "batch.jsonl#L4"}
+    first = by_ref["batch.jsonl#L1"]
+    assert (first.url, first.title, first.author, first.content) == ("https://example.com/a", "A", "Ann", b"Body A")
+    assert first.published_at.tzinfo == timezone.utc and first.published_at.hour == 10
+    assert by_ref["batch.jsonl#L4"].media_type == "html"
+    reasons = {next(d.source_ref for d in docs if d.document_id == r.document_id): r.reason for r in rejections}
+    assert reasons == {"batch.jsonl#L2": "json_invalid", "batch.jsonl#L3": "json_no_text"}
+    assert len(files[0].document_ids) == 4
+
+
+def test_invalid_json_file_is_one_rejection(tmp_path):
+    (tmp_path / "broken.json").write_text('{"title": "x", ')
+    docs, rejections, _ = _read(tmp_path)
+    assert len(docs) == 1 and [r.reason for r in rejections] == ["json_invalid"]
+
+
+def test_too_large_file_is_rejected_unread(tmp_path):
+    (tmp_path / "big.txt").write_bytes(b"a" * 2000)
+    docs, rejections, _ = _read(tmp_path, Limits(max_file_bytes=1000))
+    assert [r.reason for r in rejections] == ["read_too_large"]
+    assert docs[0].content == b""
+
+
+def test_symlinks_are_never_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret article text")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    os.symlink(outside / "secret.txt", inbox / "link.txt")
+    os.symlink(outside, inbox / "linkdir")
+    docs, rejections, _ = _read(inbox)
+    assert sorted(d.source_ref for d in docs) == ["link.txt", "linkdir"]
+    assert [r.reason for r in rejections] == ["read_symlink", "read_symlink"]
+    assert all(d.content == b"" for d in docs)
+
+
+def test_subfolders_are_read_and_name_the_site(tmp_path):
+    (tmp_path / "example.com").mkdir()
+    (tmp_path / "example.com" / "a.txt").write_text("text")
+    docs, _, _ = _read(tmp_path)
+    assert docs[0].source_ref == "example.com/a.txt" and docs[0].site == "inbox:example.com"
+
+
+def test_unsupported_suffix_is_rejected(tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    _, rejections, _ = _read(tmp_path)
+    assert [r.reason for r in rejections] == ["read_unsupported_type"]
+
+
+def test_parse_datetime_formats():
+    assert parse_datetime("Tue, 21 Jan 2025 10:00:00 +0300").hour == 7
+    assert parse_datetime("2025-01-21").tzinfo == timezone.utc
+    assert parse_datetime("not a date") is None
