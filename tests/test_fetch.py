@@ -1,0 +1,261 @@
+"""The HTTP client against a real server on 127.0.0.1: safety, validators, redirects, limits, retries, robots."""
+from __future__ import annotations
+
+import gzip
+import ipaddress
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from extractors.fetch import FetchError, Fetcher, address_problem, parse_retry_after
+from extractors.settings import Http
+from tests.feed_server import FeedServer, Step
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PAGES = SHARED / "benchdata" / "extraction_aeb" / "html"
+FEEDS = SHARED / "benchdata" / "feeds" / "realworld"
+PAGE = sorted(PAGES.glob("*.html"))[0]
+LOCAL = Http(allow_private=True, per_host_delay_s=0.0, retries=2, total_timeout_s=5.0, connect_timeout_s=2.0)
+
+
+@pytest.fixture
+def server():
+    with FeedServer(root=SHARED / "benchdata") as s:
+        yield s
+
+
+def fetcher(http: Http = LOCAL, **kwargs) -> Fetcher:
+    return Fetcher(http, backoff_s=0.01, **kwargs)
+
+
+def refusal(f: Fetcher, url: str) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        f.get(url)
+    return info.value
+
+
+def test_fetches_a_real_page_with_our_user_agent(server):
+    with fetcher() as f:
+        response = f.get(server.url(f"/extraction_aeb/html/{PAGE.name}"))
+    assert response.status == 200
+    assert response.content == PAGE.read_bytes()
+    assert response.headers["content-type"].startswith("text/html")
+    page_request = server.requests[-1]
+    assert page_request.headers["user-agent"] == LOCAL.user_agent
+    assert "gzip" in page_request.headers["accept-encoding"]
+
+
+def test_loopback_is_refused_by_default_and_no_request_is_made(server):
+    with fetcher(replace(LOCAL, allow_private=False)) as f:
+        error = refusal(f, server.url("/feeds/realworld/kagi.xml"))
+    assert error.reason == "fetch_private_address"
+    assert "127.0.0.1" in error.detail
+    assert server.requests == []
+
+
+def test_a_name_is_checked_after_dns_resolution(server):
+    port = server.base_url.rsplit(":", 1)[1]
+    with fetcher(replace(LOCAL, allow_private=False)) as f:
+        error = refusal(f, f"http://localhost:{port}/feeds/realworld/kagi.xml")
+    assert error.reason == "fetch_private_address"
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    "address, problem",
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.0.10", "private"),
+        ("fd00::1", "private"),
+        ("169.254.169.254", "link_local"),
+        ("fe80::1", "link_local"),
+        ("224.0.0.1", "multicast"),
+        ("0.0.0.0", "unspecified"),
+        ("240.0.0.1", "reserved"),
+        ("::ffff:10.0.0.1", "private"),
+        ("100.64.0.1", "not_global"),
+        ("93.184.215.14", None),
+        ("2606:4700::1111", None),
+    ],
+)
+def test_address_classes(address, problem):
+    assert address_problem(ipaddress.ip_address(address)) == problem
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.7/feed", "http://[::ffff:192.168.1.1]/", "http://169.254.169.254/latest/"])
+def test_private_literals_are_refused_before_connecting(url):
+    with fetcher(replace(LOCAL, allow_private=False, connect_timeout_s=0.01, retries=0)) as f:
+        assert refusal(f, url).reason == "fetch_private_address"
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/feed.xml", "gopher://x/", "/relative"])
+def test_only_http_and_https(url):
+    with fetcher() as f:
+        assert refusal(f, url).reason == "fetch_bad_scheme"
+
+
+def test_etag_and_last_modified_give_a_304(server):
+    url = server.url("/feeds/realworld/DaringFireball.atom")
+    with fetcher() as f:
+        first = f.get(url)
+        by_etag = f.get(url, etag=first.headers["etag"])
+        by_date = f.get(url, last_modified=first.headers["last-modified"])
+    assert first.status == 200 and first.content
+    assert by_etag.not_modified and by_etag.content == b""
+    assert by_date.not_modified
+    feed_requests = [r for r in server.requests if r.path.endswith(".atom")]
+    assert feed_requests[1].headers["if-none-match"] == first.headers["etag"]
+    assert feed_requests[2].headers["if-modified-since"] == first.headers["last-modified"]
+
+
+def test_redirects_are_followed_to_the_final_url(server):
+    target = f"/extraction_aeb/html/{PAGE.name}"
+    server.script("/old", Step(status=301, headers={"Location": "/moved"}))
+    server.script("/moved", Step(status=302, headers={"Location": server.url(target)}))
+    with fetcher() as f:
+        response = f.get(server.url("/old"))
+    assert response.final_url == server.url(target)
+    assert response.redirects == [server.url("/old"), server.url("/moved")]
+    assert response.content == PAGE.read_bytes()
+
+
+def test_redirect_loops_stop_at_the_limit(server):
+    server.script("/loop", Step(status=302, headers={"Location": "/loop"}))
+    with fetcher(replace(LOCAL, max_redirects=3)) as f:
+        error = refusal(f, server.url("/loop"))
+    assert error.reason == "fetch_too_many_redirects"
+    assert server.paths().count("/loop") == 4
+
+
+def test_every_redirect_hop_is_checked_again(server):
+    server.script("/to-file", Step(status=302, headers={"Location": "file:///etc/passwd"}))
+    with fetcher() as f:
+        assert refusal(f, server.url("/to-file")).reason == "fetch_bad_scheme"
+
+
+def test_a_redirect_to_a_refused_address_makes_no_request_there(server):
+    with FeedServer(host="127.0.0.2") as inner:
+        server.script("/hop", Step(status=307, headers={"Location": inner.url("/secret")}))
+        strict = replace(LOCAL, allow_private=False)
+        with fetcher(strict, allowed_networks=["127.0.0.1/32"]) as f:
+            error = refusal(f, server.url("/hop"))
+        assert error.reason == "fetch_private_address"
+        assert "127.0.0.2" in error.detail
+        assert server.paths() == ["/robots.txt", "/hop"]
+        assert inner.requests == []
+
+
+def test_a_slow_response_times_out(server):
+    server.script("/slow", Step(delay_s=2.0, body=b"late"))
+    with fetcher(replace(LOCAL, total_timeout_s=0.3, retries=0)) as f:
+        error = refusal(f, server.url("/slow"))
+    assert error.reason == "fetch_timeout"
+    assert error.transient
+
+
+def test_a_trickling_body_hits_the_total_timeout(server):
+    server.script("/trickle", Step(body=b"x" * 2000, chunk_delay_s=0.05))
+    with fetcher(replace(LOCAL, total_timeout_s=0.3, retries=0)) as f:
+        assert refusal(f, server.url("/trickle")).reason == "fetch_timeout"
+
+
+def test_a_500_then_success_is_retried(server):
+    server.script("/flaky", Step(status=500, body=b"oops"), Step(status=503), Step(body=b"<p>fine</p>"))
+    with fetcher() as f:
+        response = f.get(server.url("/flaky"))
+    assert response.content == b"<p>fine</p>"
+    assert server.paths().count("/flaky") == 3
+
+
+def test_retries_give_up_with_the_status(server):
+    server.script("/down", Step(status=502))
+    with fetcher(replace(LOCAL, retries=1)) as f:
+        error = refusal(f, server.url("/down"))
+    assert (error.reason, error.status, error.transient) == ("fetch_http_502", 502, True)
+    assert server.paths().count("/down") == 2
+
+
+def test_429_honours_retry_after(server):
+    server.script("/busy", Step(status=429, headers={"Retry-After": "0"}), Step(body=b"ok"))
+    server.script("/later", Step(status=429, headers={"Retry-After": "3600"}))
+    with fetcher() as f:
+        assert f.get(server.url("/busy")).content == b"ok"
+        error = refusal(f, server.url("/later"))
+    assert error.reason == "fetch_http_429"
+    assert "3600" in error.detail
+    assert server.paths().count("/later") == 1  # not hammered: the wait asked for is too long
+
+
+def test_4xx_is_not_retried_and_keeps_the_status(server):
+    with fetcher() as f:
+        error = refusal(f, server.url("/feeds/realworld/missing.xml"))
+    assert (error.reason, error.status, error.transient) == ("fetch_http_404", 404, False)
+    assert server.paths().count("/feeds/realworld/missing.xml") == 1
+
+
+def test_an_oversized_body_is_refused(server):
+    server.script("/big", Step(body=b"a" * 5000))
+    with fetcher(replace(LOCAL, max_body_bytes=4096)) as f:
+        error = refusal(f, server.url("/big"))
+    assert error.reason == "fetch_too_large"
+    assert "Content-Length 5000" in error.detail
+
+
+def test_gzip_is_decoded_and_a_gzip_bomb_is_capped(server):
+    page = PAGE.read_bytes()
+    server.script("/zipped", Step(body=page, gzip=True))
+    server.script("/bomb", Step(body=b"\0" * 2_000_000, gzip=True))
+    with fetcher(replace(LOCAL, max_body_bytes=1_000_000)) as f:
+        assert f.get(server.url("/zipped")).content == page
+        error = refusal(f, server.url("/bomb"))
+    assert len(gzip.compress(b"\0" * 2_000_000)) < 1_000_000
+    assert error.reason == "fetch_too_large"
+
+
+def test_robots_txt_is_respected_and_fetched_once_per_origin(server):
+    server.script("/robots.txt", Step(body=b"User-agent: *\nDisallow: /private/\n", content_type="text/plain"))
+    server.script("/private/page", Step(body=b"secret"))
+    server.script("/public/page", Step(body=b"hello"))
+    with fetcher() as f:
+        assert f.get(server.url("/public/page")).content == b"hello"
+        assert refusal(f, server.url("/private/page")).reason == "fetch_robots_disallowed"
+    assert server.paths() == ["/robots.txt", "/public/page"]
+    with fetcher(replace(LOCAL, respect_robots=False)) as f:
+        assert f.get(server.url("/private/page")).content == b"secret"
+
+
+def test_a_robots_server_error_means_disallow(server):
+    server.script("/robots.txt", Step(status=500))
+    with fetcher(replace(LOCAL, retries=0)) as f:
+        assert refusal(f, server.url("/page")).reason == "fetch_robots_disallowed"
+    assert "/page" not in server.paths()
+
+
+def test_per_host_concurrency_is_capped(server):
+    for i in range(4):
+        server.script(f"/p{i}", Step(body=b"x", delay_s=0.2))
+    with fetcher(replace(LOCAL, per_host_concurrency=1)) as f:
+        results = f.get_many([server.url(f"/p{i}") for i in range(4)], workers=4)
+    assert all(r.content == b"x" for r in results)
+    assert server.max_in_flight == 1
+
+
+def test_get_many_returns_errors_in_place(server):
+    server.script("/ok", Step(body=b"ok"))
+    with fetcher() as f:
+        results = f.get_many([server.url("/ok"), server.url("/nope"), "ftp://x/"])
+    assert results[0].content == b"ok"
+    assert [r.reason for r in results[1:]] == ["fetch_http_404", "fetch_bad_scheme"]
+
+
+def test_parse_retry_after():
+    now = datetime(2026, 11, 23, 18, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("Mon, 23 Nov 2026 18:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Mon, 23 Nov 2026 17:00:00 GMT", now) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
