@@ -1,0 +1,73 @@
+"""The `newsflow` command as a user runs it: a real process, a real DuckDB file."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from flows.cli import build_parser
+
+COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"]]
+
+
+def newsflow(*args, cwd=None, check=True):
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+    )
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([*command, "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "example" in text and f"newsflow {' '.join(command)}" in text
+
+
+def test_ingest_then_query_then_ingest_again_doubles_nothing(tmp_path, samples_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox)
+    db = str(tmp_path / "news.duckdb")
+
+    first = newsflow("ingest", "inbox", str(inbox), "--db", db)
+    assert "new articles: 3" in first.stdout and "try: newsflow sql" in first.stdout
+
+    rows = json.loads(newsflow("sql", "SELECT title, word_count FROM articles ORDER BY title", "--db", db, "--format", "json").stdout)
+    assert len(rows) == 3 and all(r["word_count"] > 200 for r in rows)
+
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox)
+    second = newsflow("ingest", "inbox", str(inbox), "--db", db)
+    assert "new articles: 0" in second.stdout and "duplicates: 3" in second.stdout
+
+    csv_out = newsflow("sql", "SELECT status, count(*) AS n FROM documents GROUP BY 1 ORDER BY 1", "--db", db, "--format", "csv").stdout
+    assert csv_out.splitlines() == ["status,n", "duplicate,3", "new,3"]
+    table = newsflow("sql", "SELECT count(*) AS articles FROM articles", "--db", db).stdout
+    assert table.splitlines()[2].strip() == "3"
+    assert list(inbox.iterdir()) == []
+
+
+def test_sql_is_read_only_and_errors_are_clear(tmp_path):
+    db = str(tmp_path / "news.duckdb")
+    missing = newsflow("sql", "SELECT 1", "--db", db, check=False)
+    assert missing.returncode == 2 and "no database" in missing.stderr
+    from storage.db import connection
+
+    with connection(db):
+        pass
+    write = newsflow("sql", "DELETE FROM articles", "--db", db, check=False)
+    assert write.returncode == 1 and "read-only" in write.stderr.lower()
+
+
+def test_missing_inbox_is_a_clear_error(tmp_path):
+    result = newsflow("ingest", "inbox", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"), check=False)
+    assert result.returncode == 2 and "does not exist" in result.stderr
