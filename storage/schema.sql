@@ -146,4 +146,6 @@ CREATE TABLE IF NOT EXISTS seen_entries (
 
 CREATE INDEX IF NOT EXISTS articles_text_sha256 ON articles (text_sha256);
 CREATE INDEX IF NOT EXISTS article_bands_lookup ON article_bands (band, band_hash);
+-- Band lookups filter on band_hash alone (it folds in the band number): DuckDB only index-scans single-column indexes.
+CREATE INDEX IF NOT EXISTS article_bands_hash ON article_bands (band_hash);
 CREATE INDEX IF NOT EXISTS documents_raw ON documents (source_ref, raw_sha256);

@@ -1,0 +1,257 @@
+"""Dedup keys and decisions: canonical URL, exact hash of the normalised body, MinHash + LSH bands.
+
+Keys are computed after cleaning, over the body only (titles change when a story is syndicated).
+Precedence is url, then exact, then near; storage/dedup_index.py looks the keys up in DuckDB.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+
+from extractors.records import Article, Decision, DedupKeys
+from extractors.settings import Dedup
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_SEED = 0x6E657773  # fixed: signatures stored in DuckDB must stay comparable across runs
+_CHUNK = 4096  # shingles per block, bounds memory at num_perm x 4096 x 8 bytes
+
+_QUOTES = dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u00b4`"), "'")
+_QUOTES.update(dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"), '"'))
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_FOLD = {**_QUOTES, **_DASHES, 0x00AD: None, 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None}
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+
+# Query parameters that select a rendering of the page, not the article itself.
+_RENDER_PARAMS = {"amp", "outputtype", "output", "mobile", "m", "view", "share", "rss", "feed", "cmpid", "ito"}
+_VARIANT_HOSTS = ("www.", "m.", "mobile.", "amp.", "www1.", "www2.")
+
+
+@dataclass(slots=True)
+class Candidates:
+    """What the index already holds for one batch's keys."""
+
+    by_url: dict[str, str] = field(default_factory=dict)  # canonical_url -> article_id
+    by_sha: dict[str, str] = field(default_factory=dict)  # text_sha256 -> article_id
+    by_band: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (band, band_hash) -> article_ids
+    signatures: dict[str, np.ndarray] = field(default_factory=dict)  # band hit article_id -> minhash (uint64)
+    word_counts: dict[str, int] = field(default_factory=dict)  # band hit article_id -> words in its body
+
+
+def canonicalize_url(url: str | None) -> str | None:
+    """The URL without tracking parameters, fragment, AMP/mobile variants, www or scheme differences."""
+    if not url or not url.strip():
+        return None
+    import courlan  # heavy-ish import only when URLs are present
+
+    raw = url.strip()
+    if "://" not in raw:
+        raw = "https://" + raw.lstrip("/")
+    try:
+        normal = courlan.normalize_url(raw, strict=False)
+    except (ValueError, AttributeError):  # courlan raises on malformed URLs; keep ours lower-cased
+        normal = raw
+    parts = urlsplit(normal)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return None
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _VARIANT_HOSTS:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix):]
+                changed = True
+    path = parts.path or "/"
+    path = re.sub(r"/amp/?$", "/", path)
+    path = re.sub(r"^/amp/", "/", path)
+    path = re.sub(r"\.amp(\.html?)$", r"\1", path)
+    path = re.sub(r"/index\.html?$", "/", path)
+    path = re.sub(r"/{2,}", "/", path)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _RENDER_PARAMS]
+    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
+
+
+def is_article_url(canonical: str | None) -> bool:
+    """False for a bare site root, which names a front page rather than one article."""
+    if not canonical:
+        return False
+    parts = urlsplit(canonical)
+    return parts.path not in ("", "/") or bool(parts.query)
+
+
+def normalize_text(text: str) -> str:
+    """Body folded for exact comparison: NFKC, case, quotes, dashes and whitespace."""
+    folded = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    return _WS.sub(" ", folded).strip()
+
+
+def text_digest(text: str) -> str:
+    """sha256 hex of the normalised body: the exact-duplicate key."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser, vectorised: spreads every input bit over the 64 output bits."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed odd multipliers and offsets of the num_perm hash functions."""
+    rng = np.random.default_rng(_SEED)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def shingle_hashes(text: str, shingle_words: int) -> np.ndarray:
+    """Unique 64-bit hashes of the word shingles of the normalised body."""
+    words = _WORD.findall(normalize_text(text))
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    vocab: dict[str, int] = {}
+    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=len(words))
+    word_hashes = np.frombuffer(
+        b"".join(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest() for w in vocab), dtype="<u8"
+    )
+    token = word_hashes[ids]
+    k = min(shingle_words, len(token))
+    n = len(token) - k + 1
+    acc = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(k):  # order-sensitive combination: rotate-free polynomial then a full mix
+            acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + token[j : j + n])
+    return np.unique(acc)
+
+
+def minhash(hashes: np.ndarray, num_perm: int) -> np.ndarray:
+    """MinHash signature (uint64, num_perm values) of a set of 64-bit shingle hashes."""
+    a, b = _permutations(num_perm)
+    sig = np.full(num_perm, _MASK64, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(hashes), _CHUNK):
+            block = hashes[start : start + _CHUNK, None]
+            np.minimum(sig, (block * a + b).min(axis=0), out=sig)
+    return sig
+
+
+def band_hashes(sig: np.ndarray, num_bands: int) -> np.ndarray:
+    """One 64-bit hash per LSH band of the signature (rows = num_perm // num_bands)."""
+    rows = len(sig) // num_bands
+    grid = sig[: rows * num_bands].reshape(num_bands, rows)
+    acc = np.arange(1, num_bands + 1, dtype=np.uint64)  # the band number is folded in: band_hash alone is a key
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + grid[:, r])
+    return acc
+
+
+def compute_keys(articles: list[Article], settings: Dedup) -> list[DedupKeys]:
+    """Dedup keys per article (same order); also sets article.canonical_url and article.text_sha256."""
+    keys = []
+    for article in articles:
+        canonical = canonicalize_url(article.canonical_url or article.url)
+        if canonical and not is_article_url(canonical):
+            canonical = None  # a front page URL would merge every story of the site
+        article.canonical_url = canonical or article.canonical_url
+        article.text_sha256 = text_digest(article.text)
+        hashes = shingle_hashes(article.text, settings.shingle_words)
+        if len(hashes):
+            sig = minhash(hashes, settings.num_perm)
+            sig_list, bands = sig.tolist(), band_hashes(sig, settings.num_bands).tolist()
+        else:  # no words: nothing to compare, only url/exact keys apply
+            sig_list, bands = [], []
+        keys.append(DedupKeys(article.document_id, canonical, article.text_sha256, sig_list, bands))
+    return keys
+
+
+def estimate_similarity(sig_a: np.ndarray, sig_b: np.ndarray, size_a: int, size_b: int) -> float:
+    """max(estimated Jaccard, estimated containment of the shorter body in the longer one)."""
+    if len(sig_a) == 0 or len(sig_a) != len(sig_b):
+        return 0.0
+    jaccard = float(np.mean(sig_a == sig_b))
+    smaller = min(size_a, size_b)
+    if smaller <= 0:
+        return jaccard
+    containment = jaccard / (1.0 + jaccard) * (size_a + size_b) / smaller
+    return min(1.0, max(jaccard, containment))
+
+
+def new_article_id(keys: DedupKeys) -> str:
+    """A new article's id: the first 16 hex chars of its normalised-body hash (stable across re-runs)."""
+    return keys.text_sha256[:16]
+
+
+def find_duplicates(
+    articles: list[Article], keys: list[DedupKeys], candidates: Candidates, settings: Dedup
+) -> list[Decision]:
+    """One Decision per article (same order), precedence url > exact > near; sets article.article_id.
+
+    Copies inside the batch are caught too: the first becomes new, later ones point at it.
+    """
+    by_url = dict(candidates.by_url)
+    by_sha = dict(candidates.by_sha)
+    sigs = {aid: np.asarray(s, dtype=np.uint64) for aid, s in candidates.signatures.items()}
+    sizes = {aid: shingle_count(n, settings) for aid, n in candidates.word_counts.items()}
+    bands = {k: list(v) for k, v in candidates.by_band.items()}  # grows with this batch's new articles
+    decisions = []
+    for article, key in zip(articles, keys):
+        sig = np.asarray(key.minhash, dtype=np.uint64)
+        size = shingle_count(count_words(article.text), settings)
+        decision = _decide(key, sig, size, by_url, by_sha, sigs, sizes, bands, settings)
+        article.article_id = decision.article_id
+        decisions.append(decision)
+        if key.canonical_url:
+            by_url.setdefault(key.canonical_url, decision.article_id)
+        by_sha.setdefault(key.text_sha256, decision.article_id)
+        if decision.status == "new" and len(sig):
+            sigs[decision.article_id] = sig
+            sizes[decision.article_id] = size
+            for band, value in enumerate(key.bands):
+                bands.setdefault((band, value), []).append(decision.article_id)
+    return decisions
+
+
+def _decide(key, sig, size, by_url, by_sha, sigs, sizes, bands, settings) -> Decision:
+    """The decision for one article given everything known so far."""
+    if key.canonical_url and key.canonical_url in by_url:
+        return Decision(key.document_id, by_url[key.canonical_url], "duplicate", "url", None)
+    if key.text_sha256 in by_sha:
+        return Decision(key.document_id, by_sha[key.text_sha256], "duplicate", "exact", 1.0)
+    pool: set[str] = set()
+    for band, value in enumerate(key.bands):
+        pool.update(bands.get((band, value), ()))
+    best_id, best = None, -1.0
+    for aid in sorted(pool):  # sorted: ties resolve the same way on every run
+        if aid not in sigs:  # a band row without a signature row: index damaged, compare nothing
+            continue
+        sim = estimate_similarity(sig, sigs[aid], size, sizes.get(aid, 0))
+        if sim > best:
+            best_id, best = aid, sim
+    if best_id is not None and best >= settings.near_threshold:
+        return Decision(key.document_id, best_id, "duplicate", "near", round(best, 4))
+    return Decision(key.document_id, new_article_id(key), "new", None, None)
+
+
+def count_words(text: str) -> int:
+    """Words in a body, counted the way shingles are built."""
+    return len(_WORD.findall(normalize_text(text)))
+
+
+def shingle_count(words: int, settings: Dedup) -> int:
+    """Approximate number of distinct shingles of a body with this many words."""
+    return max(words - settings.shingle_words + 1, 1) if words else 0

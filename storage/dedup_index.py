@@ -1,0 +1,117 @@
+"""Dedup index in DuckDB: lookups by the keys of one batch, and additions after the batch is decided.
+
+Every lookup is an index point lookup on this batch's keys (IN lists over indexed columns), never a
+scan of all articles: DuckDB index-scans `col IN (constants)` on a single-column index but not joins.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from extractors.dedup import Candidates, count_words
+from extractors.records import Article, Decision, DedupKeys
+
+_CHUNK = 2000  # values per IN list: keeps each statement small enough to plan quickly
+
+
+def _placeholders(n: int) -> str:
+    """'?, ?, ...' for an IN list of n parameters."""
+    return ", ".join(["?"] * n)
+
+
+def _lookup(con, sql: str, values: list) -> list[tuple]:
+    """Run sql (with one {in} slot) over values in chunks; rows concatenated."""
+    rows: list[tuple] = []
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = unique[start : start + _CHUNK]
+        rows.extend(con.execute(sql.format(inlist=_placeholders(len(chunk))), chunk).fetchall())
+    return rows
+
+
+def find_candidates(con, keys: list[DedupKeys]) -> Candidates:
+    """Articles already stored that share a canonical URL, a body hash or an LSH band with these keys."""
+    candidates = Candidates()
+    urls = [k.canonical_url for k in keys if k.canonical_url]
+    if urls:
+        sql = "SELECT canonical_url, article_id FROM article_urls WHERE canonical_url IN ({inlist})"
+        candidates.by_url = dict(_lookup(con, sql, urls))
+    shas = [k.text_sha256 for k in keys if k.text_sha256]
+    if shas:
+        sql = "SELECT text_sha256, min(article_id) FROM articles WHERE text_sha256 IN ({inlist}) GROUP BY 1"
+        candidates.by_sha = dict(_lookup(con, sql, shas))
+    band_values = [int(v) for k in keys for v in k.bands]
+    if band_values:
+        sql = "SELECT band, band_hash, article_id FROM article_bands WHERE band_hash IN ({inlist})"
+        for band, band_hash, article_id in _lookup(con, sql, band_values):
+            candidates.by_band.setdefault((int(band), int(band_hash)), []).append(article_id)
+    hit_ids = sorted({aid for ids in candidates.by_band.values() for aid in ids})
+    if hit_ids:
+        sql = "SELECT article_id, minhash FROM article_signatures WHERE article_id IN ({inlist})"
+        candidates.signatures = {aid: np.asarray(sig, dtype=np.uint64) for aid, sig in _lookup(con, sql, hit_ids)}
+        sql = "SELECT article_id, text FROM articles WHERE article_id IN ({inlist})"
+        candidates.word_counts = {aid: count_words(text) for aid, text in _lookup(con, sql, hit_ids)}
+    return candidates
+
+
+def add_to_index(con, articles: list[Article], keys: list[DedupKeys], decisions: list[Decision]) -> None:
+    """Signatures and bands of new articles, canonical URLs of all; inside the caller's transaction."""
+    sig_ids, sigs, band_nos, band_vals, band_ids = [], [], [], [], []
+    url_rows: dict[str, str] = {}
+    for key, decision in zip(keys, decisions):
+        if key.canonical_url:
+            url_rows.setdefault(key.canonical_url, decision.article_id)
+        if decision.status != "new" or not key.minhash:
+            continue
+        sig_ids.append(decision.article_id)
+        sigs.append(key.minhash)
+        band_nos.extend(range(len(key.bands)))
+        band_vals.extend(key.bands)
+        band_ids.extend([decision.article_id] * len(key.bands))
+    if sig_ids:
+        con.execute(
+            "INSERT INTO article_signatures SELECT unnest($1::VARCHAR[]), unnest($2::UBIGINT[][]) "
+            "ON CONFLICT DO NOTHING",
+            [sig_ids, sigs],
+        )
+        con.execute(
+            "INSERT INTO article_bands SELECT unnest($1::SMALLINT[]), unnest($2::UBIGINT[]), unnest($3::VARCHAR[])",
+            [band_nos, band_vals, band_ids],
+        )
+    if url_rows:
+        con.execute(
+            "INSERT INTO article_urls SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]) ON CONFLICT DO NOTHING",
+            [list(url_rows), list(url_rows.values())],
+        )
+
+
+_FILLABLE = ("url", "canonical_url", "published_at", "author", "attribution", "site")
+
+
+def fill_missing_metadata(con, articles: list[Article], decisions: list[Decision]) -> None:
+    """Fill what a kept article lacks (url, canonical_url, published_at, author, attribution, site)
+    from its duplicates in this batch; first non-empty value wins; inside the caller's transaction."""
+    fills: dict[str, dict[str, object]] = {}
+    for article, decision in zip(articles, decisions):
+        if decision.status != "duplicate":
+            continue
+        row = fills.setdefault(decision.article_id, {})
+        for name in _FILLABLE:
+            value = getattr(article, name)
+            if value not in (None, "") and name not in row:
+                row[name] = value
+    fills = {aid: row for aid, row in fills.items() if row}
+    if not fills:
+        return
+    ids = list(fills)
+    columns = {name: [fills[aid].get(name) for aid in ids] for name in _FILLABLE}
+    sets = ", ".join(f"{name} = coalesce(nullif(articles.{name}, ''), f.{name})" for name in _FILLABLE)
+    sets = sets.replace("nullif(articles.published_at, '')", "articles.published_at")
+    con.execute(
+        f"""UPDATE articles SET {sets}
+        FROM (SELECT unnest($1::VARCHAR[]) AS article_id, unnest($2::VARCHAR[]) AS url,
+                     unnest($3::VARCHAR[]) AS canonical_url, unnest($4::TIMESTAMPTZ[]) AS published_at,
+                     unnest($5::VARCHAR[]) AS author, unnest($6::VARCHAR[]) AS attribution,
+                     unnest($7::VARCHAR[]) AS site) AS f
+        WHERE articles.article_id = f.article_id""",
+        [ids, *(columns[name] for name in _FILLABLE)],
+    )

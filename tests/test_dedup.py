@@ -1,0 +1,277 @@
+"""Dedup keys, decisions and the DuckDB index, on the real sample articles."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from extractors.dedup import (
+    Candidates,
+    canonicalize_url,
+    compute_keys,
+    estimate_similarity,
+    find_duplicates,
+    minhash,
+    normalize_text,
+    shingle_hashes,
+    text_digest,
+)
+from extractors.records import Article
+from extractors.settings import Dedup
+from storage.dedup_index import add_to_index, fill_missing_metadata, find_candidates
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SETTINGS = Dedup()
+
+
+def sample_body(name: str) -> tuple[str, list[str]]:
+    """Title and body paragraphs of a sample inbox file, boilerplate removed by its gold answer."""
+    lines = (SHARED / "samples" / "inbox" / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    gold = json.loads((SHARED / "samples" / "gold" / f"{name}.json").read_text(encoding="utf-8"))
+    drop = set(gold["boilerplate"]) | set(gold["either"]) | set(gold["title_lines"])
+    paragraphs = [line.strip() for i, line in enumerate(lines) if i not in drop and line.strip()]
+    return gold["title"], paragraphs
+
+
+def semeval_same_story_pair() -> tuple[str, str]:
+    """Two outlets' reports of one event: Apple's new deal with Imagination (SemEval 2022 task 8, overall 1.0)."""
+    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["pair_id"] == "1484396190_1484349204":
+            assert row["overall"] <= 1.5
+            return row["text1"], row["text2"]
+    raise AssertionError("no same-story pair in the SemEval file")
+
+
+def make(doc: str, text: str, title: str = "A title", **meta) -> Article:
+    """An Article as the cleaner hands it over."""
+    return Article(document_id=doc, title=title, text=text, word_count=len(text.split()), **meta)
+
+
+def fresh_db() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the project schema."""
+    con = duckdb.connect()
+    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
+    return con
+
+
+def ingest(con, articles: list[Article]):
+    """What the pipeline does per batch: keys, lookups, decisions, then the write transaction."""
+    keys = compute_keys(articles, SETTINGS)
+    decisions = find_duplicates(articles, keys, find_candidates(con, keys), SETTINGS)
+    con.execute("BEGIN")
+    for article, decision in zip(articles, decisions):
+        if decision.status == "new":
+            con.execute(
+                "INSERT INTO articles (article_id, title, text, url, canonical_url, site, author, published_at,"
+                " attribution, word_count, text_sha256, first_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,now())",
+                [article.article_id, article.title, article.text, article.url, article.canonical_url,
+                 article.site, article.author, article.published_at, article.attribution,
+                 article.word_count, article.text_sha256],
+            )
+    add_to_index(con, articles, keys, decisions)
+    fill_missing_metadata(con, articles, decisions)
+    con.execute("COMMIT")
+    return decisions
+
+
+@pytest.fixture(scope="module")
+def putin_call() -> tuple[str, list[str]]:
+    return sample_body("000_b865db9ad46887ed")
+
+
+def syndicated_copy(paragraphs: list[str]) -> str:
+    """Another outlet's copy: two paragraphs dropped and a few words changed."""
+    kept = [p for i, p in enumerate(paragraphs) if i not in (4, 9)]
+    text = "\n".join(kept)
+    for old, new in [("significant", "notable"), ("warm greeting", "cordial greeting"),
+                     ("pivotal", "key"), ("In conclusion", "Overall")]:
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://www.example.com/world/putin-xi-call?utm_source=twitter&utm_medium=social",
+        "https://example.com/world/putin-xi-call#comments",
+        "http://m.example.com/world/putin-xi-call/",
+        "https://example.com/world/putin-xi-call/amp/",
+        "https://amp.example.com/world/putin-xi-call?outputType=amp",
+        "https://example.com/world/putin-xi-call.amp.html",
+        "HTTPS://EXAMPLE.COM:443/world/putin-xi-call?fbclid=IwAR0abc",
+    ],
+)
+def test_url_variants_share_one_canonical_url(variant):
+    base = canonicalize_url("https://example.com/world/putin-xi-call")
+    expected = base if not variant.endswith(".amp.html") else canonicalize_url("https://example.com/world/putin-xi-call.html")
+    assert canonicalize_url(variant) == expected
+
+
+def test_canonical_url_keeps_article_identifying_query():
+    assert canonicalize_url("https://example.com/article.php?id=12&utm_campaign=x") == "https://example.com/article.php?id=12"
+    assert canonicalize_url("https://example.com/article.php?id=12") != canonicalize_url("https://example.com/article.php?id=13")
+
+
+def test_url_variant_is_a_url_duplicate_even_with_other_chrome(putin_call):
+    title, paragraphs = putin_call
+    con = fresh_db()
+    first = make("d1", "\n".join(paragraphs), title, url="https://www.example.com/world/putin-xi-call")
+    # a re-scrape: a related-links line crept into the body, so the text differs
+    again = make("d2", "\n".join(paragraphs + ["Related: more stories"]), title,
+                 url="http://m.example.com/world/putin-xi-call/amp/?utm_source=rss#top")
+    assert [d.status for d in ingest(con, [first])] == ["new"]
+    (decision,) = ingest(con, [again])
+    assert (decision.status, decision.method, decision.article_id) == ("duplicate", "url", first.article_id)
+
+
+def test_front_page_url_is_not_an_article_key(putin_call):
+    title, paragraphs = putin_call
+    (article,) = [make("d1", "\n".join(paragraphs), title, url="https://example.com/")]
+    (key,) = compute_keys([article], SETTINGS)
+    assert key.canonical_url is None
+
+
+def test_case_quote_dash_whitespace_variants_are_exact(putin_call):
+    title, paragraphs = putin_call
+    text = "\n".join(paragraphs)
+    variant = "  " + text.upper().replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
+    variant = variant.replace("-", "\u2014").replace(" ", "  \t").replace("\n", "\n\n")
+    assert normalize_text(variant) == normalize_text(text)
+    con = fresh_db()
+    ingest(con, [make("d1", text, title)])
+    (decision,) = ingest(con, [make("d2", variant, "Other headline")])
+    assert (decision.status, decision.method, decision.similarity) == ("duplicate", "exact", 1.0)
+
+
+def test_syndicated_edit_is_a_near_duplicate(putin_call):
+    title, paragraphs = putin_call
+    con = fresh_db()
+    (kept,) = [make("d1", "\n".join(paragraphs), title)]
+    ingest(con, [kept])
+    copy = make("d2", syndicated_copy(paragraphs), "Putin and Xi vow closer ties in video call")
+    (decision,) = ingest(con, [copy])
+    assert (decision.status, decision.method, decision.article_id) == ("duplicate", "near", kept.article_id)
+    assert SETTINGS.near_threshold <= decision.similarity < 1.0
+
+
+def test_truncated_copy_is_a_near_duplicate(putin_call):
+    title, paragraphs = putin_call
+    con = fresh_db()
+    full = make("d1", "\n".join(paragraphs), title)
+    ingest(con, [full])
+    (decision,) = ingest(con, [make("d2", "\n".join(paragraphs[:6]), title)])
+    assert (decision.status, decision.method, decision.article_id) == ("duplicate", "near", full.article_id)
+
+
+def test_different_articles_on_the_same_event_are_new():
+    text1, text2 = semeval_same_story_pair()
+    con = fresh_db()
+    decisions = ingest(con, [make("d1", text1), make("d2", text2)])
+    assert [d.status for d in decisions] == ["new", "new"]
+    assert decisions[0].article_id != decisions[1].article_id
+
+
+def test_different_articles_on_related_events_are_new(putin_call):
+    con = fresh_db()
+    others = [sample_body(name) for name in ("001_9e2f585d2e5eedc9", "002_5171715639db08b2")]
+    batch = [make("d0", "\n".join(putin_call[1]))] + [make(f"d{i + 1}", "\n".join(p)) for i, (_, p) in enumerate(others)]
+    assert [d.status for d in ingest(con, batch)] == ["new", "new", "new"]
+
+
+def test_copies_inside_one_batch_point_at_the_first(putin_call):
+    title, paragraphs = putin_call
+    text = "\n".join(paragraphs)
+    batch = [
+        make("d1", text, title, url="https://example.com/a/1"),
+        make("d2", text.lower(), title),
+        make("d3", syndicated_copy(paragraphs), "New title"),
+        make("d4", "Something else entirely. " * 40, "Other"),
+        make("d5", "A different body " * 30, "Other", url="https://example.com/a/1?utm_source=x"),
+    ]
+    decisions = ingest(fresh_db(), batch)
+    first = decisions[0].article_id
+    assert [(d.status, d.method) for d in decisions] == [
+        ("new", None), ("duplicate", "exact"), ("duplicate", "near"), ("new", None), ("duplicate", "url"),
+    ]
+    assert [d.article_id for d in decisions] == [first, first, first, decisions[3].article_id, first]
+    assert [a.article_id for a in batch] == [d.article_id for d in decisions]
+
+
+def test_duplicates_found_across_batches_through_the_db(putin_call, tmp_path):
+    title, paragraphs = putin_call
+    path = tmp_path / "news.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
+    ingest(con, [make("d1", "\n".join(paragraphs), title)])
+    con.close()
+    con = duckdb.connect(str(path))  # a restart: only what DuckDB holds is known
+    decisions = ingest(con, [make("d2", syndicated_copy(paragraphs), "Syndicated"), make("d3", "\n".join(paragraphs))])
+    assert [(d.status, d.method) for d in decisions] == [("duplicate", "near"), ("duplicate", "exact")]
+    assert con.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+    assert con.execute("SELECT count(*) FROM article_signatures").fetchone() == (1,)
+    assert con.execute("SELECT count(*) FROM article_bands").fetchone() == (SETTINGS.num_bands,)
+
+
+def test_new_article_id_is_the_body_hash_prefix(putin_call):
+    article = make("d1", "\n".join(putin_call[1]))
+    (decision,) = ingest(fresh_db(), [article])
+    assert decision.article_id == article.text_sha256[:16] == article.article_id
+
+
+def test_missing_metadata_is_filled_from_duplicates(putin_call):
+    title, paragraphs = putin_call
+    con = fresh_db()
+    published = datetime(2025, 1, 20, 18, 30, tzinfo=timezone.utc)
+    kept = make("d1", "\n".join(paragraphs), title, author="Kept Author")
+    ingest(con, [kept])
+    copies = [
+        make("d2", syndicated_copy(paragraphs), "T2", url="https://www.example.com/world/call?utm_source=x",
+             published_at=published, author="Other Author", attribution="hindustantimes.com", site="example.com"),
+        make("d3", "\n".join(paragraphs), title, url="https://other.example.org/story", author="Third"),
+    ]
+    decisions = ingest(con, copies)
+    assert [d.status for d in decisions] == ["duplicate", "duplicate"]
+    row = con.execute(
+        "SELECT url, canonical_url, published_at, author, attribution, site FROM articles WHERE article_id = ?",
+        [kept.article_id],
+    ).fetchone()
+    assert row == ("https://www.example.com/world/call?utm_source=x", "https://example.com/world/call",
+                   published, "Kept Author", "hindustantimes.com", "example.com")
+    # both duplicates' canonical URLs now lead to the kept article
+    urls = dict(con.execute("SELECT canonical_url, article_id FROM article_urls").fetchall())
+    assert urls == {"https://example.com/world/call": kept.article_id, "https://other.example.org/story": kept.article_id}
+
+
+def test_minhash_estimates_jaccard(putin_call):
+    paragraphs = putin_call[1]
+    a = shingle_hashes("\n".join(paragraphs), 5)
+    b = shingle_hashes("\n".join(paragraphs[:8]), 5)
+    exact = len(np.intersect1d(a, b)) / len(np.union1d(a, b))
+    sig_a, sig_b = minhash(a, 256), minhash(b, 256)
+    assert abs(float(np.mean(sig_a == sig_b)) - exact) < 0.08
+    assert estimate_similarity(sig_a, sig_b, len(a), len(b)) > 0.85  # containment of the shorter body
+
+
+def test_empty_text_only_gets_exact_and_url_keys():
+    (key,) = compute_keys([make("d1", "", url="https://example.com/x/y")], SETTINGS)
+    assert (key.minhash, key.bands, key.canonical_url) == ([], [], "https://example.com/x/y")
+
+
+def test_find_candidates_returns_only_matching_keys(putin_call):
+    title, paragraphs = putin_call
+    con = fresh_db()
+    ingest(con, [make("d1", "\n".join(paragraphs), title, url="https://example.com/x/y"),
+                 make("d2", "Completely unrelated words about gardening and tomatoes. " * 10)])
+    probe = [make("p1", syndicated_copy(paragraphs), url="https://example.com/nothing/here")]
+    candidates = find_candidates(con, compute_keys(probe, SETTINGS))
+    assert isinstance(candidates, Candidates)
+    assert candidates.by_url == {} and candidates.by_sha == {}
+    assert set(candidates.signatures) == {text_digest("\n".join(paragraphs))[:16]}
