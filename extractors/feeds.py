@@ -1,0 +1,394 @@
+"""Feeds: parse RSS 0.9x/1.0/2.0, Atom, RDF (feedparser) and JSON Feed (here); read feed lists and OPML.
+
+An entry's HTML becomes a RawDocument when it is the whole article (`is_full`); otherwise the flow
+fetches the linked page. A broken feed keeps whatever parsed and says what was wrong in `problem`.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from extractors.records import RawDocument
+
+FULL_MIN_WORDS = 150  # an entry body at least this long (and not cut off) is taken as the whole article
+# How a cut-off body ends: "…", "[...]", "Read more", "Continue reading →" and the like.
+TRUNCATED_END = re.compile(
+    r"(\u2026|\.\.\.|\[\s*(?:\u2026|\.\.\.)\s*\]|read\s+more|continue\s+reading|read\s+the\s+(?:full|rest)"
+    r"|keep\s+reading|more\s*(?:\u00bb|>>|\u2192))\W{0,12}$",
+    re.IGNORECASE,
+)
+TAG = re.compile(r"<[^>]*>")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)\b")
+URL_PREFIXES = ("http://", "https://")
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """One feed item: key (guid, else link, else a content hash), link, metadata and its HTML."""
+
+    key: str
+    url: str | None
+    title: str | None
+    author: str | None
+    published_at: datetime | None  # UTC
+    content_html: str | None  # content:encoded, Atom content, JSON content_html/content_text
+    summary_html: str | None  # description, Atom summary, JSON summary
+    is_full: bool  # whether body_html is the whole article (no need to fetch the page)
+
+    @property
+    def body_html(self) -> str | None:
+        """The best HTML the feed gave for this entry: full content, else the summary."""
+        return self.content_html or self.summary_html
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """A parsed feed: kind ('rss', 'atom', 'rdf', 'json', or None if not a feed) and its entries."""
+
+    kind: str | None
+    title: str | None
+    entries: list[FeedEntry] = field(default_factory=list)
+    problem: str | None = None  # what was wrong (feedparser's bozo, bad JSON); entries are what parsed
+    link: str | None = None  # the site's home page
+
+
+def text_of(html_text: str | None) -> str:
+    """The visible text of an HTML fragment, whitespace collapsed."""
+    if not html_text:
+        return ""
+    return " ".join(html.unescape(TAG.sub(" ", html_text)).split())
+
+
+def count_words(text: str) -> int:
+    """Whitespace-separated words, counting each CJK character as a word (those scripts use no spaces)."""
+    return len(text.split()) + len(CJK.findall(text))
+
+
+def judge_full(content_html: str | None, summary_html: str | None) -> bool:
+    """Whether the entry's best body is the whole article: long enough and not cut off."""
+    text = text_of(content_html or summary_html)
+    return count_words(text) >= FULL_MIN_WORDS and not TRUNCATED_END.search(text[-80:])
+
+
+def parse_feed(content: bytes, base_url: str | None = None, content_type: str | None = None) -> ParsedFeed:
+    """Parse feed bytes of any supported format; never raises on malformed input, reports `problem`."""
+    if _looks_like_json(content):
+        return _parse_json_feed(content, base_url)
+    parsed = _feedparse(content, base_url, content_type)
+    if not parsed.entries and parsed.problem:
+        repaired = _repair_xml(content)
+        if repaired is not None:
+            second = _feedparse(repaired, base_url, content_type)
+            if second.entries:
+                second.problem = f"repaired: {parsed.problem}"
+                return second
+    return parsed
+
+
+def _looks_like_json(content: bytes) -> bool:
+    head = content[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith((b"{", b"["))
+
+
+def _feedparse(content: bytes, base_url: str | None, content_type: str | None) -> ParsedFeed:
+    import feedparser
+
+    headers = {}
+    if base_url:
+        headers["content-location"] = base_url
+    if content_type:
+        headers["content-type"] = content_type
+    # XML must start at the first byte; servers often send a newline first, which feedparser calls bozo.
+    if content[:1].isspace() and content.lstrip()[:5] == b"<?xml":
+        content = content.lstrip()
+    d = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    version = d.get("version") or ""
+    kind = _kind_of(version)
+    problem = None
+    if d.get("bozo"):
+        exc = d.get("bozo_exception")
+        problem = f"{type(exc).__name__}: {exc}"[:500] if exc else "bozo"
+    if kind is None and not d.entries:
+        problem = problem or "not a feed: no RSS, Atom or RDF root element"
+    entries = [_entry_from_feedparser(e, base_url) for e in d.entries]
+    feed = d.get("feed", {})
+    return ParsedFeed(kind=kind or ("rss" if entries else None), title=feed.get("title") or None,
+                      entries=entries, problem=problem, link=feed.get("link") or None)
+
+
+def _kind_of(version: str) -> str | None:
+    if version.startswith("atom"):
+        return "atom"
+    if version in ("rss090", "rss10"):
+        return "rdf"
+    if version.startswith("rss") or version == "cdf":
+        return "rss"
+    return None
+
+
+def _repair_xml(content: bytes) -> bytes | None:
+    """A second chance for badly broken XML: drop junk before the root, strip `rss:` prefixes."""
+    match = FEED_ROOT.search(content[:20_000])
+    if match is None:
+        return None
+    repaired = re.sub(rb"<(/?)rss:", rb"<\1", content[match.start():])
+    return repaired if repaired != content else None
+
+
+def _utc(struct) -> datetime | None:
+    try:
+        return datetime(*struct[:6], tzinfo=timezone.utc) if struct else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _entry_from_feedparser(e, base_url: str | None) -> FeedEntry:
+    contents = [c for c in e.get("content", []) if c.get("value")]
+    content_html = None
+    if contents:
+        best = max(contents, key=lambda c: len(c["value"]))
+        content_html = _as_html(best["value"], best.get("type"))
+    summary_html = e.get("summary") or None
+    if summary_html and e.get("summary_detail", {}).get("type") == "text/plain":
+        summary_html = _as_html(summary_html, "text/plain")
+    if content_html and summary_html and text_of(content_html) == text_of(summary_html):
+        summary_html = None  # feedparser copies a lone content into summary for some formats
+    url = e.get("link") or None
+    if url and base_url:
+        url = urljoin(base_url, url)
+    author = e.get("author") or ", ".join(a.get("name", "") for a in e.get("authors", []) if a.get("name")) or None
+    published = _utc(e.get("published_parsed")) or _utc(e.get("updated_parsed")) or _utc(e.get("created_parsed"))
+    title = e.get("title") or None
+    key = e.get("id") or url or _content_key(title, published, content_html or summary_html)
+    return FeedEntry(key=key, url=url, title=title, author=author, published_at=published,
+                     content_html=content_html, summary_html=summary_html,
+                     is_full=judge_full(content_html, summary_html))
+
+
+def _as_html(value: str, media_type: str | None) -> str:
+    """HTML as given, or plain text escaped into paragraphs."""
+    if media_type and "html" not in media_type:
+        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", value) if p.strip()]
+        return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return value
+
+
+def _content_key(title: str | None, published: datetime | None, body: str | None) -> str:
+    """A stable key for an entry with neither guid nor link."""
+    basis = f"{title or ''}\n{published.isoformat() if published else ''}\n{text_of(body)[:500]}"
+    return "sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
+
+
+def _parse_json_feed(content: bytes, base_url: str | None) -> ParsedFeed:
+    """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1), which feedparser 6 does not read."""
+    try:
+        # strict=False: raw control characters inside strings are common in hand-made feeds.
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return ParsedFeed(kind=None, title=None, problem=f"{type(exc).__name__}: {exc}"[:500])
+    try:
+        data = json.loads(text, strict=False)
+    except json.JSONDecodeError as exc:
+        salvaged = _salvage_json_feed(text)
+        if salvaged is None:
+            return ParsedFeed(kind=None, title=None, problem=f"{type(exc).__name__}: {exc}"[:500])
+        feed = _parse_json_feed(json.dumps(salvaged).encode(), base_url)
+        feed.problem = f"truncated: kept {len(feed.entries)} complete items ({exc})"[:500]
+        return feed
+    if isinstance(data, dict) and isinstance(data.get("rss"), dict):
+        return _parse_rss_json(data["rss"], base_url)
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return ParsedFeed(kind=None, title=None, problem="not a feed: JSON without an `items` list")
+    problem = None
+    if "jsonfeed.org/version/" not in str(data.get("version", "")):
+        problem = "json feed without a jsonfeed.org version"
+    base = base_url or data.get("home_page_url") or data.get("feed_url")
+    feed_author = _json_author(data)
+    entries = []
+    for item in data["items"]:
+        if isinstance(item, dict):
+            entries.append(_entry_from_json(item, base, feed_author))
+        else:
+            problem = "json feed item that is not an object"
+    title = data.get("title") if isinstance(data.get("title"), str) else None
+    link = data.get("home_page_url") if isinstance(data.get("home_page_url"), str) else None
+    return ParsedFeed(kind="json", title=title, entries=entries, problem=problem, link=link)
+
+
+def _salvage_json_feed(text: str) -> dict | None:
+    """The feed fields and every complete item of a cut-off JSON Feed, or None if there are none."""
+    start = re.search(r'"items"\s*:\s*\[', text)
+    if start is None:
+        return None
+    decoder = json.JSONDecoder(strict=False)
+    items, pos = [], start.end()
+    while True:
+        pos = len(text) - len(text[pos:].lstrip(" \t\r\n,"))
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            break
+        items.append(item)
+    if not items:
+        return None
+    head = {"items": items}
+    for name in ("version", "title", "home_page_url", "feed_url"):
+        match = re.search(rf'"{name}"\s*:\s*("(?:[^"\\]|\\.)*")', text[: start.start()])
+        if match:
+            head[name] = json.loads(match.group(1), strict=False)
+    return head
+
+
+def _json_author(obj: dict) -> str | None:
+    authors = obj.get("authors") if isinstance(obj.get("authors"), list) else [obj.get("author")]
+    names = [a.get("name") for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    return ", ".join(names) or None
+
+
+def _json_text(item: dict, key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _entry_from_json(item: dict, base: str | None, feed_author: str | None) -> FeedEntry:
+    content_html = _json_text(item, "content_html")
+    if content_html is None and _json_text(item, "content_text"):
+        content_html = _as_html(item["content_text"], "text/plain")
+    summary = _json_text(item, "summary")
+    summary_html = html.escape(summary) if summary else None
+    url = _json_text(item, "url") or _json_text(item, "external_url")
+    if url and base:
+        url = urljoin(base, url)
+    published = _iso_utc(_json_text(item, "date_published")) or _iso_utc(_json_text(item, "date_modified"))
+    title = _json_text(item, "title")
+    item_id = item.get("id")
+    key = str(item_id) if item_id not in (None, "") else url or _content_key(title, published, content_html)
+    return FeedEntry(key=key, url=url, title=title, author=_json_author(item) or feed_author,
+                     published_at=published, content_html=content_html, summary_html=summary_html,
+                     is_full=judge_full(content_html, summary_html))
+
+
+def _parse_rss_json(rss: dict, base_url: str | None) -> ParsedFeed:
+    """RSS 2.0 written as JSON (Dave Winer's rss.js: {"rss": {"channel": {"item": [...]}}})."""
+    channel = rss.get("channel") if isinstance(rss.get("channel"), dict) else {}
+    items = channel.get("item", [])
+    items = [items] if isinstance(items, dict) else items if isinstance(items, list) else []
+    base = base_url or _json_text(channel, "link")
+    entries = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        guid = item.get("guid")
+        guid = guid.get("value") if isinstance(guid, dict) else guid
+        url = _json_text(item, "link")
+        url = urljoin(base, url) if url and base else url
+        title = _json_text(item, "title")
+        published = _iso_utc(_json_text(item, "pubDate"))
+        summary = _json_text(item, "description")
+        content = _json_text(item, "content:encoded")
+        key = str(guid) if guid not in (None, "") else url or _content_key(title, published, content or summary)
+        entries.append(FeedEntry(key=key, url=url, title=title, author=_json_text(item, "author"),
+                                 published_at=published, content_html=content, summary_html=summary,
+                                 is_full=judge_full(content, summary)))
+    return ParsedFeed(kind="json", title=_json_text(channel, "title"), entries=entries,
+                      problem=None if items else "rss-in-json without items", link=_json_text(channel, "link"))
+
+
+def _iso_utc(value: str | None) -> datetime | None:
+    """An RFC 3339 date as UTC; other date formats through feedparser's date parser."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        from feedparser.datetimes import _parse_date
+
+        return _utc(_parse_date(value))
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def entry_documents(
+    feed: ParsedFeed,
+    source_kind: str,
+    source_ref: str,
+    received_at: datetime,
+    site: str | None = None,
+) -> list[RawDocument]:
+    """One 'html' RawDocument per entry with any body (full content, else summary), in feed order."""
+    docs = []
+    for entry in feed.entries:
+        body = entry.body_html
+        if not body or not text_of(body):
+            continue
+        content = body.encode("utf-8")
+        docs.append(
+            RawDocument(
+                document_id=uuid.uuid4().hex,
+                source_kind=source_kind,
+                source_ref=f"{source_ref}#{entry.key}",
+                content=content,
+                media_type="html",
+                received_at=received_at,
+                raw_sha256=hashlib.sha256(content).hexdigest(),
+                site=site or _host(entry.url) or _host(feed.link),
+                url=entry.url,
+                title=entry.title,
+                author=entry.author,
+                published_at=entry.published_at,
+            )
+        )
+    return docs
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return urlsplit(url).hostname or None
+    except ValueError:
+        return None
+
+
+def read_sources(args: list[str]) -> list[str]:
+    """Feed URLs from arguments that are URLs, text files of URLs (# comments) or OPML files; order kept."""
+    urls: list[str] = []
+    for arg in args:
+        if arg.startswith(URL_PREFIXES):
+            urls.append(arg.strip())
+            continue
+        path = Path(arg)
+        if not path.is_file():
+            raise ValueError(f"{arg!r} is neither an http(s) URL nor a readable file of feed URLs")
+        raw = path.read_bytes()
+        if b"<opml" in raw[:2048].lower():
+            urls.extend(_opml_urls(raw))
+        else:
+            for line in raw.decode("utf-8-sig", "replace").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    urls.append(line)
+    return list(dict.fromkeys(urls))
+
+
+def _opml_urls(raw: bytes) -> list[str]:
+    """xmlUrl of every outline, nested folders included; a regex pass when the XML is broken."""
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError:
+        return [html.unescape(m.decode("utf-8", "replace"))
+                for m in re.findall(rb"""xmlUrl\s*=\s*["']([^"']+)["']""", raw, re.IGNORECASE)]
+    found = []
+    for outline in root.iter("outline"):
+        for name, value in outline.attrib.items():
+            if name.lower() == "xmlurl" and value.strip():
+                found.append(value.strip())
+    return found
