@@ -1,0 +1,355 @@
+"""Boilerplate cleaning: drafts become articles holding the body only, every dropped line kept with its reason.
+
+A line is dropped on positive evidence (lexicon phrase, timestamp, icon name, learned site
+chrome, repeated title, attribution) anywhere, and on structural evidence only where chrome
+lives: above the first paragraph (menus, tickers, category labels), after an end marker
+(comment box, tags, "exit mobile version") and in the headline run after a related-posts marker.
+Inside the body, short lines such as headings and list items are kept.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+from extractors.language import detect_language
+from extractors.lines import (
+    Lexicon,
+    ends_sentence,
+    is_icon,
+    is_menu_run,
+    is_meta_line,
+    is_paragraph,
+    is_timestamp,
+    is_url,
+    load_lexicon,
+    match_section,
+    normalise,
+    strip_tail,
+    words,
+)
+from extractors.records import Article, Draft, Rejection, RemovedLine
+from extractors.settings import Limits
+
+CHROME_MIN_DOCS = 3  # a line seen in this many documents of one site is that site's chrome
+OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learning
+_BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
+_SUFFIX_SEP = re.compile(r"^\s*[|\-–—:·•]\s*")
+
+
+@dataclass(slots=True)
+class Analysis:
+    """How one draft's lines were classified: reasons per line number, the title, the body span."""
+
+    lines: list[str]
+    reasons: dict[int, str] = field(default_factory=dict)
+    title: str | None = None
+    title_line: int | None = None
+    first_para: int | None = None
+    last_para: int | None = None
+    attribution: str | None = None
+
+
+def line_hash(line: str) -> str:
+    """Stable key of a line for site-chrome learning (normalised, so spacing and case don't matter)."""
+    return hashlib.sha1(strip_tail(normalise(line)).encode("utf-8")).hexdigest()[:16]
+
+
+def _content_tokens(text: str) -> set[str]:
+    """Lowercased word tokens of four characters or more (cheap topical overlap)."""
+    return {t for t in _TOKEN.findall(text.casefold()) if len(t) >= 4 or not t.isascii()}
+
+
+def _evidence_reason(line: str, lexicon: Lexicon, chrome: set[str]) -> str | None:
+    """The reason a single line is boilerplate whatever its position, or None."""
+    if is_icon(line):
+        return "clean_icon"
+    if is_url(line):
+        return "clean_url"
+    if is_timestamp(line, lexicon):
+        return "clean_timestamp"
+    for section, reason in (
+        ("comment", "clean_comment_box"),
+        ("end", "clean_after_end_marker"),
+        ("cta", "clean_call_to_action"),
+        ("related", "clean_related"),
+    ):
+        if match_section(line, section, lexicon):
+            return reason
+    n_words = len(words(line))
+    if n_words <= 30 and match_section(line, "copyright", lexicon):
+        return "clean_copyright"
+    if match_section(line, "menu", lexicon) or is_menu_run(line, lexicon):
+        return "clean_menu"
+    if match_section(line, "ui", lexicon):
+        return "clean_ui_phrase"
+    if chrome and not is_paragraph(line) and line_hash(line) in chrome:
+        return "clean_site_chrome"
+    return None
+
+
+def attribution_value(line: str, lexicon: Lexicon) -> str | None:
+    """The source a line like 'Original Source: www.hindustantimes.com' names, normalised; None if none."""
+    norm = normalise(line)
+    match = lexicon.patterns["attribution"].match(norm) or (
+        lexicon.contained["attribution"] and lexicon.contained["attribution"].search(norm)
+    )
+    if not match:
+        return None
+    # Cut the same number of characters from the original line to keep the source's own casing.
+    stripped = line.strip()
+    offset = len(stripped) - len(stripped.lstrip(" -–—•·*>»›|#"))
+    rest = stripped[offset + match.end():].strip(" :;|-–—»›>\t")
+    rest = rest.rstrip(".;,").strip()
+    if not rest or len(words(rest)) > 6 or "," in rest:  # a name or a domain, not a sentence
+        return None
+    domain = _DOMAIN.match(rest)
+    return domain.group(1).lower() if domain else rest
+
+
+def _is_repeat_of_title(line: str, title: str, lexicon: Lexicon) -> bool:
+    """The title again, possibly with a caption word ('Perbesar', 'Enlarge') or a site suffix."""
+    norm, norm_title = normalise(line), normalise(title)
+    if not norm_title:
+        return False
+    if strip_tail(norm) == strip_tail(norm_title):
+        return True
+    if not norm.startswith(norm_title):
+        return False
+    rest = norm[len(norm_title):].strip()
+    if lexicon.patterns["caption"].match(strip_tail(rest)):
+        return True
+    return bool(_SUFFIX_SEP.match(rest)) and len(words(rest)) <= 4
+
+
+def _title_candidates(analysis: Analysis, end: int) -> list[int]:
+    """Header lines that could be the headline: a few words, not a sentence, not already chrome."""
+    found = []
+    for no in range(end):
+        line = analysis.lines[no].strip()
+        if not line or no in analysis.reasons:
+            continue
+        n = len(words(line))
+        if 3 <= n <= 30 and not line.rstrip("\"'”’»)").endswith("."):
+            found.append(no)
+    return found
+
+
+def _pick_title(analysis: Analysis, candidates: list[int], body: str) -> int | None:
+    """The candidate that is about the body: the first one sharing most of its words with it."""
+    body_tokens = _content_tokens(body)
+    scored = []
+    for no in candidates:
+        tokens = _content_tokens(analysis.lines[no])
+        scored.append((len(tokens & body_tokens) / len(tokens) if tokens else 0.0, no))
+    for score, no in scored:
+        if score >= 0.5:
+            return no
+    # None clearly about the body: take the closest one to it with the best overlap.
+    return max(scored, default=(0.0, None))[1] if scored else None
+
+
+def _apply_markers(analysis: Analysis) -> None:
+    """Cut everything after a comment box or end marker; drop the headline run after a related marker."""
+    lines, reasons = analysis.lines, analysis.reasons
+    para_words = [len(words(l)) if is_paragraph(l) and no not in reasons else 0 for no, l in enumerate(lines)]
+    total = sum(para_words)
+    before = 0
+    for no, line in enumerate(lines):
+        reason = reasons.get(no)
+        if reason in ("clean_comment_box", "clean_after_end_marker") and before > 0:
+            after = total - before
+            # A comment thread may outweigh the article; a "Tags"/"Newsletter" box mid-text must not.
+            if reason == "clean_comment_box" or after < before:
+                for later in range(no + 1, len(lines)):
+                    if lines[later].strip() and later not in reasons:
+                        reasons[later] = "clean_after_end_marker"
+                return
+        elif reason == "clean_related" and before > 0:
+            for later in range(no + 1, len(lines)):
+                text = lines[later].strip()
+                if not text:
+                    continue
+                if is_paragraph(text) and later not in reasons:
+                    break
+                reasons.setdefault(later, "clean_related")
+        before += para_words[no]
+
+
+def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | None = None) -> Analysis:
+    """Classify every line of a draft; the title and attribution are found on the way."""
+    lexicon = lexicon or load_lexicon()
+    analysis = Analysis(lines=[l.rstrip("\r") for l in draft.text.split("\n")])
+    lines, reasons = analysis.lines, analysis.reasons
+    for no, raw in enumerate(lines):
+        line = raw.strip()
+        if line:
+            reason = _evidence_reason(line, lexicon, chrome or set())
+            if reason:
+                reasons[no] = reason
+    _apply_markers(analysis)
+    body_lines = [no for no, l in enumerate(lines) if no not in reasons and is_paragraph(l.strip())]
+    analysis.first_para = body_lines[0] if body_lines else None
+    analysis.last_para = body_lines[-1] if body_lines else None
+    header_end = analysis.first_para if analysis.first_para is not None else len(lines)
+
+    if draft.title_given and draft.title:
+        analysis.title = draft.title.strip()
+    else:
+        body = "\n".join(lines[no] for no in body_lines)  # paragraphs only: footers repeat the site name
+        pick = _pick_title(analysis, _title_candidates(analysis, header_end), body)
+        if pick is not None:
+            analysis.title_line, analysis.title = pick, " ".join(lines[pick].split())
+            reasons[pick] = "clean_title"
+        elif draft.title:
+            analysis.title = draft.title.strip()
+
+    first_repeat = None
+    if analysis.title:
+        for no, raw in enumerate(lines):
+            if no != analysis.title_line and raw.strip() and _is_repeat_of_title(raw, analysis.title, lexicon):
+                reasons[no] = "clean_repeated_title"
+                first_repeat = no if first_repeat is None else first_repeat
+    _classify_header(analysis, header_end, first_repeat, lexicon)
+    _take_attribution(analysis, lexicon)
+    _drop_duplicate_paragraphs(analysis)
+    return analysis
+
+
+def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | None, lexicon: Lexicon) -> None:
+    """Above the first paragraph: tickers and labels before the headline go, a standfirst stays."""
+    anchor = analysis.title_line if analysis.title_line is not None else first_repeat
+    for no in range(header_end):
+        line = analysis.lines[no].strip()
+        if not line or no in analysis.reasons:
+            continue
+        n = len(words(line))
+        if is_meta_line(line, lexicon):
+            analysis.reasons[no] = "clean_metadata_line"
+        elif anchor is not None and no < anchor:
+            analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
+        elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
+            analysis.reasons[no] = "clean_byline"
+        elif anchor is not None and n <= 3 and not ends_sentence(line):
+            analysis.reasons[no] = "clean_category"
+
+
+def _take_attribution(analysis: Analysis, lexicon: Lexicon) -> None:
+    """Move 'Original Source: ...'-style lines into metadata; bare 'Source:' only counts at the end."""
+    lines = analysis.lines
+    nonblank = [no for no, l in enumerate(lines) if l.strip()]
+    tail_start = analysis.last_para + 1 if analysis.last_para is not None else 0
+    tail = set(nonblank[-3:]) | set(range(tail_start, len(lines)))
+    for no in nonblank:
+        if analysis.reasons.get(no) not in (None, "clean_after_end_marker"):
+            continue
+        line = lines[no].strip()
+        if len(words(line)) > 20:
+            continue
+        value = attribution_value(line, lexicon)
+        if value is None:
+            continue
+        strong = len(normalise(line).split()) - len(normalise(value).split()) >= 3 or "original" in normalise(line)
+        if strong or no in tail:
+            analysis.reasons[no] = "clean_attribution"
+            analysis.attribution = analysis.attribution or value
+
+
+def _drop_duplicate_paragraphs(analysis: Analysis) -> None:
+    """A paragraph printed twice (teasers, sticky headers) is kept once."""
+    seen: set[str] = set()
+    for no, raw in enumerate(analysis.lines):
+        if no in analysis.reasons or len(words(raw)) < 8:
+            continue
+        key = strip_tail(normalise(raw))
+        if key in seen:
+            analysis.reasons[no] = "clean_duplicate_line"
+        seen.add(key)
+
+
+def _observed(analysis: Analysis) -> list[str]:
+    """Lines outside the body span that chrome learning should count (never the title)."""
+    first = analysis.first_para if analysis.first_para is not None else len(analysis.lines)
+    last = analysis.last_para if analysis.last_para is not None else len(analysis.lines)
+    found: dict[str, str] = {}
+    for no, raw in enumerate(analysis.lines):
+        line = " ".join(raw.split())
+        if not line or no == analysis.title_line or first <= no <= last:
+            continue
+        if analysis.reasons.get(no) not in (None, "clean_ticker_headline", "clean_category", "clean_after_end_marker"):
+            continue  # already caught by the lexicon: nothing to learn
+        if len(words(line)) <= OBSERVED_MAX_WORDS:
+            found.setdefault(line_hash(line), line)
+    return [(h, l) for h, l in found.items()]
+
+
+def observed_lines(drafts: list[Draft]) -> list[tuple[str, str, str]]:
+    """(site, line_hash, line) for each distinct candidate chrome line of each draft that has a site."""
+    lexicon = load_lexicon()
+    rows: list[tuple[str, str, str]] = []
+    seen_texts: set[tuple[str, str]] = set()
+    for draft in drafts:
+        key = (draft.site or "", hashlib.sha1(draft.text.encode("utf-8")).hexdigest())
+        if not draft.site or key in seen_texts:
+            continue  # an exact copy must not teach its own lines as chrome
+        seen_texts.add(key)
+        rows.extend((draft.site, h, line) for h, line in _observed(analyse(draft, None, lexicon)))
+    return rows
+
+
+def _batch_chrome(drafts: list[Draft]) -> dict[str, set[str]]:
+    """Lines recurring in several drafts of one site within this batch."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for site, h, _line in observed_lines(drafts):
+        counts[(site, h)] += 1
+    learned: dict[str, set[str]] = defaultdict(set)
+    for (site, h), n in counts.items():
+        if n >= CHROME_MIN_DOCS:
+            learned[site].add(h)
+    return learned
+
+
+def clean_drafts(
+    drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits
+) -> tuple[list[Article], list[Rejection]]:
+    """Keep each draft's article body; drop boilerplate lines with their reasons; reject too-short bodies."""
+    lexicon = load_lexicon()
+    in_batch = _batch_chrome(drafts)
+    articles: list[Article] = []
+    rejections: list[Rejection] = []
+    for draft in drafts:
+        if len(draft.text) > limits.max_text_chars:
+            cut = draft.text.rfind("\n", 0, limits.max_text_chars)
+            draft = replace(draft, text=draft.text[: cut if cut > 0 else limits.max_text_chars])
+        chrome = set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set())
+        analysis = analyse(draft, chrome, lexicon)
+        kept = [" ".join(l.split()) for no, l in enumerate(analysis.lines) if l.strip() and no not in analysis.reasons]
+        text = "\n\n".join(kept)
+        n_words = len(text.split())
+        if n_words < limits.min_words:
+            reason = "clean_empty" if not kept else "clean_too_short"
+            rejections.append(Rejection(draft.document_id, reason, f"{n_words} words left after cleaning"))
+            continue
+        removed = [
+            RemovedLine(no, analysis.lines[no].strip(), reason) for no, reason in sorted(analysis.reasons.items())
+        ]
+        articles.append(
+            Article(
+                document_id=draft.document_id,
+                title=analysis.title or "",
+                text=text,
+                url=draft.url,
+                site=draft.site,
+                author=draft.author,
+                published_at=draft.published_at,
+                language=detect_language(text) or draft.language,
+                attribution=analysis.attribution,
+                extractor=draft.extractor,
+                word_count=n_words,
+                removed=removed,
+            )
+        )
+    return articles, rejections

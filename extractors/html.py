@@ -1,0 +1,124 @@
+"""HTML pages to drafts: trafilatura with metadata, a fallback when it finds too little, a time limit per page."""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import datetime, timezone
+
+from extractors.records import Draft, RawDocument, Rejection
+from extractors.settings import Limits
+
+_BLOCKS = re.compile(r"\n\s*\n+")
+
+
+def _trafilatura(html: str, url: str | None) -> tuple[str, dict[str, str | None]]:
+    """Main text and metadata by trafilatura; comments are left out, recall is favoured (the cleaner trims)."""
+    import trafilatura
+
+    result = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        favor_recall=True,
+        include_tables=True,
+    )
+    if result is None:
+        return "", {}
+    meta = {
+        key: getattr(result, key, None) for key in ("title", "author", "date", "sitename", "language", "url")
+    }
+    return result.text or "", meta
+
+
+def _readability(html: str) -> tuple[str, str | None]:
+    """Main text by readability-lxml (the fallback), one block element per line, and its title."""
+    import lxml.html
+    from readability import Document
+
+    page = Document(html)
+    tree = lxml.html.fromstring(page.summary(html_partial=True) or "<div/>")
+    blocks = []
+    for element in tree.iter("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td"):
+        if any(parent.tag in ("p", "li", "blockquote") for parent in element.iterancestors()):
+            continue  # its text is already in the enclosing block
+        text = " ".join(element.text_content().split())
+        if text:
+            blocks.append(f"- {text}" if element.tag == "li" else text)
+    if not blocks:
+        blocks = [b.strip() for b in _BLOCKS.split(tree.text_content()) if b.strip()]
+    return "\n".join(blocks), page.short_title() or None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """trafilatura's 'YYYY-MM-DD' (or ISO datetime) as a tz-aware UTC datetime; None if unparseable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
+    """Run the extractors in order of preference and build the draft."""
+    try:
+        text, meta = _trafilatura(html, doc.url)
+    except Exception as exc:  # the parser choking on one malformed page is that page's problem
+        text, meta, failure = "", {}, exc
+    else:
+        failure = None
+    extractor = "trafilatura"
+    if len(text.split()) < min_words:
+        try:
+            fallback, title = _readability(html)
+        except Exception as exc:  # same: one page's problem, reported below if nothing was found
+            fallback, title, failure = "", None, failure or exc
+        if len(fallback.split()) > len(text.split()):
+            text, extractor = fallback, "readability"
+            meta = {**meta, "title": meta.get("title") or title}
+    if not text.strip():
+        if failure is not None:
+            return Rejection(doc.document_id, "extract_failed", f"{type(failure).__name__}: {failure}"[:500])
+        return Rejection(doc.document_id, "extract_empty", "no main text found in the page")
+    title = (meta.get("title") or "").strip() or None
+    published = parse_date(meta.get("date"))
+    if doc.published_at and (published is None or published.date() == doc.published_at.date()):
+        published = doc.published_at  # the feed's timestamp is as good and more precise
+    return Draft(
+        document_id=doc.document_id,
+        text=text,
+        title=title or doc.title,
+        url=doc.url or meta.get("url"),  # where it was fetched; a page's own canonical link may be stale
+        site=doc.site or meta.get("sitename"),
+        author=(meta.get("author") or doc.author),
+        published_at=published,
+        language=meta.get("language"),
+        extractor=extractor,
+        title_given=bool(title or doc.title),
+    )
+
+
+def extract_html(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
+    """Draft of an HTML page, or a Rejection (extract_empty, extract_timeout, extract_failed)."""
+    outcome: list[Draft | Rejection | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_extract(doc, html, limits.min_words))
+        except BaseException as exc:  # carried to the caller's thread and raised there: a bug fails the run
+            outcome.append(exc)
+
+    # A daemon thread: a pathological page cannot be interrupted, but the batch moves on without it.
+    worker = threading.Thread(target=work, name=f"extract-{doc.document_id}", daemon=True)
+    worker.start()
+    worker.join(limits.extract_timeout_s)
+    if worker.is_alive() or not outcome:
+        return Rejection(doc.document_id, "extract_timeout", f"no result within {limits.extract_timeout_s:g} s")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result

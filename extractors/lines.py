@@ -1,0 +1,206 @@
+"""Line-level signals for the boilerplate cleaner: the UI-phrase lexicons and single-line classifiers.
+
+Nothing here looks at a line's neighbours; extractors/cleaning.py combines these signals with
+the line's position in the document.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
+
+# Sections of a lexicon file, the reason a match yields, and how a phrase matches a line:
+# "whole" = the whole normalised line; "prefix" = the line starts with the phrase (a short
+# phrase must be followed by a separator such as ":" or nothing); phrases of 4+ words in a
+# non-"whole" section also match anywhere inside a line.
+SECTIONS: dict[str, tuple[str, str]] = {
+    "menu": ("clean_menu", "whole"),
+    "ui": ("clean_ui_phrase", "whole"),
+    "comment": ("clean_comment_box", "prefix"),
+    "related": ("clean_related", "prefix"),
+    "end": ("clean_after_end_marker", "prefix"),
+    "cta": ("clean_call_to_action", "prefix"),
+    "copyright": ("clean_copyright", "prefix"),
+    "attribution": ("clean_attribution", "prefix"),
+    "caption": ("clean_repeated_title", "whole"),
+}
+WORD_SECTIONS = ("months", "weekdays", "datewords")
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u2013": "-", "\u2014": "-"})
+_LEAD = re.compile(r"^[\s\-–—•·*>»›|#▶►◆■□✓✔→]+")
+_TRAIL = re.compile(r"[\s:;,.!?…|»›>\-–—→()\[\]\d]*$")
+_COUNT = re.compile(r"\s*[(\[]\s*\d+\s*[)\]]\s*$")
+_WORD = re.compile(r"\w+(?:[-'’.]\w+)*", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…。！？:;][\"'”’»)\]]*$")
+_ICON = re.compile(r"^(?:(?:fa|fas|far|fab|bi|mdi|icon|ion|glyphicon|dashicons)[-_ ])?[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$")
+_URL = re.compile(r"^(?:<?(?:https?://|www\.)\S+>?)$", re.IGNORECASE)
+_ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b", re.IGNORECASE)
+_NUMERIC = re.compile(r"^[\d:/.\-+,]+$")
+_AMPM = re.compile(r"^(?:[ap]\.?m\.?|\d{1,2}(?::\d{2})?[ap]\.?m\.?)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Compiled phrase patterns per section, plus the word sets the timestamp detector uses."""
+
+    patterns: dict[str, re.Pattern[str]]
+    contained: dict[str, re.Pattern[str] | None]
+    words: dict[str, frozenset[str]]
+
+
+def normalise(line: str) -> str:
+    """Casefolded line with unified quotes and dashes, collapsed spaces, no decorative ends."""
+    text = unicodedata.normalize("NFKC", line).translate(_QUOTES).casefold()
+    text = " ".join(text.split())
+    text = _LEAD.sub("", text)
+    text = _COUNT.sub("", text)
+    return text.strip()
+
+
+def strip_tail(text: str) -> str:
+    """Drop trailing punctuation, counts and arrows from an already normalised line."""
+    return _TRAIL.sub("", text).strip()
+
+
+def words(line: str) -> list[str]:
+    """Word tokens of a line."""
+    return _WORD.findall(line)
+
+
+def ends_sentence(line: str) -> bool:
+    """True when the line ends like a sentence."""
+    return bool(_SENTENCE_END.search(line.rstrip()))
+
+
+def is_paragraph(line: str) -> bool:
+    """A line that reads as running text: long, or a sentence of ten words or more."""
+    n = len(words(line))
+    return n >= 25 or (n >= 10 and ends_sentence(line))
+
+
+def read_lexicon_file(path: Path) -> dict[str, list[str]]:
+    """Phrases per [section] of one lexicon file; '#' starts a comment line."""
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = line[1:-1].strip()
+            if current not in SECTIONS and current not in WORD_SECTIONS:
+                raise ValueError(f"{path.name}: unknown section [{current}]")
+            sections.setdefault(current, [])
+            continue
+        if current is None:
+            raise ValueError(f"{path.name}: phrase {line!r} before any [section]")
+        sections[current].append(line)
+    return sections
+
+
+def _phrase_regex(phrase: str) -> str:
+    """Regex source for one phrase: words separated by any spacing, {n} standing for a number."""
+    parts = [{"{n}": r"\d+", "{rest}": r".+"}.get(p, re.escape(p)) for p in normalise(phrase).split()]
+    return r"\s+".join(parts)
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
+    """Merge every language's lexicon: a page's UI language need not match its article's."""
+    merged: dict[str, set[str]] = {name: set() for name in (*SECTIONS, *WORD_SECTIONS)}
+    for path in sorted(directory.glob("*.txt")):
+        for section, phrases in read_lexicon_file(path).items():
+            merged[section].update(phrases)
+    patterns: dict[str, re.Pattern[str]] = {}
+    contained: dict[str, re.Pattern[str] | None] = {}
+    for section, (_reason, mode) in SECTIONS.items():
+        phrases = sorted(merged[section], key=len, reverse=True)
+        alternation = "|".join(_phrase_regex(p) for p in phrases) or r"(?!x)x"
+        if mode == "whole":
+            patterns[section] = re.compile(rf"^(?:{alternation})$")
+            contained[section] = None
+            continue
+        short = "|".join(_phrase_regex(p) for p in phrases if len(p.split()) < 3) or r"(?!x)x"
+        long = "|".join(_phrase_regex(p) for p in phrases if len(p.split()) >= 3) or r"(?!x)x"
+        # A short phrase ("related", "source") must stand alone or be followed by a separator,
+        # so that "Related to this, ..." stays a sentence.
+        patterns[section] = re.compile(rf"^(?:(?:{short})(?:\s*[:|»›>\-–—]|$)|(?:{long})(?!\w))")
+        four = "|".join(_phrase_regex(p) for p in phrases if len(p.split()) >= 4)
+        contained[section] = re.compile(rf"(?<!\w)(?:{four})(?!\w)") if four else None
+    words_ = {name: frozenset(w for p in merged[name] for w in normalise(p).split()) for name in WORD_SECTIONS}
+    return Lexicon(patterns, contained, words_)
+
+
+def match_section(line: str, section: str, lexicon: Lexicon) -> bool:
+    """True when the line matches one of the section's phrases."""
+    norm = normalise(line)
+    mode = SECTIONS[section][1]
+    if mode == "whole":
+        return bool(lexicon.patterns[section].match(strip_tail(norm)))
+    if lexicon.patterns[section].match(norm):
+        return True
+    inner = lexicon.contained[section]
+    # Inside a long paragraph a phrase is more likely quoted prose than a widget.
+    return bool(inner and len(norm) <= 400 and inner.search(norm))
+
+
+def is_menu_run(line: str, lexicon: Lexicon) -> bool:
+    """A line made only of menu or UI entries separated by bars, bullets or wide spaces."""
+    parts = [p for p in re.split(r"\s*[|•·/»›]\s*|\s{3,}|\t+", normalise(line)) if p.strip()]
+    if len(parts) < 2:
+        return False
+    return all(
+        lexicon.patterns["menu"].match(strip_tail(p)) or lexicon.patterns["ui"].match(strip_tail(p)) for p in parts
+    )
+
+
+def is_timestamp(line: str, lexicon: Lexicon) -> bool:
+    """A date/time stamp such as '4 Juli 2025 - 22:13 WIB' or 'Updated at 1:23 p.m.', and nothing else."""
+    norm = _ISO.sub(" 00:00 ", normalise(line))
+    tokens = [t for t in re.split(r"[\s,|/()\[\]·•]+", norm) if t and t not in {"-", "–", "—", "|", "@", "."}]
+    if not tokens or len(tokens) > 12:
+        return False
+    dates = lexicon.words["months"] | lexicon.words["weekdays"]
+    evidence = small_number = date_word = False
+    for token in tokens:
+        bare = token.strip(".:,;")
+        if _NUMERIC.match(bare) and any(c.isdigit() for c in bare):
+            if len(bare) >= 3 or any(c in bare for c in ":/.-"):
+                evidence = True
+            small_number = True
+            continue
+        if re.match(r"^\d{1,2}(?:st|nd|rd|th|er|e|º|ª|h|hrs?|m|mins?|d)?$", bare):
+            small_number = True
+            continue
+        if bare in dates or bare.rstrip(".") in dates:
+            evidence = True
+            continue
+        if _AMPM.match(bare) or bare in lexicon.words["datewords"]:
+            date_word = True
+            continue
+        return False
+    # "3 hours ago" / "vor 2 Stunden": a small number is enough when date words surround it.
+    return evidence or (small_number and date_word and len(tokens) <= 6)
+
+
+def is_icon(line: str) -> bool:
+    """An icon or CSS class name left in the text ('badge-check', 'fa-facebook')."""
+    stripped = line.strip()
+    return bool(_ICON.match(stripped)) and len(stripped) <= 40
+
+
+def is_url(line: str) -> bool:
+    """A line that is only a URL."""
+    return bool(_URL.match(line.strip()))
+
+
+def is_meta_line(line: str, lexicon: Lexicon) -> bool:
+    """A dateline of page metadata: '05/10/2018 - Posted by: X - Category: Y', one segment a timestamp."""
+    if ends_sentence(line) and not line.rstrip().endswith(":"):
+        return False
+    segments = [s for s in re.split(r"\s+[-–—|•·]\s+|\s*\|\s*", line.strip()) if s.strip()]
+    return len(segments) >= 2 and len(words(line)) <= 30 and any(is_timestamp(s, lexicon) for s in segments)

@@ -1,0 +1,268 @@
+"""Boilerplate cleaning: the samples' gold, each language's lexicon, kept article structure, learned site chrome."""
+from __future__ import annotations
+
+import pytest
+
+from extractors.cleaning import clean_drafts, line_hash, observed_lines
+from extractors.lines import LEXICON_DIR, SECTIONS, read_lexicon_file
+from extractors.records import Draft
+from extractors.settings import Limits
+from storage.site_lines import load_site_lines, record_site_lines
+from tests.gold import load_gold, sample_lines
+
+SAMPLES = ["000_b865db9ad46887ed.txt", "001_9e2f585d2e5eedc9.txt", "002_5171715639db08b2.txt"]
+
+# The reason expected for particular sample lines (line number -> reason).
+EXPECTED_REASONS = {
+    "000_b865db9ad46887ed.txt": {0: "clean_title", 16: "clean_call_to_action"},
+    "001_9e2f585d2e5eedc9.txt": {0: "clean_title", 7: "clean_attribution"},
+    "002_5171715639db08b2.txt": {
+        0: "clean_menu",
+        2: "clean_ui_phrase",
+        3: "clean_ticker_headline",
+        7: "clean_title",
+        9: "clean_icon",
+        12: "clean_repeated_title",
+        88: "clean_comment_box",
+        90: "clean_comment_box",
+        92: "clean_comment_box",
+        94: "clean_related",
+        96: "clean_after_end_marker",
+        98: "clean_timestamp",
+        116: "clean_related",
+    },
+}
+
+BODY = (
+    "The regional council approved the new budget on Tuesday after a long debate about road repairs, "
+    "school funding and the cost of public transport in the coming year."
+)
+BODY2 = (
+    "Opposition members said the plan relied on optimistic revenue forecasts, while the mayor argued "
+    "that delaying the vote would have frozen spending on several urgent projects."
+)
+
+
+def clean_one(text: str, site: str | None = None, site_lines: dict | None = None, **draft):
+    """Clean one plain-text draft; returns (article or None, rejections, {line_no: reason})."""
+    articles, rejections = clean_drafts([Draft("d1", text, site=site, **draft)], site_lines or {}, Limits())
+    article = articles[0] if articles else None
+    return article, rejections, {r.line_no: r.reason for r in (article.removed if article else [])}
+
+
+@pytest.fixture(scope="module")
+def gold(shared_dir):
+    return load_gold(shared_dir)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_samples_match_gold(shared_dir, gold, name):
+    lines = sample_lines(shared_dir, name)
+    expected = gold[name]
+    article, rejections, reasons = clean_one("\n".join(lines), site="samples")
+    assert not rejections
+    assert article.title == expected["title"]
+    assert article.attribution == expected["attribution"]
+    for no in expected["boilerplate"] + expected["title_lines"]:
+        assert no in reasons, f"line {no} should be removed: {lines[no]!r}"
+    for no, reason in EXPECTED_REASONS[name].items():
+        assert reasons[no] == reason, f"line {no}: {lines[no]!r}"
+    for no, line in enumerate(lines):
+        if line.strip() and no not in expected["boilerplate"] + expected["title_lines"] + expected["either"]:
+            assert no not in reasons, f"line {no} is article text but was removed as {reasons.get(no)}: {line!r}"
+            assert " ".join(line.split()) in article.text
+    for absent in expected["absent"]:
+        assert absent not in article.text
+    assert article.language == "en"
+    assert article.word_count == len(article.text.split())
+    assert "\n\n" in article.text and "\n\n\n" not in article.text
+
+
+def test_removed_lines_keep_text_and_numbers(shared_dir):
+    lines = sample_lines(shared_dir, "002_5171715639db08b2.txt")
+    article, _, _ = clean_one("\n".join(lines))
+    for removed in article.removed:
+        assert removed.line == lines[removed.line_no].strip()
+        assert removed.reason.startswith("clean_") and removed.reason == removed.reason.lower()
+
+
+# Each language: UI lines written for this test (not copied from the samples) and the reason expected.
+LEXICON_CASES = {
+    "en": [("Skip to main content", "clean_menu"), ("Share this article", "clean_ui_phrase"),
+           ("You might also like:", "clean_related"), ("Subscribe to our newsletter for daily updates", "clean_call_to_action"),
+           ("Leave a comment", "clean_comment_box")],
+    "id": [("Beranda", "clean_menu"), ("Bagikan", "clean_ui_phrase"), ("Baca Juga:", "clean_related"),
+           ("Klik di sini untuk berlangganan", "clean_call_to_action"), ("Tulis Komentar", "clean_comment_box")],
+    "ms": [("Laman Utama", "clean_menu"), ("Kongsi", "clean_ui_phrase"), ("Artikel Berkaitan", "clean_related"),
+           ("Langgan surat berita kami", "clean_call_to_action"), ("Tinggalkan komen", "clean_comment_box")],
+    "de": [("Startseite", "clean_menu"), ("Artikel teilen", "clean_ui_phrase"), ("Mehr zum Thema", "clean_related"),
+           ("Abonnieren Sie unseren Newsletter", "clean_call_to_action"), ("Schreibe einen Kommentar", "clean_comment_box")],
+    "fr": [("Accueil", "clean_menu"), ("Mode sombre", "clean_ui_phrase"), ("À lire aussi", "clean_related"),
+           ("Inscrivez-vous à notre newsletter", "clean_call_to_action"), ("Laisser un commentaire", "clean_comment_box")],
+    "es": [("Portada", "clean_menu"), ("Compartir en WhatsApp", "clean_ui_phrase"), ("Te puede interesar", "clean_related"),
+           ("Suscríbete a nuestro boletín", "clean_call_to_action"), ("Deja un comentario", "clean_comment_box")],
+    "pt": [("Página inicial", "clean_menu"), ("Compartilhar", "clean_ui_phrase"), ("Leia também:", "clean_related"),
+           ("Assine nossa newsletter", "clean_call_to_action"), ("Deixe um comentário", "clean_comment_box")],
+    "it": [("Vai al contenuto", "clean_menu"), ("Condividi", "clean_ui_phrase"), ("Leggi anche", "clean_related"),
+           ("Iscriviti alla nostra newsletter", "clean_call_to_action"), ("Lascia un commento", "clean_comment_box")],
+    "nl": [("Naar de inhoud", "clean_menu"), ("Deel dit artikel", "clean_ui_phrase"), ("Lees ook:", "clean_related"),
+           ("Schrijf je in voor onze nieuwsbrief", "clean_call_to_action"), ("Laat een reactie achter", "clean_comment_box")],
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LEXICON_CASES))
+def test_lexicon_phrases_per_language(lang):
+    cases = LEXICON_CASES[lang]
+    # Menu and UI lines above the headline, the rest inside or after the body.
+    text = "\n".join(
+        [cases[0][0], cases[1][0], "Council Approves Budget After Long Debate", BODY, cases[2][0], BODY2, cases[3][0], cases[4][0], "Great article, thanks!"]
+    )
+    article, rejections, reasons = clean_one(text)
+    assert not rejections
+    lines = text.split("\n")
+    for phrase, reason in cases:
+        assert reasons[lines.index(phrase)] == reason, phrase
+    assert article.title == "Council Approves Budget After Long Debate"
+    assert article.text == f"{BODY}\n\n{BODY2}"
+    assert reasons[8] == "clean_after_end_marker"  # the comment thread after the comment box
+
+
+def test_lexicon_files_cover_languages_and_parse():
+    found = {path.stem: read_lexicon_file(path) for path in LEXICON_DIR.glob("*.txt")}
+    assert {"en", "id", "ms", "de", "fr", "es", "pt", "it", "nl"} <= set(found)
+    for lang, sections in found.items():
+        for section in ("menu", "ui", "comment", "related", "cta", "months"):
+            assert sections.get(section), f"{lang}.txt has no [{section}] phrases"
+        assert set(sections) <= set(SECTIONS) | {"months", "weekdays", "datewords"}
+
+
+def test_article_structure_is_kept():
+    text = "\n".join(
+        [
+            "Talks Resume Between Moscow and Beijing",
+            "MOSCOW/BEIJING, Jan 21 (Reuters) – Russian and Chinese officials resumed trade talks on Tuesday, "
+            "both governments said.",
+            "I. Background",
+            BODY,
+            "Key points of the agreement:",
+            "- Lower tariffs on farm goods",
+            "- A joint energy fund",
+            "1. Signing a new trade protocol",
+            "2. Conclusion",
+            "“We are ready,” the minister said.",
+            "Conclusion",
+            BODY2,
+            "Related to this, officials expect another round of negotiations next month in Shanghai.",
+        ]
+    )
+    article, _, reasons = clean_one(text)
+    assert reasons == {0: "clean_title"}
+    for line in text.split("\n")[1:]:
+        assert line in article.text
+
+
+def test_timestamps_icons_and_bylines_in_the_header():
+    text = "\n".join(
+        ["Mon, Nov 18, 2019 11:02 AM EST", "Budget Vote Ends Months of Deadlock", "By Jane Doe", "fa-facebook",
+         "Updated 3 hours ago", BODY, BODY2, "Exit mobile version"]
+    )
+    article, _, reasons = clean_one(text)
+    assert reasons == {
+        0: "clean_timestamp", 1: "clean_title", 2: "clean_byline", 3: "clean_icon", 4: "clean_timestamp",
+        7: "clean_after_end_marker",
+    }
+    assert article.title == "Budget Vote Ends Months of Deadlock"
+
+
+def test_related_marker_drops_only_the_headline_run():
+    text = "\n".join(
+        [BODY, "Read also:", "Mayor Defends Transport Spending", "Tuesday, 12 March 2024", BODY2, BODY + " Again."]
+    )
+    article, _, reasons = clean_one(text, title="Budget", title_given=True)
+    assert reasons == {1: "clean_related", 2: "clean_related", 3: "clean_timestamp"}
+    assert BODY2 in article.text
+
+
+def test_attribution_becomes_metadata():
+    for line, value in [
+        ("Courtesy: SAMAA TV", "SAMAA TV"),
+        ("This article first appeared on https://www.example.org/news/1.", "example.org"),
+        ("Source: Reuters", "Reuters"),
+    ]:
+        article, _, reasons = clean_one("\n".join([BODY, BODY2, line]), title="T", title_given=True)
+        assert article.attribution == value
+        assert reasons == {2: "clean_attribution"}
+        assert line not in article.text
+
+
+def test_sources_in_a_sentence_stay():
+    text = "\n".join([BODY, "Source: the finance department, which published the figures on Monday morning, said so.", BODY2])
+    article, _, _ = clean_one(text, title="T", title_given=True)
+    assert article.attribution is None
+
+
+def test_given_title_repeated_in_text_is_dropped():
+    text = "\n".join(["Budget approved | City News", "Budget approved", BODY, BODY2])
+    article, _, reasons = clean_one(text, title="Budget approved", title_given=True)
+    assert reasons == {0: "clean_repeated_title", 1: "clean_repeated_title"}
+    assert article.title == "Budget approved"
+
+
+def test_duplicate_paragraph_is_kept_once():
+    article, _, reasons = clean_one("\n".join([BODY, BODY2, BODY]), title="T", title_given=True)
+    assert reasons == {2: "clean_duplicate_line"}
+    assert article.text.count(BODY) == 1
+
+
+def test_too_short_body_is_rejected():
+    articles, rejections = clean_drafts([Draft("d1", "Menu\nShort headline here\nOne line.")], {}, Limits())
+    assert articles == []
+    assert [r.reason for r in rejections] == ["clean_too_short"]
+    _, rejections = clean_drafts([Draft("d2", "Menu\nShare")], {}, Limits())
+    assert [r.reason for r in rejections] == ["clean_empty"]
+
+
+def site_doc(n: int) -> str:
+    """A document of the imaginary site: its own chrome lines around a distinct article."""
+    return "\n".join(
+        [
+            "Kabar Nusantara Online",
+            "Jelajahi Dunia Bersama Kami",
+            f"Headline Number {n} About The Regional Budget Vote",
+            f"{BODY} Item {n}.",
+            f"{BODY2} Item {n}.",
+            "Kabar Nusantara Online adalah bagian dari grup media independen",
+        ]
+    )
+
+
+def test_site_chrome_learned_from_three_documents(db):
+    drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(3)]
+    record_site_lines(db, observed_lines(drafts))
+    learned = load_site_lines(db, ["kabar.example", "other.example"])
+    assert learned["kabar.example"] >= {line_hash("Kabar Nusantara Online"), line_hash("Jelajahi Dunia Bersama Kami")}
+    assert "other.example" not in learned
+
+    article, _, reasons = clean_one(site_doc(4), site="kabar.example", site_lines=learned)
+    assert reasons[0] == reasons[1] == reasons[5] == "clean_site_chrome"
+    assert article.title == "Headline Number 4 About The Regional Budget Vote"
+    # The same lines on another site are not that site's chrome.
+    _, _, other = clean_one(site_doc(4), site="other.example", site_lines=learned)
+    assert other.get(5) is None
+
+
+def test_site_chrome_needs_three_documents(db):
+    drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(2)]
+    record_site_lines(db, observed_lines(drafts))
+    assert load_site_lines(db, ["kabar.example"]) == {}
+    # Exact copies of one document count once.
+    copies = [Draft(f"c{n}", site_doc(9), site="kabar.example") for n in range(3)]
+    assert len(observed_lines(copies)) == len(observed_lines(copies[:1]))
+
+
+def test_site_chrome_learned_within_one_batch():
+    drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)]
+    articles, _ = clean_drafts(drafts, {}, Limits())
+    for article in articles:
+        assert "Kabar Nusantara Online" not in article.text
+        assert {r.reason for r in article.removed if r.line_no in (0, 1, 5)} == {"clean_site_chrome"}
