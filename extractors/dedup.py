@@ -40,8 +40,7 @@ class Candidates:
     by_url: dict[str, str] = field(default_factory=dict)  # canonical_url -> article_id
     by_sha: dict[str, str] = field(default_factory=dict)  # text_sha256 -> article_id
     by_band: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # (band, band_hash) -> article_ids
-    signatures: dict[str, np.ndarray] = field(default_factory=dict)  # band hit article_id -> minhash (uint64)
-    word_counts: dict[str, int] = field(default_factory=dict)  # band hit article_id -> words in its body
+    texts: dict[str, str] = field(default_factory=dict)  # band hit article_id -> its body, for exact verification
 
 
 def canonicalize_url(url: str | None) -> str | None:
@@ -119,8 +118,12 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shingle_hashes(text: str, shingle_words: int) -> np.ndarray:
-    """Unique 64-bit hashes of the word shingles of the normalised body."""
-    words = _WORD.findall(normalize_text(text))
+    """Sorted unique 64-bit hashes of the word shingles of the normalised body."""
+    return _shingles(_WORD.findall(normalize_text(text)), shingle_words)
+
+
+def _shingles(words: list[str], shingle_words: int) -> np.ndarray:
+    """Sorted unique 64-bit hashes of consecutive word groups (one group when the text is shorter)."""
     if not words:
         return np.empty(0, dtype=np.uint64)
     vocab: dict[str, int] = {}
@@ -133,7 +136,7 @@ def shingle_hashes(text: str, shingle_words: int) -> np.ndarray:
     n = len(token) - k + 1
     acc = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for j in range(k):  # order-sensitive combination: rotate-free polynomial then a full mix
+        for j in range(k):  # order-sensitive combination, fully mixed after each word
             acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + token[j : j + n])
     return np.unique(acc)
 
@@ -160,40 +163,44 @@ def band_hashes(sig: np.ndarray, num_bands: int) -> np.ndarray:
     return acc
 
 
+def lead_hash(words: list[str], lead_words: int, band: int) -> int:
+    """The extra band: a hash of the body's first words, shared by an article and its truncations."""
+    digest = hashlib.blake2b(" ".join(words[:lead_words]).encode("utf-8"), digest_size=8).digest()
+    return int(_mix(np.frombuffer(digest, dtype="<u8") ^ np.uint64(band + 1))[0])
+
+
 def compute_keys(articles: list[Article], settings: Dedup) -> list[DedupKeys]:
-    """Dedup keys per article (same order); also sets article.canonical_url and article.text_sha256."""
+    """Dedup keys per article (same order); also sets article.canonical_url and article.text_sha256.
+
+    bands holds num_bands MinHash bands and, last, the lead band (see lead_hash).
+    """
     keys = []
     for article in articles:
         canonical = canonicalize_url(article.canonical_url or article.url)
         if canonical and not is_article_url(canonical):
             canonical = None  # a front page URL would merge every story of the site
         article.canonical_url = canonical or article.canonical_url
-        article.text_sha256 = text_digest(article.text)
-        hashes = shingle_hashes(article.text, settings.shingle_words)
+        normal = normalize_text(article.text)
+        article.text_sha256 = hashlib.sha256(normal.encode("utf-8")).hexdigest()
+        words = _WORD.findall(normal)
+        hashes = _shingles(words, settings.shingle_words)
         if len(hashes):
             sig = minhash(hashes, settings.num_perm)
-            sig_list, bands = sig.tolist(), band_hashes(sig, settings.num_bands).tolist()
+            bands = band_hashes(sig, settings.num_bands).tolist()
+            bands.append(lead_hash(words, settings.lead_words, settings.num_bands))
+            sig_list = sig.tolist()
         else:  # no words: nothing to compare, only url/exact keys apply
             sig_list, bands = [], []
         keys.append(DedupKeys(article.document_id, canonical, article.text_sha256, sig_list, bands))
     return keys
 
 
-def estimate_similarity(sig_a: np.ndarray, sig_b: np.ndarray, size_a: int, size_b: int) -> float:
-    """max(estimated Jaccard, estimated containment of the shorter body in the longer one)."""
-    if len(sig_a) == 0 or len(sig_a) != len(sig_b):
+def shingle_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """max(Jaccard, containment of the smaller set in the larger) of two sorted unique shingle sets."""
+    if not len(a) or not len(b):
         return 0.0
-    jaccard = float(np.mean(sig_a == sig_b))
-    smaller = min(size_a, size_b)
-    if smaller <= 0:
-        return jaccard
-    containment = jaccard / (1.0 + jaccard) * (size_a + size_b) / smaller
-    return min(1.0, max(jaccard, containment))
-
-
-def new_article_id(keys: DedupKeys) -> str:
-    """A new article's id: the first 16 hex chars of its normalised-body hash (stable across re-runs)."""
-    return keys.text_sha256[:16]
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return max(inter / (len(a) + len(b) - inter), inter / min(len(a), len(b)))
 
 
 def find_duplicates(
@@ -201,57 +208,61 @@ def find_duplicates(
 ) -> list[Decision]:
     """One Decision per article (same order), precedence url > exact > near; sets article.article_id.
 
-    Copies inside the batch are caught too: the first becomes new, later ones point at it.
+    Near: LSH band hits are verified on the exact shingle sets (similarity = max(Jaccard, containment)),
+    so the band layout only decides what is compared. Copies inside the batch are caught too: the first
+    becomes new, later ones point at it.
     """
     by_url = dict(candidates.by_url)
     by_sha = dict(candidates.by_sha)
-    sigs = {aid: np.asarray(s, dtype=np.uint64) for aid, s in candidates.signatures.items()}
-    sizes = {aid: shingle_count(n, settings) for aid, n in candidates.word_counts.items()}
     bands = {k: list(v) for k, v in candidates.by_band.items()}  # grows with this batch's new articles
+    texts = dict(candidates.texts)
+    shingles: dict[str, np.ndarray] = {}  # article_id -> shingle set, computed only when compared
     decisions = []
     for article, key in zip(articles, keys):
-        sig = np.asarray(key.minhash, dtype=np.uint64)
-        size = shingle_count(count_words(article.text), settings)
-        decision = _decide(key, sig, size, by_url, by_sha, sigs, sizes, bands, settings)
+        decision = _match_key(key, by_url, by_sha)
+        if decision is None:
+            decision = _match_near(article, key, bands, texts, shingles, settings)
         article.article_id = decision.article_id
         decisions.append(decision)
         if key.canonical_url:
             by_url.setdefault(key.canonical_url, decision.article_id)
         by_sha.setdefault(key.text_sha256, decision.article_id)
-        if decision.status == "new" and len(sig):
-            sigs[decision.article_id] = sig
-            sizes[decision.article_id] = size
+        if decision.status == "new" and key.bands:
+            texts[decision.article_id] = article.text
             for band, value in enumerate(key.bands):
                 bands.setdefault((band, value), []).append(decision.article_id)
     return decisions
 
 
-def _decide(key, sig, size, by_url, by_sha, sigs, sizes, bands, settings) -> Decision:
-    """The decision for one article given everything known so far."""
+def _match_key(key: DedupKeys, by_url: dict[str, str], by_sha: dict[str, str]) -> Decision | None:
+    """A url or exact duplicate, or None when neither key is known."""
     if key.canonical_url and key.canonical_url in by_url:
         return Decision(key.document_id, by_url[key.canonical_url], "duplicate", "url", None)
     if key.text_sha256 in by_sha:
         return Decision(key.document_id, by_sha[key.text_sha256], "duplicate", "exact", 1.0)
+    return None
+
+
+def _match_near(article, key, bands, texts, shingles, settings) -> Decision:
+    """The most similar band hit at or above the threshold, else a new article."""
     pool: set[str] = set()
     for band, value in enumerate(key.bands):
         pool.update(bands.get((band, value), ()))
+    pool &= texts.keys()  # a band row whose article is gone cannot be verified
     best_id, best = None, -1.0
-    for aid in sorted(pool):  # sorted: ties resolve the same way on every run
-        if aid not in sigs:  # a band row without a signature row: index damaged, compare nothing
-            continue
-        sim = estimate_similarity(sig, sigs[aid], size, sizes.get(aid, 0))
-        if sim > best:
-            best_id, best = aid, sim
+    if pool:
+        mine = shingle_hashes(article.text, settings.shingle_words)
+        for aid in sorted(pool):  # sorted: ties resolve the same way on every run
+            if aid not in shingles:
+                shingles[aid] = shingle_hashes(texts[aid], settings.shingle_words)
+            sim = shingle_similarity(mine, shingles[aid])
+            if sim > best:
+                best_id, best = aid, sim
     if best_id is not None and best >= settings.near_threshold:
         return Decision(key.document_id, best_id, "duplicate", "near", round(best, 4))
     return Decision(key.document_id, new_article_id(key), "new", None, None)
 
 
-def count_words(text: str) -> int:
-    """Words in a body, counted the way shingles are built."""
-    return len(_WORD.findall(normalize_text(text)))
-
-
-def shingle_count(words: int, settings: Dedup) -> int:
-    """Approximate number of distinct shingles of a body with this many words."""
-    return max(words - settings.shingle_words + 1, 1) if words else 0
+def new_article_id(keys: DedupKeys) -> str:
+    """A new article's id: the first 16 hex chars of its normalised-body hash (stable across re-runs)."""
+    return keys.text_sha256[:16]

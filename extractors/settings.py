@@ -45,7 +45,12 @@ class Dedup:
     num_perm: int = 128
     num_bands: int = 32  # 32 bands x 4 rows
     shingle_words: int = 5
-    near_threshold: float = 0.5  # estimated Jaccard of word shingles at or above which a pair is a duplicate
+    near_threshold: float = 0.5  # max(Jaccard, containment) of word shingles at or above which a pair is a duplicate
+    lead_words: int = 30  # the body's first words form one extra LSH band, so truncated copies meet their original
+    story_threshold: float = 0.35  # TF-IDF cosine of title + lead at or above which two articles share a story
+    story_lead_words: int = 100  # words of the body (after the title) that describe the event
+    story_window_days: float = 3.0  # only articles published this close together can share a story
+    story_pool_max: int = 5000  # most recent articles of the window compared per batch
 
 
 @dataclass(frozen=True, slots=True)

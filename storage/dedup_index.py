@@ -1,30 +1,34 @@
 """Dedup index in DuckDB: lookups by the keys of one batch, and additions after the batch is decided.
 
 Every lookup is an index point lookup on this batch's keys (IN lists over indexed columns), never a
-scan of all articles: DuckDB index-scans `col IN (constants)` on a single-column index but not joins.
+scan of all articles: DuckDB index-scans `col IN (constants)` on a single-column index, but not joins
+and not IN lists of bound parameters, so the keys (hex hashes, integers, canonical URLs) go in as
+quoted literals.
 """
 from __future__ import annotations
 
-import numpy as np
-
-from extractors.dedup import Candidates, count_words
+from extractors.dedup import Candidates
 from extractors.records import Article, Decision, DedupKeys
 
-_CHUNK = 2000  # values per IN list: keeps each statement small enough to plan quickly
+_CHUNK = 1000  # values per IN list: larger lists plan slowly, smaller ones pay per-statement overhead
 
 
-def _placeholders(n: int) -> str:
-    """'?, ?, ...' for an IN list of n parameters."""
-    return ", ".join(["?"] * n)
+def _literal(value: str | int) -> str:
+    """A SQL literal for an IN list: DuckDB index-scans constant IN lists but not bound parameters."""
+    if isinstance(value, int):
+        return str(int(value))
+    if "\x00" in value:
+        raise ValueError("NUL byte in a dedup key")  # cannot be a real URL or hash: a bug upstream
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _lookup(con, sql: str, values: list) -> list[tuple]:
-    """Run sql (with one {in} slot) over values in chunks; rows concatenated."""
+    """Run sql (with one {inlist} slot) over the distinct values in chunks; rows concatenated."""
     rows: list[tuple] = []
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        rows.extend(con.execute(sql.format(inlist=_placeholders(len(chunk))), chunk).fetchall())
+        inlist = ", ".join(_literal(v) for v in unique[start : start + _CHUNK])
+        rows.extend(con.execute(sql.format(inlist=inlist)).fetchall())
     return rows
 
 
@@ -46,10 +50,8 @@ def find_candidates(con, keys: list[DedupKeys]) -> Candidates:
             candidates.by_band.setdefault((int(band), int(band_hash)), []).append(article_id)
     hit_ids = sorted({aid for ids in candidates.by_band.values() for aid in ids})
     if hit_ids:
-        sql = "SELECT article_id, minhash FROM article_signatures WHERE article_id IN ({inlist})"
-        candidates.signatures = {aid: np.asarray(sig, dtype=np.uint64) for aid, sig in _lookup(con, sql, hit_ids)}
         sql = "SELECT article_id, text FROM articles WHERE article_id IN ({inlist})"
-        candidates.word_counts = {aid: count_words(text) for aid, text in _lookup(con, sql, hit_ids)}
+        candidates.texts = dict(_lookup(con, sql, hit_ids))
     return candidates
 
 
