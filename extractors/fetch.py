@@ -238,8 +238,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        robots: bool = True,
     ) -> Response:
-        """GET url following redirects by hand; conditional when etag/last_modified are given."""
+        """GET url following redirects by hand; conditional when etag/last_modified are given.
+
+        robots=False skips robots.txt for this request (a feed the user subscribed to is not crawling).
+        """
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -247,7 +251,8 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         if accept:
             headers["Accept"] = accept
-        return self._follow(url, headers, check_robots=self.http.respect_robots, max_bytes=self.http.max_body_bytes)
+        check = robots and self.http.respect_robots
+        return self._follow(url, headers, check_robots=check, max_bytes=self.http.max_body_bytes)
 
     def get_many(self, urls: Sequence[str], *, accept: str | None = None, workers: int = 8) -> list[Response | FetchError]:
         """GET each url concurrently (per-host caps still apply); results in the order of urls."""

@@ -259,3 +259,11 @@ def test_parse_retry_after():
     assert parse_retry_after("Mon, 23 Nov 2026 17:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_robots_can_be_skipped_per_request(server):
+    server.script("/robots.txt", Step(body=b"User-agent: *\nDisallow: /\n", content_type="text/plain"))
+    server.script("/feed.xml", Step(body=b"<rss/>"))
+    with fetcher() as f:
+        assert f.get(server.url("/feed.xml"), robots=False).content == b"<rss/>"
+    assert server.paths() == ["/feed.xml"]

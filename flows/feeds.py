@@ -1,0 +1,288 @@
+"""The feeds and pages flows: poll feeds (conditional GET), fetch what is not in the feed, run the shared pipeline.
+
+    poll each feed (one task per feed) -> new entries (not seen before)
+        full entries             -> documents from the feed's own HTML
+        teasers with a link      -> fetch the pages (one task per batch) -> documents, or rejections
+    micro-batches -> prepare_batch -> write_batch -> mark entries seen -> save feed state
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.feeds import ParsedFeed, entry_documents, parse_feed, read_sources
+from extractors.fetch import FetchError, Fetcher
+from extractors.records import RawDocument, Rejection
+from extractors.settings import Settings
+from flows.ingest import run_id_now, settings_for
+from flows.pipeline import prepare_batch, write_batch
+from storage.db import connection, writer_lock
+from storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
+from storage.writes import finish_run, start_run
+
+FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
+               "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+COUNT_KEYS = ("documents", "articles", "duplicates", "rejected", "mentions")
+
+
+@dataclass(slots=True)
+class FeedPoll:
+    """The outcome of polling one feed: its new state and, unless unchanged or failed, what parsed."""
+
+    state: SourceState
+    feed: ParsedFeed | None = None
+
+
+@dataclass(slots=True)
+class Work:
+    """Documents ready for the pipeline, with the (feed, entry key) each came from, if any."""
+
+    docs: list[RawDocument] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    entry_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # document_id -> (source_url, key)
+
+    def add(self, doc: RawDocument, rejection: Rejection | None = None, entry: tuple[str, str] | None = None) -> None:
+        self.docs.append(doc)
+        if rejection is not None:
+            self.rejections.append(rejection)
+        if entry is not None:
+            self.entry_of[doc.document_id] = entry
+
+
+def poll(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
+    """Conditional GET of one feed and parse it; a feed's own failure is recorded on its state, never raised."""
+    state = replace(state, last_polled_at=now)
+    try:
+        # No robots.txt for the feed itself: the user subscribed to it, and an unchanged feed costs one 304.
+        response = fetcher.get(state.source_url, etag=state.etag, last_modified=state.last_modified,
+                               accept=FEED_ACCEPT, robots=False)
+    except FetchError as exc:
+        return FeedPoll(replace(state, last_status=exc.status, consecutive_errors=state.consecutive_errors + 1,
+                                last_error=f"{exc.reason}: {exc.detail}"[:1000]))
+    if response.not_modified:
+        return FeedPoll(replace(state, last_status=304, consecutive_errors=0, last_error=None))
+    feed = parse_feed(response.content, base_url=response.final_url, content_type=response.headers.get("content-type"))
+    state = replace(
+        state,
+        last_status=response.status,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        kind=feed.kind or state.kind,
+        title=feed.title or state.title,
+    )
+    if feed.kind is None:
+        return FeedPoll(replace(state, consecutive_errors=state.consecutive_errors + 1,
+                                last_error=f"feed_invalid: {feed.problem}"[:1000]), feed)
+    problem = f"feed_problem: {feed.problem}"[:1000] if feed.problem else None
+    return FeedPoll(replace(state, consecutive_errors=0, last_error=problem), feed)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def poll_feed(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
+    """Poll one feed (task wrapper)."""
+    return poll(fetcher, state, now)
+
+
+def page_documents(
+    fetcher: Fetcher, targets: list[tuple[str, RawDocument]]
+) -> list[tuple[RawDocument, Rejection | None]]:
+    """Fetch each (url, template) page; the template's metadata is kept, content/url replaced by the page's."""
+    results = fetcher.get_many([url for url, _ in targets], accept=PAGE_ACCEPT)
+    out = []
+    for (url, template), result in zip(targets, results):
+        if isinstance(result, FetchError):
+            out.append((template, Rejection(template.document_id, result.reason, result.detail)))
+            continue
+        doc = replace(template, content=result.content, raw_sha256=hashlib.sha256(result.content).hexdigest(),
+                      url=result.final_url, site=_host(result.final_url) or template.site, media_type="html")
+        out.append((doc, None))
+    return out
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def fetch_pages(fetcher: Fetcher, targets: list[tuple[str, RawDocument]]) -> list[tuple[RawDocument, Rejection | None]]:
+    """Fetch a batch of pages (task wrapper)."""
+    return page_documents(fetcher, targets)
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+
+
+def placeholder(kind: str, ref: str, received_at: datetime, content: bytes = b"", **meta) -> RawDocument:
+    """A document for an input that has (so far) no page: a failed fetch or an empty entry."""
+    return RawDocument(document_id=uuid.uuid4().hex, source_kind=kind, source_ref=ref, content=content,
+                       media_type="html", received_at=received_at, raw_sha256=hashlib.sha256(content).hexdigest(),
+                       **meta)
+
+
+def plan_entries(feed_url: str, feed: ParsedFeed, received_at: datetime, work: Work) -> list[tuple[str, RawDocument]]:
+    """Full entries (and link-less ones) become documents now; returns the (link, template) pages to fetch."""
+    to_fetch = []
+    for entry in feed.entries:
+        key = (feed_url, entry.key)
+        if entry.is_full or not entry.url:
+            docs = entry_documents(replace(feed, entries=[entry]), "feed", feed_url, received_at)
+            if docs:
+                work.add(docs[0], entry=key)
+                continue
+            if not entry.url:
+                doc = placeholder("feed", f"{feed_url}#{entry.key}", received_at, title=entry.title,
+                                  published_at=entry.published_at)
+                work.add(doc, Rejection(doc.document_id, "feed_entry_empty", "no content and no link"), key)
+                continue
+        summary = (entry.body_html or "").encode("utf-8")  # kept as the raw bytes if the page cannot be had
+        template = placeholder("feed", f"{feed_url}#{entry.key}", received_at, summary, url=entry.url,
+                               title=entry.title, author=entry.author, published_at=entry.published_at,
+                               site=_host(entry.url))
+        to_fetch.append((entry.url, template))
+        work.entry_of[template.document_id] = key
+    return to_fetch
+
+
+def new_entries(feed_url: str, feed: ParsedFeed, seen: set[tuple[str, str]]) -> ParsedFeed:
+    """The feed with only entries not seen before (and each key once)."""
+    keep, keys = [], set()
+    for entry in feed.entries:
+        if (feed_url, entry.key) not in seen and entry.key not in keys:
+            keys.add(entry.key)
+            keep.append(entry)
+    return replace(feed, entries=keep)
+
+
+def run_pipeline(settings: Settings, work: Work, run_id: str) -> dict[str, int]:
+    """Micro-batches through the shared pipeline; entries are marked seen once their batch is written."""
+    totals = dict.fromkeys(COUNT_KEYS, 0)
+    db = settings.paths.db
+    size = max(1, settings.limits.batch_size)
+    rejected = {r.document_id: r for r in work.rejections}
+    for start in range(0, len(work.docs), size):
+        docs = work.docs[start:start + size]
+        ids = {d.document_id for d in docs}
+        with writer_lock(db):
+            batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
+            counts = write_batch(batch, db)
+        # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
+        done = [work.entry_of[d] for d in ids if d in work.entry_of
+                and not (d in rejected and _transient(rejected[d].reason))]
+        with connection(db) as con:
+            mark_seen(con, done, datetime.now(timezone.utc))
+        for key in COUNT_KEYS:
+            totals[key] += counts.get(key, 0)
+    return totals
+
+
+def _transient(reason: str) -> bool:
+    from extractors.fetch import TRANSIENT_REASONS
+
+    return reason in TRANSIENT_REASONS or reason in {"fetch_http_429", "fetch_http_500", "fetch_http_502",
+                                                      "fetch_http_503", "fetch_http_504"}
+
+
+def fetch_settings(settings: Settings, allow_private: bool, respect_robots: bool | None) -> Settings:
+    """Settings with the flow's safety switches on top (the environment can only loosen allow_private)."""
+    http = replace(settings.http, allow_private=allow_private or settings.http.allow_private)
+    if respect_robots is not None:
+        http = replace(http, respect_robots=respect_robots)
+    return replace(settings, http=http)
+
+
+def fetch_in_batches(fetcher: Fetcher, targets: list[tuple[str, RawDocument]], size: int, work: Work) -> None:
+    """Fetch pages, one task per batch (submitted together; per-host limits apply across them)."""
+    futures = [fetch_pages.submit(fetcher, targets[i:i + size]) for i in range(0, len(targets), size)]
+    for future in futures:
+        for doc, rejection in future.result():
+            work.add(doc, rejection)
+
+
+@flow(name="ingest-feeds", log_prints=True)
+def ingest_feeds(
+    sources: list[str],
+    db: str = "newsflow.duckdb",
+    allow_private: bool = False,
+    respect_robots: bool | None = None,
+    allow_networks: list[str] | None = None,
+    batch_size: int | None = None,
+    entities: bool = True,
+) -> dict[str, int]:
+    """Poll feeds (URLs, text files of URLs, OPML files) and ingest their new entries."""
+    settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
+    urls = read_sources(sources)
+    run_id = run_id_now()
+    db_path = settings.paths.db
+    with connection(db_path) as con:
+        start_run(con, run_id, "ingest-feeds")
+        states = load_sources(con, urls)
+    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
+    try:
+        now = datetime.now(timezone.utc)
+        with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
+            polls = [f.result() for f in [poll_feed.submit(fetcher, states[url], now) for url in urls]]
+            parsed = [(p.state.source_url, p.feed) for p in polls if p.feed is not None and p.feed.entries]
+            with connection(db_path) as con:
+                seen = seen_entries(con, [(url, e.key) for url, feed in parsed for e in feed.entries])
+            work, targets = Work(), []
+            for url, feed in parsed:
+                fresh = new_entries(url, feed, seen)
+                totals["entries_seen_before"] = totals.get("entries_seen_before", 0) + len(feed.entries) - len(fresh.entries)
+                targets += plan_entries(url, fresh, now, work)
+            fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
+        totals.update(run_pipeline(settings, work, run_id))
+        with connection(db_path) as con:
+            save_sources(con, [p.state for p in polls])
+        totals.update(
+            feeds=len(polls),
+            feeds_not_modified=sum(p.state.last_status == 304 for p in polls),
+            feeds_failed=sum(p.state.consecutive_errors > 0 for p in polls),
+            pages_fetched=len(targets),
+        )
+    except BaseException as exc:
+        with connection(db_path) as con:
+            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with connection(db_path) as con:
+        finish_run(con, run_id, totals)
+    return totals
+
+
+@flow(name="ingest-urls", log_prints=True)
+def ingest_urls(
+    urls: list[str],
+    db: str = "newsflow.duckdb",
+    allow_private: bool = False,
+    respect_robots: bool | None = None,
+    allow_networks: list[str] | None = None,
+    batch_size: int | None = None,
+    entities: bool = True,
+) -> dict[str, int]:
+    """Fetch web pages and ingest them; a refused or failed fetch is a rejected document with the reason."""
+    settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
+    run_id = run_id_now()
+    db_path = settings.paths.db
+    with connection(db_path) as con:
+        start_run(con, run_id, "ingest-urls")
+    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
+    try:
+        now = datetime.now(timezone.utc)
+        targets = [(url, placeholder("url", url, now, url=url, site=_host(url))) for url in dict.fromkeys(urls)]
+        work = Work()
+        with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
+            fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
+        totals.update(run_pipeline(settings, work, run_id))
+    except BaseException as exc:
+        with connection(db_path) as con:
+            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with connection(db_path) as con:
+        finish_run(con, run_id, totals)
+    return totals
