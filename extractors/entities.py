@@ -35,6 +35,8 @@ _SHORT_FORM_LABELS = frozenset({"PERSON", "ORG", "GPE"})
 _KEPT_PIPES = frozenset({"tok2vec", "transformer", "ner"})
 MAX_CHUNK_CHARS = 20_000
 _NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|\d{1,2}|[A-Za-z])[.)]\s+")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]{2,}")
 _MINOR_WORDS = frozenset(
     "a an and as at by for from in into of on or the to vs via with amid over under after before".split()
 )
@@ -235,6 +237,17 @@ def _heading_ranges(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
+def _common_words(text: str) -> frozenset[str]:
+    """Words the article writes in lower case: ordinary vocabulary, not names."""
+    return frozenset(_LOWER_WORD.findall(text))
+
+
+def _is_phrase(surface: str, common: frozenset[str]) -> bool:
+    """True when a capitalised span is made of words the article also uses in lower case ("Shared Interests")."""
+    words = [w.casefold() for w in _WORD.findall(surface) if w.casefold() not in _MINOR_WORDS]
+    return any(w in common for w in words)
+
+
 def _is_known(name: str, label: str) -> bool:
     """True when tables vouch for a name: an alias, a major place or a nationality."""
     key = normalise(name)
@@ -252,7 +265,8 @@ def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str
         return any(a <= start < b for a, b in headings)
 
     # Title-cased headings make the model tag any capitalised phrase ("Common Response" as PERSON);
-    # a heading mention stands only if the body mentions the same entity or the tables know it.
+    # a heading mention made of ordinary words stands only if the body or the tables confirm it.
+    common = _common_words(text)
     confirmed = {id(group.root()) for group in groups if any(not in_heading(s) for s, _ in group.spans)}
     mentions: list[Mention] = []
     for group in groups:
@@ -263,7 +277,7 @@ def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str
         code = country_code(name, label)
         trusted = id(root) in confirmed or _is_known(name, label)
         for start, end in group.spans:
-            if not trusted and in_heading(start):
+            if not trusted and in_heading(start) and _is_phrase(text[start:end], common):
                 continue
             mentions.append(Mention(
                 article_id=article_id, entity_id=eid, name=name, label=label,

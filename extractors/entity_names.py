@@ -20,6 +20,14 @@ _TITLE_PREFIXES = frozenset({"former", "late", "then", "then-", "acting", "deput
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 _COMPOUND_DASH = re.compile(r"[-–](?=\S)")
+_SPACED_DASH = re.compile(r"\s[-–—]+\s")
+_BRACKET = re.compile(r"\s*[()\[\]]\s*")
+_TOKEN = re.compile(r"\S+")
+# Labels whose names may hold numbers, dashes or brackets ("Apollo 11", "Euro 2024").
+_TITLED_LABELS = frozenset({"EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "FAC"})
+# Lower-case words that belong inside or at the end of names.
+_PARTICLES = frozenset("al el de del della der di da das do dos du van von den ter la le bin ibn abu ben y".split())
+_NAME_SUFFIXES = frozenset({"plc", "ltd", "inc", "co", "ag", "sa", "nv", "spa", "gmbh", "bv", "llc", "corp"})
 
 
 def normalise(name: str) -> str:
@@ -262,20 +270,79 @@ def _split_compound(text: str, start: int, end: int, label: str) -> list[tuple[i
     return typed
 
 
+def _split_parts(text: str, start: int, end: int, label: str) -> list[tuple[int, int]]:
+    """Pieces of a span the model ran together: "Goalkeepers - Bogdan Stelea", "Simon Parke ( England"."""
+    if label in _TITLED_LABELS:
+        return [(start, end)]
+    # A spaced dash separates a rubric from the name ("CRICKET - WEST INDIES"): keep the last named piece.
+    pieces = [(start, end)]
+    cuts = [m for m in _SPACED_DASH.finditer(text, start, end)]
+    if cuts:
+        bounds = [start] + [x for m in cuts for x in (m.start(), m.end())] + [end]
+        named = [(a, b) for a, b in zip(bounds[::2], bounds[1::2]) if any(ch.isupper() for ch in text[a:b])]
+        pieces = named[-1:] or [(start, end)]
+    parts = []
+    for a, b in pieces:
+        cursor = a
+        for m in _BRACKET.finditer(text, a, b):
+            parts.append((cursor, m.start()))
+            cursor = m.end()
+        parts.append((cursor, b))
+    return [(a, b) for a, b in parts if b > a]
+
+
+def _strip_words(text: str, start: int, end: int, label: str) -> tuple[int, int]:
+    """Drop lower-case words at either end ("four Britons", "Interfax news agency") and trailing numbers."""
+    words = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+    while len(words) > 1 and text[words[0][0]:words[0][1]].islower() and text[words[0][0]:words[0][1]] not in _PARTICLES:
+        words.pop(0)
+    while len(words) > 1:
+        last = text[words[-1][0]:words[-1][1]]
+        numeric = label not in _TITLED_LABELS and not any(ch.isalpha() for ch in last)
+        if not (numeric or (last.islower() and last.rstrip(".") not in _NAME_SUFFIXES)):
+            break
+        words.pop()
+    return (words[0][0], words[-1][1]) if words else (start, start)
+
+
+def _split_nationality(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """ "Croat Alen Boksic" -> the nationality (NORP) and the person, when a full name follows."""
+    words = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+    if len(words) >= 3 and normalise(text[words[0][0]:words[0][1]]) in load_demonyms():
+        return [(words[0][0], words[0][1], "NORP"), (words[1][0], end, "PERSON")]
+    return [(start, end, "PERSON")]
+
+
+def _clean_part(text: str, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
+    """Clean one piece of a model span; see clean_span."""
+    start, end = _strip_edges(text, start, end)
+    start = _strip_article(text, start, end)
+    start, end = _strip_words(text, start, end, label)
+    start, end = _strip_edges(text, start, end)
+    pieces = [(start, end, label)]
+    if label == "PERSON":
+        start = _strip_titles(text, start, end)
+        start, end = _strip_edges(text, start, end)
+        pieces = _split_nationality(text, start, end)
+    cleaned = []
+    for a, b, lab in pieces:
+        if b > a and any(ch.isupper() for ch in text[a:b]):
+            cleaned.extend((x, y, z) for x, y, z in _split_compound(text, a, b, lab) if y > x)
+    return cleaned
+
+
 def clean_span(text: str, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
     """The cleaned span(s) of one model mention; empty when nothing name-like remains.
 
-    Cuts at a line break, strips quotes/punctuation, possessives, a leading "the" and, for
-    people, leading titles; splits place/nationality compounds. A name needs a capital letter.
+    Cuts at a line break and at rubric dashes/brackets, strips quotes/punctuation, possessives,
+    a leading "the", lower-case edge words, trailing numbers and, for people, leading titles;
+    splits place/nationality compounds. A name needs a capital letter.
     """
     start, end = _strip_edges(text, start, end)
     newline = text.find("\n", start, end)
     if newline != -1:
         start, end = _strip_edges(text, start, newline)
-    start = _strip_article(text, start, end)
-    if label == "PERSON":
-        start = _strip_titles(text, start, end)
-    start, end = _strip_edges(text, start, end)
-    if end <= start or not any(ch.isupper() for ch in text[start:end]):
-        return []
-    return [(a, b, lab) for a, b, lab in _split_compound(text, start, end, label) if b > a]
+    cleaned = []
+    for a, b in _split_parts(text, start, end, label):
+        cleaned.extend(_clean_part(text, a, b, label))
+    return cleaned

@@ -212,11 +212,15 @@ def test_country_codes_for_cities_states_and_nationalities():
     assert country_code("Moscow", "PERSON") is None
 
 
-def test_heading_mentions_need_the_body_to_confirm_them():
-    text = "2. Common Response to Global Challenges\n\nChina and Russia agreed.\n\nWhy Russia Matters to Trade"
+def test_heading_phrases_need_the_body_to_confirm_them_but_names_in_headings_stay():
+    text = (
+        "2. Common Response to Global Challenges\n\nChina and Russia agreed on a common response.\n\n"
+        "Why Russia Matters to Trade\n\nInterview With Svetlana Gladishiva Today"
+    )
     spans = spans_of(text, ("Common Response", "PERSON", 0), ("China", "GPE", 0), ("Russia", "GPE", 0),
-                     ("Russia", "GPE", 1))
-    assert [m.surface for m in resolve_mentions("a1", text, spans)] == ["China", "Russia", "Russia"]
+                     ("Russia", "GPE", 1), ("Svetlana Gladishiva", "PERSON", 0))
+    got = [m.surface for m in resolve_mentions("a1", text, spans)]
+    assert got == ["China", "Russia", "Russia", "Svetlana Gladishiva"]
 
 
 def test_long_texts_are_split_on_paragraphs_with_offsets_kept(nlp):
