@@ -34,8 +34,12 @@ def test_samples_land_with_gold_titles_clean_text_and_entities(prefect_harness, 
         answer = gold[ref]
         assert title == answer["title"]
         lines = sample_lines(shared_dir, ref)
+        kept = {line.strip() for line in text.split("\n")}
         for n in answer["boilerplate"]:
-            assert lines[n].strip() not in text, f"{ref}: boilerplate line {n} kept"
+            assert lines[n].strip() not in kept, f"{ref}: boilerplate line {n} kept"
+        for n, line in enumerate(lines):
+            if line.strip() and n not in answer["boilerplate"] + answer["either"] + answer["title_lines"]:
+                assert line.strip() in kept, f"{ref}: body line {n} lost"
         if answer["attribution"]:
             assert answer["attribution"] in (attribution or "")
         found = con.execute(
