@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from prefect import flow, task
@@ -30,6 +31,7 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 COUNT_KEYS = ("documents", "articles", "duplicates", "rejected", "mentions")
+FEED_COUNT_KEYS = ("feeds", "feeds_not_modified", "feeds_failed", "entries_new", "entries_seen_before", "pages_fetched")
 
 
 @dataclass(slots=True)
@@ -126,20 +128,26 @@ def placeholder(kind: str, ref: str, received_at: datetime, content: bytes = b""
                        **meta)
 
 
-def plan_entries(feed_url: str, feed: ParsedFeed, received_at: datetime, work: Work) -> list[tuple[str, RawDocument]]:
-    """Full entries (and link-less ones) become documents now; returns the (link, template) pages to fetch."""
+def plan_entries(
+    feed_url: str, feed: ParsedFeed, received_at: datetime, work: Work, fetch: bool = True
+) -> list[tuple[str, RawDocument]]:
+    """Full entries (and link-less ones) become documents now; returns the (link, template) pages to fetch.
+
+    With fetch=False every entry is taken as the feed gave it (teasers included), as for a feed file.
+    """
     to_fetch = []
     for entry in feed.entries:
         key = (feed_url, entry.key)
-        if entry.is_full or not entry.url:
+        if entry.is_full or not entry.url or not fetch:
             docs = entry_documents(replace(feed, entries=[entry]), "feed", feed_url, received_at)
             if docs:
                 work.add(docs[0], entry=key)
                 continue
-            if not entry.url:
-                doc = placeholder("feed", f"{feed_url}#{entry.key}", received_at, title=entry.title,
-                                  published_at=entry.published_at)
-                work.add(doc, Rejection(doc.document_id, "feed_entry_empty", "no content and no link"), key)
+            if not entry.url or not fetch:
+                doc = placeholder("feed", f"{feed_url}#{entry.key}", received_at, url=entry.url,
+                                  title=entry.title, published_at=entry.published_at)
+                detail = "no content and no link" if not entry.url else "no content, and page fetching is off"
+                work.add(doc, Rejection(doc.document_id, "feed_entry_empty", detail), key)
                 continue
         summary = (entry.body_html or "").encode("utf-8")  # kept as the raw bytes if the page cannot be had
         template = placeholder("feed", f"{feed_url}#{entry.key}", received_at, summary, url=entry.url,
@@ -214,8 +222,13 @@ def ingest_feeds(
     allow_networks: list[str] | None = None,
     batch_size: int | None = None,
     entities: bool = True,
+    fetch_pages: bool = True,
 ) -> dict[str, int]:
-    """Poll feeds (URLs, text files of URLs, OPML files) and ingest their new entries."""
+    """Poll feeds (URLs, text files of URLs, OPML files) and ingest their new entries.
+
+    An entry whose feed content is not the whole article is replaced by its fetched page, unless
+    fetch_pages is False. allow_networks lists CIDRs allowed even when private addresses are not.
+    """
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
     urls = read_sources(sources)
     run_id = run_id_now()
@@ -223,29 +236,17 @@ def ingest_feeds(
     with connection(db_path) as con:
         start_run(con, run_id, "ingest-feeds")
         states = load_sources(con, urls)
-    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
+    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS + FEED_COUNT_KEYS, 0)
     try:
         now = datetime.now(timezone.utc)
         with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
             polls = [f.result() for f in [poll_feed.submit(fetcher, states[url], now) for url in urls]]
-            parsed = [(p.state.source_url, p.feed) for p in polls if p.feed is not None and p.feed.entries]
-            with connection(db_path) as con:
-                seen = seen_entries(con, [(url, e.key) for url, feed in parsed for e in feed.entries])
-            work, targets = Work(), []
-            for url, feed in parsed:
-                fresh = new_entries(url, feed, seen)
-                totals["entries_seen_before"] = totals.get("entries_seen_before", 0) + len(feed.entries) - len(fresh.entries)
-                targets += plan_entries(url, fresh, now, work)
+            report_polls(polls)
+            work, targets = plan_work(db_path, polls, now, fetch_pages, totals)
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
         totals.update(run_pipeline(settings, work, run_id))
-        with connection(db_path) as con:
+        with connection(db_path) as con:  # only now: a crash before this re-polls the same entries next time
             save_sources(con, [p.state for p in polls])
-        totals.update(
-            feeds=len(polls),
-            feeds_not_modified=sum(p.state.last_status == 304 for p in polls),
-            feeds_failed=sum(p.state.consecutive_errors > 0 for p in polls),
-            pages_fetched=len(targets),
-        )
     except BaseException as exc:
         with connection(db_path) as con:
             finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
@@ -253,6 +254,37 @@ def ingest_feeds(
     with connection(db_path) as con:
         finish_run(con, run_id, totals)
     return totals
+
+
+def plan_work(
+    db: Path, polls: list[FeedPoll], now: datetime, fetch_pages: bool, totals: dict[str, int]
+) -> tuple[Work, list[tuple[str, RawDocument]]]:
+    """Documents from the entries not seen before, and the pages still to fetch; counts go into totals."""
+    parsed = [(p.state.source_url, p.feed) for p in polls if p.feed is not None and p.feed.entries]
+    with connection(db) as con:
+        seen = seen_entries(con, [(url, e.key) for url, feed in parsed for e in feed.entries])
+    work, targets = Work(), []
+    for url, feed in parsed:
+        fresh = new_entries(url, feed, seen)
+        totals["entries_new"] += len(fresh.entries)
+        totals["entries_seen_before"] += len(feed.entries) - len(fresh.entries)
+        targets += plan_entries(url, fresh, now, work, fetch=fetch_pages)
+    totals["feeds"] = len(polls)
+    totals["feeds_not_modified"] = sum(p.state.last_status == 304 for p in polls)
+    totals["feeds_failed"] = sum(p.state.consecutive_errors > 0 for p in polls)
+    totals["pages_fetched"] = len(targets)
+    return work, targets
+
+
+def report_polls(polls: list[FeedPoll]) -> None:
+    """Log each feed that failed or had a problem, so a broken feed is visible in the run's logs."""
+    from prefect import get_run_logger
+
+    logger = get_run_logger()
+    for p in polls:
+        if p.state.last_error:
+            log = logger.warning if p.state.consecutive_errors else logger.info
+            log("%s: %s (consecutive errors: %d)", p.state.source_url, p.state.last_error, p.state.consecutive_errors)
 
 
 @flow(name="ingest-urls", log_prints=True)

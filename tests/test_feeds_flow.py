@@ -20,7 +20,9 @@ FAST = {"allow_private": True, "entities": False}
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    # One local host serves every page: politeness delays would only slow the tests down.
+    monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY_S", "0")
     with FeedServer(root=BENCH) as s:
         yield s
 
@@ -145,3 +147,13 @@ def test_urls_on_private_addresses_are_refused_without_a_request(prefect_harness
     assert server.requests == []
     assert totals["rejected"] == 1
     assert rows(db, "SELECT source_ref, status, error FROM documents") == [(page, "rejected", "fetch_private_address")]
+
+
+def test_without_page_fetching_teasers_are_taken_as_the_feed_gave_them(prefect_harness, server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    url = server.url("/feeds/realworld/livemint.xml")
+    totals = ingest_feeds([url], db=str(db), fetch_pages=False, **FAST)
+    assert (totals["entries_new"], totals["pages_fetched"], totals["documents"]) == (25, 0, 25)
+    assert server.paths() == ["/feeds/realworld/livemint.xml"]
+    reasons = {r[0] for r in rows(db, "SELECT coalesce(error, status) FROM documents")}
+    assert reasons <= {"new", "duplicate", "clean_too_short"}  # one-paragraph teasers are mostly too short
