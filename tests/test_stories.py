@@ -1,0 +1,144 @@
+"""Same-story grouping on real articles: SemEval same-story pairs and the Xi/Putin samples."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extractors.settings import Dedup
+from extractors.stories import StoryDoc, link_stories, story_similarities, story_terms
+from storage.stories import assign_stories
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SETTINGS = Dedup()
+T0 = datetime(2020, 1, 2, 12, 0, tzinfo=timezone.utc)
+
+
+def semeval_pair(pair_id: str) -> tuple[dict, tuple[str, str], tuple[str, str]]:
+    """One SemEval 2022 task 8 pair: the row and both texts split into (title, body)."""
+    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["pair_id"] == pair_id:
+            return row, split(row["text1"]), split(row["text2"])
+    raise AssertionError(f"pair {pair_id} not found")
+
+
+def split(text: str) -> tuple[str, str]:
+    """Headline (first line, or first 12 words) and body."""
+    text = text.strip()
+    if "\n" in text[:300]:
+        title, _, body = text.partition("\n")
+        return title, body
+    words = text.split()
+    return " ".join(words[:12]), " ".join(words[12:])
+
+
+def sample(name: str) -> tuple[str, str]:
+    """Title and body of a sample inbox article (gold boilerplate removed)."""
+    lines = (SHARED / "samples" / "inbox" / f"{name}.txt").read_text(encoding="utf-8").split("\n")
+    gold = json.loads((SHARED / "samples" / "gold" / f"{name}.json").read_text(encoding="utf-8"))
+    drop = set(gold["boilerplate"]) | set(gold["either"]) | set(gold["title_lines"])
+    return gold["title"], "\n".join(line for i, line in enumerate(lines) if i not in drop and line.strip())
+
+
+# Kubica joins Alfa Romeo as reserve driver, two outlets (overall 1.0: same story).
+SAME = "1484188248_1483931201"
+
+
+@pytest.fixture(scope="module")
+def unrelated_pair() -> tuple[tuple[str, str], tuple[str, str]]:
+    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["overall"] >= 4.0:
+            return split(row["text1"]), split(row["text2"])
+    raise AssertionError("no unrelated pair")
+
+
+def doc(article_id: str, title_body: tuple[str, str], at: datetime | None = T0, story_id: str | None = None) -> StoryDoc:
+    return StoryDoc(article_id, title_body[0], title_body[1], at, story_id)
+
+
+def test_story_terms_keep_content_words_of_title_and_lead():
+    terms = story_terms("Apple strikes a new deal", "The 2 companies said on Monday that they had agreed " * 50, 10)
+    # the title's content words, then those of the first 10 body words only; no stop words or numbers
+    assert terms == ["apple", "strikes", "new", "deal", "companies", "monday", "agreed"]
+
+
+def test_two_outlets_reporting_one_event_share_a_story():
+    row, a, b = semeval_pair(SAME)
+    assert row["overall"] <= 1.5
+    assigned = link_stories([doc("a", a), doc("b", b, T0 + timedelta(hours=5))], [], SETTINGS)
+    assert assigned == {"a": "a", "b": "a"}
+
+
+def test_unrelated_articles_get_their_own_stories(unrelated_pair):
+    a, b = unrelated_pair
+    assert link_stories([doc("a", a), doc("b", b)], [], SETTINGS) == {"a": "a", "b": "b"}
+
+
+def test_reports_too_far_apart_in_time_are_not_linked():
+    _, a, b = semeval_pair(SAME)
+    far = T0 + timedelta(days=SETTINGS.story_window_days + 1)
+    assert link_stories([doc("b", b, far)], [doc("a", a, T0, "story-a")], SETTINGS) == {"b": "b"}
+    near = T0 + timedelta(days=SETTINGS.story_window_days - 1)
+    assert link_stories([doc("b", b, near)], [doc("a", a, T0, "story-a")], SETTINGS) == {"b": "story-a"}
+
+
+def test_links_join_the_story_of_the_most_similar_earlier_article():
+    _, a, b = semeval_pair(SAME)
+    pool = [doc("x", ("Apple", "Apple said nothing."), T0, "story-x"), doc("a", a, T0, "story-a")]
+    assert link_stories([doc("b", b)], pool, SETTINGS) == {"b": "story-a"}
+
+
+def test_xi_putin_samples_on_their_dates_are_three_stories():
+    # New Year's Eve message, the call after the inauguration, the May Moscow summit: one topic, three
+    # events. Their texts alone come close to the threshold; their publication dates keep them apart.
+    names = ["001_9e2f585d2e5eedc9", "000_b865db9ad46887ed", "002_5171715639db08b2"]
+    dates = [datetime(2024, 12, 31, tzinfo=timezone.utc), datetime(2025, 1, 21, tzinfo=timezone.utc),
+             datetime(2025, 5, 8, tzinfo=timezone.utc)]
+    docs = [doc(n, sample(n), at=d) for n, d in zip(names, dates)]
+    assert link_stories(docs, [], SETTINGS) == {n: n for n in names}
+
+
+def fresh_db() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
+    return con
+
+
+def store(con, article_id: str, title_body: tuple[str, str], published: datetime | None) -> None:
+    """An articles row as the batch write leaves it (story_id still NULL)."""
+    con.execute(
+        "INSERT INTO articles (article_id, title, text, published_at, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+        [article_id, title_body[0], title_body[1], published, T0],
+    )
+
+
+def test_assign_stories_links_across_batches_through_the_db(unrelated_pair):
+    _, a, b = semeval_pair(SAME)
+    con = fresh_db()
+    store(con, "a", a, T0)
+    store(con, "u", unrelated_pair[0], T0)
+    assert assign_stories(con, ["a", "u"], SETTINGS) == {"a": "a", "u": "u"}
+    store(con, "b", b, T0 + timedelta(days=1))
+    store(con, "old", b, T0 - timedelta(days=30))  # same text, outside the window: its own story
+    assert assign_stories(con, ["b", "old"], SETTINGS) == {"b": "a", "old": "old"}
+    rows = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
+    assert rows == {"a": "a", "u": "u", "b": "a", "old": "old"}
+
+
+def test_assign_stories_leaves_grouped_articles_alone():
+    _, a, b = semeval_pair(SAME)
+    con = fresh_db()
+    store(con, "a", a, None)  # no publication date: first_seen_at is its time
+    assert assign_stories(con, ["a"], SETTINGS) == {"a": "a"}
+    assert assign_stories(con, ["a", "missing"], SETTINGS) == {}
+    store(con, "b", b, None)
+    assert assign_stories(con, ["b"], replace(SETTINGS, story_threshold=1.01)) == {"b": "b"}
