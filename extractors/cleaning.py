@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from extractors.language import detect_language
 from extractors.lines import (
     Lexicon,
+    count_words,
     ends_sentence,
     is_icon,
     is_menu_run,
@@ -37,6 +38,7 @@ OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learn
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
+_SOFT = {"clean_timestamp", "clean_url", "clean_menu"}  # evidence too weak to remove a line inside the body
 _SUFFIX_SEP = re.compile(r"^\s*[|\-–—:·•]\s*")
 
 
@@ -152,8 +154,44 @@ def _pick_title(analysis: Analysis, candidates: list[int], body: str) -> int | N
     return max(scored, default=(0.0, None))[1] if scored else None
 
 
-def _apply_markers(analysis: Analysis) -> None:
-    """Cut everything after a comment box or end marker; drop the headline run after a related marker."""
+def _retract_inside_body(analysis: Analysis, in_runs: set[int]) -> None:
+    """Between paragraphs a lone time, URL or menu word is content ("4:14 p.m." updates, "Photos", links)."""
+    reasons = analysis.reasons
+    body = [no for no, l in enumerate(analysis.lines) if no not in reasons and is_paragraph(l.strip())]
+    if len(body) < 2:
+        return
+    chrome_nearby = lambda no: any(  # noqa: E731
+        reasons.get(other) in _SOFT for other in (_neighbour(analysis, no, -1), _neighbour(analysis, no, 1))
+    )
+    for no in [no for no, r in reasons.items() if r in _SOFT and body[0] < no and no not in in_runs]:
+        # A bare link below the first paragraph is the author's (sources, shop links); times and
+        # menu words only inside the body and only when no other chrome sits next to them.
+        if reasons[no] == "clean_url" or (no < body[-1] and not chrome_nearby(no)):
+            del reasons[no]
+
+
+def _neighbour(analysis: Analysis, no: int, step: int) -> int | None:
+    """The nearest non-blank line above (step -1) or below (step 1)."""
+    no += step
+    while 0 <= no < len(analysis.lines):
+        if analysis.lines[no].strip():
+            return no
+        no += step
+    return None
+
+
+def _bare_marker(line: str) -> bool:
+    """A marker heading a list ("You may also like:"), not an inline link ("Related: Some headline")."""
+    _head, sep, rest = line.partition(":")
+    return not (sep and len(words(rest)) >= 2)
+
+
+def _apply_markers(analysis: Analysis) -> set[int]:
+    """Cut everything after a comment box or end marker; drop the headline run after a related marker.
+
+    Returns the line numbers inside related runs (their own evidence stands even inside the body).
+    """
+    in_runs: set[int] = set()
     lines, reasons = analysis.lines, analysis.reasons
     para_words = [len(words(l)) if is_paragraph(l) and no not in reasons else 0 for no, l in enumerate(lines)]
     total = sum(para_words)
@@ -167,8 +205,8 @@ def _apply_markers(analysis: Analysis) -> None:
                 for later in range(no + 1, len(lines)):
                     if lines[later].strip() and later not in reasons:
                         reasons[later] = "clean_after_end_marker"
-                return
-        elif reason == "clean_related" and before > 0:
+                return in_runs
+        elif reason == "clean_related" and before > 0 and _bare_marker(line):
             for later in range(no + 1, len(lines)):
                 text = lines[later].strip()
                 if not text:
@@ -176,7 +214,9 @@ def _apply_markers(analysis: Analysis) -> None:
                 if is_paragraph(text) and later not in reasons:
                     break
                 reasons.setdefault(later, "clean_related")
+                in_runs.add(later)
         before += para_words[no]
+    return in_runs
 
 
 def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | None = None) -> Analysis:
@@ -190,7 +230,8 @@ def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | Non
             reason = _evidence_reason(line, lexicon, chrome or set())
             if reason:
                 reasons[no] = reason
-    _apply_markers(analysis)
+    in_runs = _apply_markers(analysis)
+    _retract_inside_body(analysis, in_runs)
     body_lines = [no for no, l in enumerate(lines) if no not in reasons and is_paragraph(l.strip())]
     analysis.first_para = body_lines[0] if body_lines else None
     analysis.last_para = body_lines[-1] if body_lines else None
@@ -233,8 +274,6 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
         elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
             analysis.reasons[no] = "clean_byline"
-        elif anchor is not None and n <= 3 and not ends_sentence(line):
-            analysis.reasons[no] = "clean_category"
 
 
 def _take_attribution(analysis: Analysis, lexicon: Lexicon) -> None:
@@ -262,7 +301,7 @@ def _drop_duplicate_paragraphs(analysis: Analysis) -> None:
     """A paragraph printed twice (teasers, sticky headers) is kept once."""
     seen: set[str] = set()
     for no, raw in enumerate(analysis.lines):
-        if no in analysis.reasons or len(words(raw)) < 8:
+        if no in analysis.reasons or len(words(raw)) < 40:  # short lines repeat legitimately (recipes, Q&A)
             continue
         key = strip_tail(normalise(raw))
         if key in seen:
@@ -328,7 +367,7 @@ def clean_drafts(
         analysis = analyse(draft, chrome, lexicon)
         kept = [" ".join(l.split()) for no, l in enumerate(analysis.lines) if l.strip() and no not in analysis.reasons]
         text = "\n\n".join(kept)
-        n_words = len(text.split())
+        n_words = count_words(text)
         if n_words < limits.min_words:
             reason = "clean_empty" if not kept else "clean_too_short"
             rejections.append(Rejection(draft.document_id, reason, f"{n_words} words left after cleaning"))

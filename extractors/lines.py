@@ -34,12 +34,17 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 _LEAD = re.compile(r"^[\s\-–—•·*>»›|#▶►◆■□✓✔→]+")
 _TRAIL = re.compile(r"[\s:;,.!?…|»›>\-–—→()\[\]\d]*$")
 _COUNT = re.compile(r"\s*[(\[]\s*\d+\s*[)\]]\s*$")
-_WORD = re.compile(r"\w+(?:[-'’.]\w+)*", re.UNICODE)
+# Scripts written without spaces (CJK, kana, Thai, Lao, Khmer, Myanmar): two characters count as a word.
+_NOSPACE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u0e80-\u0eff\u1780-\u17ff\u1000-\u109f"
+_DENSE = re.compile(f"[{_NOSPACE}]")
+_WORD = re.compile(rf"[{_NOSPACE}]{{1,2}}|[^\W{_NOSPACE}]+(?:[-'’.][^\W{_NOSPACE}]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…。！？:;][\"'”’»)\]]*$")
 _ICON = re.compile(r"^(?:(?:fa|fas|far|fab|bi|mdi|icon|ion|glyphicon|dashicons)[-_ ])?[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$")
 _URL = re.compile(r"^(?:<?(?:https?://|www\.)\S+>?)$", re.IGNORECASE)
 _ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[\d:/.\-+,]+$")
+# A year, a d/m/y or y-m-d date, or a clock time; not a phone number or a score.
+_DATE_OR_TIME = re.compile(r"^(?:(?:19|20)\d{2}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}[-/.]\d{1,2}|\d{1,2}[:.h]\d{2}(?::\d{2})?)$")
 _AMPM = re.compile(r"^(?:[ap]\.?m\.?|\d{1,2}(?::\d{2})?[ap]\.?m\.?)$")
 
 
@@ -67,8 +72,17 @@ def strip_tail(text: str) -> str:
 
 
 def words(line: str) -> list[str]:
-    """Word tokens of a line."""
+    """Word tokens of a line (in scripts without spaces, pairs of characters)."""
     return _WORD.findall(line)
+
+
+def count_words(text: str) -> int:
+    """Words as a reader counts them: space-separated tokens, and two characters a word in CJK or Thai."""
+    total = 0
+    for token in text.split():
+        dense = len(_DENSE.findall(token))
+        total += (dense + 1) // 2 + bool(_DENSE.sub("", token).strip()) if dense else 1
+    return total
 
 
 def ends_sentence(line: str) -> bool:
@@ -169,8 +183,7 @@ def is_timestamp(line: str, lexicon: Lexicon) -> bool:
     for token in tokens:
         bare = token.strip(".:,;")
         if _NUMERIC.match(bare) and any(c.isdigit() for c in bare):
-            if len(bare) >= 3 or any(c in bare for c in ":/.-"):
-                evidence = True
+            evidence = evidence or bool(_DATE_OR_TIME.match(bare))
             small_number = True
             continue
         if re.match(r"^\d{1,2}(?:st|nd|rd|th|er|e|º|ª|h|hrs?|m|mins?|d)?$", bare):
