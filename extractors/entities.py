@@ -36,6 +36,7 @@ _KEPT_PIPES = frozenset({"tok2vec", "transformer", "ner"})
 MAX_CHUNK_CHARS = 20_000
 _NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|\d{1,2}|[A-Za-z])[.)]\s+")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_POSSESSIVE_S = re.compile(r"['’]s\b")
 _LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]{2,}")
 _MINOR_WORDS = frozenset(
     "a an and as at by for from in into of on or the to vs via with amid over under after before".split()
@@ -242,10 +243,16 @@ def _common_words(text: str) -> frozenset[str]:
     return frozenset(_LOWER_WORD.findall(text))
 
 
-def _is_phrase(surface: str, common: frozenset[str]) -> bool:
-    """True when a capitalised span is made of words the article also uses in lower case ("Shared Interests")."""
-    words = [w.casefold() for w in _WORD.findall(surface) if w.casefold() not in _MINOR_WORDS]
-    return any(w in common for w in words)
+def _is_phrase(surface: str, common: frozenset[str], names: set[tuple[str, ...]]) -> bool:
+    """True when a capitalised span is made of words the article also uses in lower case ("Shared Interests")
+    or wraps another name of the article in more words ("Ukraine Factor and U.S.-Russia Tensions")."""
+    words = [w.casefold() for w in _WORD.findall(_POSSESSIVE_S.sub("", surface))]
+    if any(w in common for w in words if w not in _MINOR_WORDS):
+        return True
+    return any(
+        0 < len(name) < len(words) and any(tuple(words[i:i + len(name)]) == name for i in range(len(words)))
+        for name in names
+    )
 
 
 def _is_known(name: str, label: str) -> bool:
@@ -268,6 +275,7 @@ def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str
     # a heading mention made of ordinary words stands only if the body or the tables confirm it.
     common = _common_words(text)
     confirmed = {id(group.root()) for group in groups if any(not in_heading(s) for s, _ in group.spans)}
+    body_names = {tuple(_WORD.findall(g.key)) for g in groups if id(g.root()) in confirmed}
     mentions: list[Mention] = []
     for group in groups:
         root = group.root()
@@ -277,7 +285,7 @@ def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str
         code = country_code(name, label)
         trusted = id(root) in confirmed or _is_known(name, label)
         for start, end in group.spans:
-            if not trusted and in_heading(start) and _is_phrase(text[start:end], common):
+            if not trusted and in_heading(start) and _is_phrase(text[start:end], common, body_names):
                 continue
             mentions.append(Mention(
                 article_id=article_id, entity_id=eid, name=name, label=label,

@@ -1,11 +1,12 @@
 """Entities in DuckDB: upsert canonical entities and their aliases, insert mentions, create the views."""
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
 
 import duckdb
 
-from extractors.entity_names import load_aliases, normalise
+from extractors.entity_names import entity_id, load_aliases, normalise
 from extractors.records import Mention
 from storage.bulk import insert_rows
 
@@ -18,10 +19,74 @@ def _table_aliases() -> dict[tuple[str, str], list[str]]:
     return by_entity
 
 
+def _is_part(short: list[str], full: list[str]) -> bool:
+    """True when short is a proper prefix or suffix of full, word-wise."""
+    n = len(short)
+    return 0 < n < len(full) and (full[:n] == short or full[-n:] == short)
+
+
+def _resolve_across_articles(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> list[Mention]:
+    """Point a person short form an article never spelled out ("Putin" alone) at the full name it was
+    resolved to before, in this batch or in the database; the alias table remembers those resolutions."""
+    known: dict[str, tuple[str, str]] = {}  # alias -> (entity_id, full name), person short forms resolved in an article
+    for m in mentions:
+        if m.label == "PERSON" and normalise(m.surface) != normalise(m.name):
+            known.setdefault(normalise(m.surface), (m.entity_id, m.name))
+    shorts = sorted({normalise(m.name) for m in mentions if m.label == "PERSON"} - set(known))
+    if shorts:
+        rows = con.execute(
+            """SELECT a.alias, a.entity_id, e.name FROM entity_aliases a JOIN entities e USING (entity_id)
+               WHERE a.label = 'PERSON' AND a.alias IN (SELECT unnest($1))""",
+            [shorts],
+        ).fetchall()
+        for alias, eid, name in rows:
+            known.setdefault(alias, (eid, name))
+    resolved = []
+    for m in mentions:
+        target = known.get(normalise(m.name)) if m.label == "PERSON" else None
+        if target and target[0] != m.entity_id and _is_part(normalise(m.name).split(), normalise(target[1]).split()):
+            m = replace(m, entity_id=target[0], name=target[1])
+        resolved.append(m)
+    return resolved
+
+
+def _upgrade_short_forms(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> None:
+    """When an article resolves a person short form that earlier articles left alone ("Putin"), move
+    the alias and those earlier mentions to the full name and drop the short-form entity."""
+    moves: dict[str, tuple[str, str]] = {}  # alias -> (old short-form entity id, new entity id)
+    for m in mentions:
+        alias = normalise(m.surface)
+        if m.label == "PERSON" and alias != normalise(m.name) and _is_part(alias.split(), normalise(m.name).split()):
+            old = entity_id("PERSON", m.surface)
+            if old != m.entity_id:
+                moves.setdefault(alias, (old, m.entity_id))
+    if not moves:
+        return
+    aliases = list(moves)
+    old_ids = [old for old, _ in moves.values()]
+    new_ids = [new for _, new in moves.values()]
+    con.execute(
+        """UPDATE entity_aliases SET entity_id = m.new_id
+           FROM (SELECT unnest($1) AS alias, unnest($2) AS old_id, unnest($3) AS new_id) m
+           WHERE entity_aliases.alias = m.alias AND entity_aliases.label = 'PERSON' AND entity_aliases.entity_id = m.old_id""",
+        [aliases, old_ids, new_ids],
+    )
+    con.execute(
+        """UPDATE mentions SET entity_id = m.new_id
+           FROM (SELECT unnest($1) AS old_id, unnest($2) AS new_id) m WHERE mentions.entity_id = m.old_id""",
+        [old_ids, new_ids],
+    )
+    con.execute(
+        "DELETE FROM entities WHERE entity_id IN (SELECT unnest($1)) AND entity_id NOT IN (SELECT entity_id FROM mentions)",
+        [old_ids],
+    )
+
+
 def write_entities(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> None:
     """Upsert entities and aliases and insert mentions, in the caller's transaction (keyed, idempotent)."""
     if not mentions:
         return
+    mentions = _resolve_across_articles(con, mentions)
     entities: dict[str, tuple[str, str, str, str | None]] = {}
     aliases: dict[tuple[str, str], tuple[str, str, str]] = {}
     table_aliases = _table_aliases()
@@ -46,6 +111,7 @@ def write_entities(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> N
         list(aliases.values()),
         on_conflict="ON CONFLICT (alias, label) DO NOTHING",
     )
+    _upgrade_short_forms(con, mentions)
     rows = {(m.article_id, m.start_char): (m.article_id, m.entity_id, m.surface, m.start_char, m.end_char) for m in mentions}
     insert_rows(
         con,

@@ -108,3 +108,33 @@ def test_views_answer_the_common_questions(con, sample_mentions):
     assert [a for (a,) in by_alias] == sorted(DATES)
     kiev = con.execute("SELECT DISTINCT name, article_id FROM entity_articles WHERE alias = 'kiev'").fetchall()
     assert kiev == [("Kyiv", "002_5171715639db08b2")]
+
+
+def person_mentions(article_id: str, text: str, *names: str):
+    """resolve_mentions over PERSON spans at the first occurrences of names (in order)."""
+    spans, cursor = [], 0
+    for name in names:
+        start = text.index(name, cursor)
+        spans.append((start, start + len(name), "PERSON"))
+        cursor = start + len(name)
+    return resolve_mentions(article_id, text, spans)
+
+
+def test_a_short_form_alone_in_an_article_joins_the_full_name_across_articles(con):
+    write_entities(con, person_mentions("x1", "Putin spoke.", "Putin"))
+    assert con.execute("SELECT name FROM entities").fetchall() == [("Putin",)]
+    write_entities(con, person_mentions("x2", "Vladimir Putin spoke. Putin left.", "Vladimir Putin", "Putin"))
+    write_entities(con, person_mentions("x3", "Putin returned.", "Putin"))
+    assert con.execute("SELECT name FROM entities").fetchall() == [("Vladimir Putin",)]
+    rows = con.execute("SELECT article_id, name FROM mentions JOIN entities USING (entity_id) ORDER BY ALL").fetchall()
+    assert rows == [("x1", "Vladimir Putin"), ("x2", "Vladimir Putin"), ("x2", "Vladimir Putin"), ("x3", "Vladimir Putin")]
+    assert con.execute("SELECT e.name FROM entity_aliases JOIN entities e USING (entity_id) WHERE alias = 'putin'").fetchall() == [
+        ("Vladimir Putin",)
+    ]
+
+
+def test_a_short_form_in_the_same_batch_joins_the_full_name(con):
+    batch = person_mentions("y1", "Xi arrived.", "Xi") + person_mentions("y2", "Xi Jinping and Xi.", "Xi Jinping", "Xi")
+    write_entities(con, batch)
+    assert con.execute("SELECT name FROM entities").fetchall() == [("Xi Jinping",)]
+    assert con.execute("SELECT count(DISTINCT entity_id), count(*) FROM mentions").fetchone() == (1, 3)
