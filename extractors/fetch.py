@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 import socket
+import ssl
 import threading
 import time
 import urllib.robotparser
@@ -97,6 +98,16 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+def _is_tls_failure(exc: BaseException) -> bool:
+    """Whether a connection failed in the TLS handshake (certificate, protocol), not on the network."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "[SSL" in str(exc)  # httpcore re-raises ssl errors without chaining in some versions
+
+
 class _HostGate:
     """Per-host politeness: at most `concurrency` requests in flight, starts spaced by `delay_s`."""
 
@@ -130,6 +141,7 @@ class Fetcher:
         resolve: Resolver = system_resolve,
         backoff_s: float = 0.5,
         max_retry_after_s: float = 60.0,
+        verify: ssl.SSLContext | bool = True,
     ):
         self.http = http
         self.allowed_networks: tuple[IPNetwork, ...] = tuple(
@@ -138,12 +150,10 @@ class Fetcher:
         self.resolve = resolve
         self.backoff_s = backoff_s
         self.max_retry_after_s = max_retry_after_s
-        timeout = httpx.Timeout(http.total_timeout_s, connect=http.connect_timeout_s)
-        # trust_env=False: a proxy from the environment would resolve names itself and bypass the checks.
-        self.client = httpx.Client(
-            timeout=timeout, follow_redirects=False, trust_env=False,
-            headers={"User-Agent": http.user_agent, "Accept-Encoding": "gzip, deflate"},
-        )
+        self.verify = verify  # an SSLContext with extra CAs (a company proxy's, a test CA); never False in use
+        # One connection pool per host name: connections go to pinned addresses, and a pool keyed by
+        # address alone could reuse a TLS connection verified for one name for a request to another.
+        self._clients: dict[str, httpx.Client] = {}
         self._gates: dict[str, _HostGate] = {}
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
@@ -156,7 +166,23 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        self.client.close()
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    def _client(self, scheme: str, host: str) -> httpx.Client:
+        with self._lock:
+            client = self._clients.get(f"{scheme}://{host}")
+            if client is None:
+                client = self._clients[f"{scheme}://{host}"] = httpx.Client(
+                    timeout=httpx.Timeout(self.http.total_timeout_s, connect=self.http.connect_timeout_s),
+                    follow_redirects=False,
+                    verify=self.verify,
+                    trust_env=False,  # a proxy from the environment would resolve names itself, past the checks
+                    headers={"User-Agent": self.http.user_agent, "Accept-Encoding": "gzip, deflate"},
+                )
+            return client
 
     # -- safety ---------------------------------------------------------------------------------
 
@@ -319,16 +345,17 @@ class Fetcher:
         pinned = logical.copy_with(host=address)
         host_header = logical.host if logical.port is None else f"{logical.host}:{logical.port}"
         extensions = {"sni_hostname": logical.host} if logical.scheme == "https" else {}
-        request = self.client.build_request(
-            "GET", pinned, headers={**headers, "Host": host_header}, extensions=extensions
-        )
+        client = self._client(logical.scheme, logical.host)
+        request = client.build_request("GET", pinned, headers={**headers, "Host": host_header}, extensions=extensions)
         with self._gate(logical.host):
             deadline = time.monotonic() + self.http.total_timeout_s
             try:
-                response = self.client.send(request, stream=True)
+                response = client.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 raise FetchError("fetch_timeout", f"{url}: {type(exc).__name__}") from exc
             except httpx.ConnectError as exc:
+                if _is_tls_failure(exc):  # a bad certificate will not be better in a second
+                    raise FetchError("fetch_tls_error", f"{url}: {exc}") from exc
                 raise FetchError("fetch_connect_error", f"{url}: {exc}") from exc
             except httpx.TransportError as exc:
                 raise FetchError("fetch_protocol_error", f"{url}: {type(exc).__name__} {exc}") from exc

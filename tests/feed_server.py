@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,9 +51,10 @@ class Request:
 class FeedServer:
     """ThreadingHTTPServer on an ephemeral loopback port; every request is logged in `requests`."""
 
-    def __init__(self, root: Path | None = None, host: str = "127.0.0.1"):
+    def __init__(self, root: Path | None = None, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None):
         self.root = root
         self.host = host
+        self.tls = tls  # a server-side context: serve https
         self.requests: list[Request] = []
         self._scripts: dict[str, list[Step]] = {}
         self.in_flight = 0
@@ -66,6 +68,8 @@ class FeedServer:
         self._httpd = ThreadingHTTPServer((self.host, 0), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -78,7 +82,8 @@ class FeedServer:
     @property
     def base_url(self) -> str:
         assert self._httpd is not None
-        return f"http://{self.host}:{self._httpd.server_address[1]}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self._httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -109,6 +114,37 @@ class FeedServer:
             if not steps:
                 return None
             return steps.pop(0) if len(steps) > 1 else steps[0]
+
+
+def tls_contexts(tmp: Path, names: list[str]) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A throwaway CA and a server certificate for names: (server context, client context trusting the CA)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newsflow test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    sans = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n) for n in names]
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False).sign(ca_key, hashes.SHA256()))
+    cert_path, key_path, ca_path = tmp / "server.pem", tmp / "server.key", tmp / "ca.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_path, key_path)
+    return server, ssl.create_default_context(cafile=str(ca_path))
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,7 +11,7 @@ import pytest
 
 from extractors.fetch import FetchError, Fetcher, address_problem, parse_retry_after
 from extractors.settings import Http
-from tests.feed_server import FeedServer, Step
+from tests.feed_server import FeedServer, Step, tls_contexts
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PAGES = SHARED / "benchdata" / "extraction_aeb" / "html"
@@ -267,3 +267,19 @@ def test_robots_can_be_skipped_per_request(server):
     with fetcher() as f:
         assert f.get(server.url("/feed.xml"), robots=False).content == b"<rss/>"
     assert server.paths() == ["/feed.xml"]
+
+
+def test_https_is_verified_against_the_name_though_the_connection_is_pinned(tmp_path):
+    server_tls, client_tls = tls_contexts(tmp_path, ["localhost"])
+    with FeedServer(tls=server_tls) as secure:
+        secure.script("/feed.xml", Step(body=b"<rss/>"))
+        port = secure.base_url.rsplit(":", 1)[1]
+        with fetcher(verify=client_tls) as f:
+            # Connects to the checked address 127.0.0.1 while TLS verifies the name "localhost".
+            assert f.get(f"https://localhost:{port}/feed.xml", robots=False).content == b"<rss/>"
+            error = refusal(f, f"https://127.0.0.1:{port}/feed.xml")  # the certificate is not for this name
+        assert error.reason == "fetch_tls_error" and "CERTIFICATE_VERIFY_FAILED" in error.detail
+        assert not error.transient
+        with fetcher() as f:  # the system CAs do not know the test CA
+            assert refusal(f, f"https://localhost:{port}/feed.xml").reason == "fetch_tls_error"
+    assert secure.paths() == ["/feed.xml"]
