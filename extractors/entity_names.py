@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -37,13 +38,14 @@ def normalise(name: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """The grouping key of a name within an article: normalised, hyphens read as spaces."""
-    return _SPACES.sub(" ", normalise(name).replace("-", " ")).strip()
+    """The identity key of a name: normalised, accents dropped, hyphens read as spaces ("Kim Jong-un")."""
+    folded = "".join(ch for ch in unicodedata.normalize("NFKD", normalise(name)) if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", folded.replace("-", " ")).strip()
 
 
 def entity_id(label: str, name: str) -> str:
-    """Deterministic id of a canonical entity: first 16 hex of sha256("LABEL:name")."""
-    return hashlib.sha256(f"{label}:{name.casefold()}".encode()).hexdigest()[:16]
+    """Deterministic id of a canonical entity: first 16 hex of sha256("LABEL:<name_key(name)>")."""
+    return hashlib.sha256(f"{label}:{name_key(name)}".encode()).hexdigest()[:16]
 
 
 def _data_lines(filename: str) -> list[list[str]]:

@@ -100,10 +100,14 @@ def test_sample_short_forms_titles_and_places(sample_mentions):
     assert not {"Common Response", "Continued Strikes", "Expanding Bilateral Cooperation"} & {m.name for m in mentions}
 
 
-def test_entity_id_is_sha256_of_label_and_casefolded_name():
+def test_entity_id_is_sha256_of_label_and_normalised_name():
     expected = hashlib.sha256(b"PERSON:xi jinping").hexdigest()[:16]
     assert entity_id("PERSON", "Xi Jinping") == expected == entity_id("PERSON", "XI JINPING")
     assert entity_id("GPE", "Xi Jinping") != expected
+    # Spelling variants that are the same name share the id.
+    assert entity_id("PERSON", "Kim Jong-un") == entity_id("PERSON", "Kim Jong Un")
+    assert entity_id("PERSON", "Luiz Inacio Lula da Silva") == entity_id("PERSON", "Luiz Inácio Lula da Silva")
+    assert entity_id("EVENT", "New Year’s Eve") == entity_id("EVENT", "New Year's Eve")
 
 
 @pytest.mark.parametrize(
