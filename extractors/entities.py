@@ -86,11 +86,20 @@ def _chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, str]]:
 
 
 def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
-    """Mentions of named entities in each article's cleaned body, keyed to canonical entities."""
+    """Mentions of named entities in each article's cleaned body, keyed to canonical entities.
+
+    Articles in a language other than the model's (Article.language set and different) get none.
+    """
     if not articles:
         return []
     nlp = load_ner(ner)
-    jobs = [(index, offset, piece) for index, article in enumerate(articles) for offset, piece in _chunks(article.text)]
+    # The model reads one language: on other languages it tags ordinary capitalised words as names.
+    jobs = [
+        (index, offset, piece)
+        for index, article in enumerate(articles)
+        if not article.language or article.language == nlp.lang
+        for offset, piece in _chunks(article.text)
+    ]
     spans: list[list[tuple[int, int, str]]] = [[] for _ in articles]
     # ner has its own embedding layer in the sm model; skip tok2vec when nothing listens to it.
     disable = [

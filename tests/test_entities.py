@@ -239,3 +239,17 @@ def test_long_texts_are_split_on_paragraphs_with_offsets_kept(nlp):
 
 def test_no_articles_no_work():
     assert extract_entities([], Ner()) == []
+
+
+def test_articles_in_another_language_get_no_entities(nlp):
+    german = (
+        "Die Daten der Akte werden in der App gespeichert. Bundeskanzler Olaf Scholz besuchte Berlin.\n\n"
+        "Die Behandlung beginnt im Bereich der Gesundheitsversorgung."
+    )
+    de = Article(document_id="de", title="", text=german, article_id="de", language="de")
+    english = article("en", sample_bodies()["000_b865db9ad46887ed"])
+    english.language = "en"
+    mentions = extract_entities([de, english], Ner())
+    assert {m.article_id for m in mentions} == {"en"}
+    unknown = Article(document_id="xx", title="", text=german, article_id="xx")
+    assert extract_entities([unknown], Ner())  # language unknown: the model still runs
