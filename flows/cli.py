@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     watch = commands.add_parser("watch", help="keep running: ingest files as they are dropped in the inbox", epilog=EXAMPLES["watch"], formatter_class=formatter)
     watch.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s)")
     _add_db(watch)
+    watch.add_argument("--settle", type=float, default=0.5, help="seconds a file must stay unchanged before it is taken (default: %(default)s; files renamed into place are taken at once)")
+    watch.add_argument("--sweep", type=float, default=10.0, help="seconds between full scans of the inbox, the backstop for missed events (default: %(default)s)")
+    watch.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
+    watch.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
 
     commands.add_parser("serve", help="run the deployments of prefect.yaml on their schedules in one process", epilog=EXAMPLES["serve"], formatter_class=formatter)
 
@@ -81,7 +85,13 @@ def print_summary(db: str, totals: dict[str, int]) -> None:
     print(f"articles in {db}: {count}")
     if top:
         print("top entities: " + ", ".join(f"{name} ({label}, {n})" for name, label, n in top))
-    print(f"try: newsflow sql \"SELECT title, word_count, language FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --db {db}")
+    print(f"try: {_invoked_as()} sql \"SELECT title, word_count, language FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --db {db}")
+
+
+def _invoked_as() -> str:
+    """How the user called us (e.g. .venv/bin/newsflow), so the suggested command works as printed."""
+    called = sys.argv[0] if sys.argv else ""
+    return called if called.endswith("newsflow") and "/" in called else "newsflow"
 
 
 def run_sql(query: str, db: str, fmt: str) -> None:
@@ -119,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # No network but the feeds asked for: Prefect's telemetry would only log a failure.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
         if args.command == "sql":
             run_sql(args.query, args.db, args.format)
@@ -139,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "watch":
             from flows.watch import watch
 
-            watch(args.dir, args.db)
+            watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
         elif args.command == "serve":
             from flows.serve import serve
 
