@@ -15,7 +15,11 @@ PLACE_LABELS = frozenset({"GPE", "LOC"})
 _LEAD_JUNK = set("\"“”„‘’'«»([{<*•·-–—,;:!?./\\|")
 _TRAIL_JUNK = set("\"“”„‘’'«»)]}>*•·-–—,;:!?/\\|")
 # Words whose trailing period belongs to the name ("Acme Corp.").
-_ABBREVIATIONS = frozenset({"corp.", "inc.", "ltd.", "co.", "jr.", "sr.", "bros.", "plc.", "st.", "mt.", "ft.", "no."})
+_ABBREVIATIONS = frozenset(
+    "corp. inc. ltd. co. jr. sr. bros. plc. st. mt. ft. no. gen. sen. rep. gov. "
+    "ala. ariz. ark. calif. colo. conn. del. fla. ga. ill. ind. kan. ky. la. mass. md. mich. minn. miss. mo. "
+    "mont. neb. nev. okla. ore. pa. penn. tenn. tex. va. vt. wash. wis. wyo.".split()
+)
 # A title may be preceded by these and goes with them ("former President", "Chinese President").
 _TITLE_PREFIXES = frozenset({"former", "late", "then", "then-", "acting", "deputy", "outgoing", "incoming", "us", "u.s."})
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from importlib import resources
 
 import duckdb
@@ -11,6 +12,7 @@ from extractors.records import Mention
 from storage.bulk import insert_rows
 
 
+@lru_cache(maxsize=1)
 def _table_aliases() -> dict[tuple[str, str], list[str]]:
     """(canonical name casefolded, label) -> aliases from the alias table, for entities as they appear."""
     by_entity: dict[tuple[str, str], list[str]] = {}

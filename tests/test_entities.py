@@ -127,6 +127,7 @@ def test_entity_id_is_sha256_of_label_and_normalised_name():
         ("U.S.", "GPE", ["U.S."]),
         ("Washington.", "GPE", ["Washington"]),
         ("Acme Corp.", "ORG", ["Acme Corp."]),
+        ("Calif.", "GPE", ["Calif."]),
         ("U.S.-Russia", "GPE", ["U.S.", "Russia"]),
         ("Russian-Chinese", "NORP", ["Russian", "Chinese"]),
         ("Guinea-Bissau", "GPE", ["Guinea-Bissau"]),
