@@ -38,6 +38,7 @@ OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learn
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d+[.)]|[a-z][.)])\s")
 _SOFT = {"clean_timestamp", "clean_url", "clean_menu"}  # evidence too weak to remove a line inside the body
 _SUFFIX_SEP = re.compile(r"^\s*[|\-–—:·•]\s*")
 
@@ -301,7 +302,8 @@ def _drop_duplicate_paragraphs(analysis: Analysis) -> None:
     """A paragraph printed twice (teasers, sticky headers) is kept once."""
     seen: set[str] = set()
     for no, raw in enumerate(analysis.lines):
-        if no in analysis.reasons or len(words(raw)) < 40:  # short lines repeat legitimately (recipes, Q&A)
+        # Short lines and list items repeat legitimately (recipes, Q&A, meal plans).
+        if no in analysis.reasons or len(words(raw)) < 40 or _LIST_ITEM.match(raw):
             continue
         key = strip_tail(normalise(raw))
         if key in seen:

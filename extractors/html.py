@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from datetime import datetime, timezone
 
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
 
 _BLOCKS = re.compile(r"\n\s*\n+")
+# Measured on extraction_aeb (benchmarks/bench_cleaning.py): trafilatura sometimes stops halfway
+# through long articles; when it returns under SUSPECT_SHARE of the words in the page's <p>
+# elements, readability is asked too and wins if it finds GROWTH times more of the same text.
+SUSPECT_SHARE = 0.6
+GROWTH = 1.5
+CONTAINED = 0.8
 
 
 def _trafilatura(html: str, url: str | None) -> tuple[str, dict[str, str | None]]:
@@ -50,6 +57,29 @@ def _readability(html: str) -> tuple[str, str | None]:
     return "\n".join(blocks), page.short_title() or None
 
 
+def _paragraph_words(html: str) -> int:
+    """Words inside the page's <p> elements: what a full extraction should roughly reach."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return 0
+    return sum(len(p.text_content().split()) for p in tree.iter("p"))
+
+
+def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
+    """Take readability's text when trafilatura found too little, or clearly less of the same article."""
+    main_words, fallback_words = main.split(), fallback.split()
+    if len(main_words) < min_words:
+        return len(fallback_words) > len(main_words)
+    if len(fallback_words) <= GROWTH * len(main_words):
+        return False
+    # Same article, more of it: most of trafilatura's words are in readability's text too.
+    main_bag, fallback_bag = Counter(w.lower() for w in main_words), Counter(w.lower() for w in fallback_words)
+    return sum((main_bag & fallback_bag).values()) >= CONTAINED * len(main_words)
+
+
 def parse_date(value: str | None) -> datetime | None:
     """trafilatura's 'YYYY-MM-DD' (or ISO datetime) as a tz-aware UTC datetime; None if unparseable."""
     if not value:
@@ -72,12 +102,13 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
     else:
         failure = None
     extractor = "trafilatura"
-    if len(text.split()) < min_words:
+    n_words = len(text.split())
+    if n_words < min_words or n_words < SUSPECT_SHARE * _paragraph_words(html):
         try:
             fallback, title = _readability(html)
         except Exception as exc:  # same: one page's problem, reported below if nothing was found
             fallback, title, failure = "", None, failure or exc
-        if len(fallback.split()) > len(text.split()):
+        if _better_fallback(text, fallback, min_words):
             text, extractor = fallback, "readability"
             meta = {**meta, "title": meta.get("title") or title}
     if not text.strip():

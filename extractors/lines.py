@@ -45,6 +45,8 @@ _ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?
 _NUMERIC = re.compile(r"^[\d:/.\-+,]+$")
 # A year, a d/m/y or y-m-d date, or a clock time; not a phone number or a score.
 _DATE_OR_TIME = re.compile(r"^(?:(?:19|20)\d{2}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}[-/.]\d{1,2}|\d{1,2}[:.h]\d{2}(?::\d{2})?)$")
+_RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:[-–—/|]|\bto\b|\bbis\b|\bau\b|\bal\b|\bs/d\b)\s*\d", re.IGNORECASE)
+_CLOCK = re.compile(r"^\d{1,2}[:.h]\d{2}(?::\d{2})?$")
 _AMPM = re.compile(r"^(?:[ap]\.?m\.?|\d{1,2}(?::\d{2})?[ap]\.?m\.?)$")
 
 
@@ -180,10 +182,14 @@ def is_timestamp(line: str, lexicon: Lexicon) -> bool:
         return False
     dates = lexicon.words["months"] | lexicon.words["weekdays"]
     evidence = small_number = date_word = False
+    stamps = [0, 0]  # dates, clock times: two of a kind joined by a dash or bar are a range (event dates)
     for token in tokens:
         bare = token.strip(".:,;")
+        if _DATE_OR_TIME.match(bare):
+            evidence = True
+            stamps[_CLOCK.match(bare) is not None] += 1
+            continue
         if _NUMERIC.match(bare) and any(c.isdigit() for c in bare):
-            evidence = evidence or bool(_DATE_OR_TIME.match(bare))
             small_number = True
             continue
         if re.match(r"^\d{1,2}(?:st|nd|rd|th|er|e|º|ª|h|hrs?|m|mins?|d)?$", bare):
@@ -193,8 +199,10 @@ def is_timestamp(line: str, lexicon: Lexicon) -> bool:
             evidence = True
             continue
         if _AMPM.match(bare) or bare in lexicon.words["datewords"]:
-            date_word = True
+            date_word = date_word or not _AMPM.match(bare)
             continue
+        return False
+    if max(stamps) >= 2 and not date_word and _RANGE.search(line):
         return False
     # "3 hours ago" / "vor 2 Stunden": a small number is enough when date words surround it.
     return evidence or (small_number and date_word and len(tokens) <= 6)

@@ -99,6 +99,15 @@ def test_fallback_when_trafilatura_finds_too_little():
     assert result.title == "Harvest up"
 
 
+def test_readability_when_trafilatura_stops_halfway(shared_dir):
+    # On this page trafilatura returns about a third of the article; readability finds all of it.
+    row, html, gold = page(shared_dir, "d48aeb9cf2f2")
+    draft = extract_html(raw(row["url"]), html, Limits())
+    assert draft.extractor == "readability"
+    assert recall(draft.text, gold) >= 0.95
+    assert draft.title_given and "Instagram" in draft.title
+
+
 def test_pathological_page_times_out(shared_dir):
     # A page far too big to extract in a millisecond: the batch must get a rejection, not wait.
     _, html, _ = page(shared_dir, "05844573ca7e")
