@@ -99,13 +99,12 @@ def text_digest(text: str) -> str:
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser, vectorised: spreads every input bit over the 64 output bits."""
-    with np.errstate(over="ignore"):
-        x = x ^ (x >> np.uint64(30))
-        x = x * np.uint64(0xBF58476D1CE4E5B9)
-        x = x ^ (x >> np.uint64(27))
-        x = x * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+    """splitmix64 finaliser, vectorised: spreads every input bit over the 64 output bits (arrays wrap silently)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 @lru_cache(maxsize=8)
@@ -135,9 +134,8 @@ def _shingles(words: list[str], shingle_words: int) -> np.ndarray:
     k = min(shingle_words, len(token))
     n = len(token) - k + 1
     acc = np.zeros(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(k):  # order-sensitive combination, fully mixed after each word
-            acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + token[j : j + n])
+    for j in range(k):  # order-sensitive combination, fully mixed after each word
+        acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + token[j : j + n])
     return np.unique(acc)
 
 
@@ -145,10 +143,9 @@ def minhash(hashes: np.ndarray, num_perm: int) -> np.ndarray:
     """MinHash signature (uint64, num_perm values) of a set of 64-bit shingle hashes."""
     a, b = _permutations(num_perm)
     sig = np.full(num_perm, _MASK64, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for start in range(0, len(hashes), _CHUNK):
-            block = hashes[start : start + _CHUNK, None]
-            np.minimum(sig, (block * a + b).min(axis=0), out=sig)
+    for start in range(0, len(hashes), _CHUNK):
+        block = hashes[start : start + _CHUNK, None]
+        np.minimum(sig, (block * a + b).min(axis=0), out=sig)
     return sig
 
 
@@ -157,9 +154,8 @@ def band_hashes(sig: np.ndarray, num_bands: int) -> np.ndarray:
     rows = len(sig) // num_bands
     grid = sig[: rows * num_bands].reshape(num_bands, rows)
     acc = np.arange(1, num_bands + 1, dtype=np.uint64)  # the band number is folded in: band_hash alone is a key
-    with np.errstate(over="ignore"):
-        for r in range(rows):
-            acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + grid[:, r])
+    for r in range(rows):
+        acc = _mix(acc * np.uint64(0x9E3779B97F4A7C15) + grid[:, r])
     return acc
 
 

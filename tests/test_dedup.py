@@ -286,3 +286,66 @@ def test_url_with_quote_is_looked_up_safely(putin_call):
     (decision,) = ingest(con, [make("d2", "Unrelated body text about something else. " * 10, url=url + "#x")])
     assert (decision.status, decision.method, decision.article_id) == ("duplicate", "url", first.article_id)
     assert con.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+
+
+def html_page(title: str, paragraphs: list[str], chrome: dict[str, list[str]], lang: str = "en") -> bytes:
+    """A news page around the article: navigation, related list, comment box and footer in the site's UI."""
+    nav = "".join(f"<li><a href='/s/{i}'>{item}</a></li>" for i, item in enumerate(chrome["nav"]))
+    related = "".join(f"<li><a href='/r/{i}'>{item}</a></li>" for i, item in enumerate(chrome["related"]))
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html lang='{lang}'><head><title>{title}</title></head><body><header><nav><ul>{nav}</ul></nav></header>"
+        f"<main><article><h1>{title}</h1>{body}</article>"
+        f"<aside><h3>{chrome['related_head']}</h3><ul>{related}</ul></aside>"
+        f"<section class='comments'><h3>{chrome['comments']}</h3><form><textarea></textarea></form></section>"
+        f"</main><footer><p>{chrome['footer']}</p></footer></body></html>"
+    ).encode("utf-8")
+
+
+def raw(doc_id: str, kind: str, media: str, content: bytes, **meta):
+    """A RawDocument as the readers hand it over."""
+    import hashlib as _h
+
+    from extractors.records import RawDocument
+
+    return RawDocument(doc_id, kind, f"{kind}:{doc_id}", content, media, datetime(2025, 1, 21, tzinfo=timezone.utc),
+                       _h.sha256(content).hexdigest(), **meta)
+
+
+def test_one_article_as_text_file_html_pages_and_feed_entry_is_one_article(putin_call):
+    """Through the real extraction and cleaning stages: .txt, two re-scrapes with other chrome (one in
+    Indonesian UI), and a feed entry all resolve to the article the first one created."""
+    from extractors.extraction import extract_drafts
+    from extractors.cleaning import clean_drafts
+    from extractors.settings import Limits
+
+    title, paragraphs = putin_call
+    txt = (SHARED / "samples" / "inbox" / "000_b865db9ad46887ed.txt").read_bytes()
+    english = {"nav": ["Home", "World", "Business", "Sport"], "related_head": "Related stories",
+               "related": ["Markets slide on rate fears", "Storm warning for the coast"],
+               "comments": "Leave a comment", "footer": "© 2025 Daily Example. All rights reserved."}
+    indonesian = {"nav": ["Beranda", "Dunia", "Bisnis", "Olahraga"], "related_head": "Baca Juga",
+                  "related": ["Harga minyak naik lagi", "Banjir di Jakarta"],
+                  "comments": "Tinggalkan Balasan", "footer": "Hak cipta dilindungi"}
+    docs = [
+        raw("txt", "inbox", "text", txt),
+        raw("page1", "url", "html", html_page(title, paragraphs, english), url="https://www.example.com/world/xi-putin-call?utm_source=rss"),
+        raw("page2", "url", "html", html_page(title, paragraphs, indonesian), url="https://kabar.example.id/dunia/xi-putin"),
+        raw("entry", "feed", "html", "".join(f"<p>{p}</p>" for p in paragraphs[:5]).encode("utf-8"),
+            url="https://feeds.example.org/item/991", title=title, author="Wire Desk"),
+    ]
+    drafts, failed = extract_drafts(docs, Limits())
+    assert failed == []
+    articles, rejected = clean_drafts(drafts, {}, Limits())
+    assert rejected == [] and [a.document_id for a in articles] == ["txt", "page1", "page2", "entry"]
+    con = fresh_db()
+    first = ingest(con, articles[:1])
+    decisions = ingest(con, articles[1:])
+    assert first[0].status == "new"
+    assert [d.status for d in decisions] == ["duplicate"] * 3
+    assert decisions[0].method in ("exact", "near") and decisions[1].method in ("exact", "near")
+    assert {d.article_id for d in decisions} == {first[0].article_id}
+    assert decisions[2].method == "near"  # the feed entry carries the first five paragraphs only
+    # the .txt had no URL and no author: the copies filled them in
+    url, author = con.execute("SELECT url, author FROM articles").fetchone()
+    assert url is not None and author == "Wire Desk"
