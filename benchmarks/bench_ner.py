@@ -26,6 +26,7 @@ from extractors.settings import Ner  # noqa: E402
 SHARED = REPO.parent / "shared"
 CONLL = SHARED / "benchdata" / "ner_conll2003" / "test_docs_conllpp.jsonl"
 RESULTS = REPO / "benchmarks" / "results" / "ner.md"
+ROUNDS = 2
 
 # OntoNotes -> CoNLL. Numeric/temporal labels (DATE, TIME, MONEY, PERCENT, QUANTITY, ORDINAL, CARDINAL)
 # have no CoNLL type and are dropped.
@@ -66,30 +67,46 @@ def bench_conll(ner: Ner) -> dict:
     nlp = load_ner(ner)
     nlp.pipe(["warm up"])  # lazy init outside the timings
 
-    started = time.perf_counter()
-    bare = set()
-    for d, doc in zip(docs, nlp.pipe((d["text"] for d in docs), batch_size=ner.ner_batch_size)):
-        for ent in doc.ents:
-            kind = conll_type(ent.label_, ent.text)
-            if kind:
-                bare.add((d["doc_id"], ent.start_char, ent.end_char, kind))
-    bare_s = time.perf_counter() - started
+    def run_bare(disable: list[str]) -> tuple[set, float]:
+        started = time.perf_counter()
+        found = set()
+        texts = (d["text"] for d in docs)
+        for d, doc in zip(docs, nlp.pipe(texts, batch_size=ner.ner_batch_size, disable=disable)):
+            for ent in doc.ents:
+                kind = conll_type(ent.label_, ent.text)
+                if kind:
+                    found.add((d["doc_id"], ent.start_char, ent.end_char, kind))
+        return found, time.perf_counter() - started
 
     articles = [Article(document_id=d["doc_id"], title="", text=d["text"], article_id=d["doc_id"]) for d in docs]
-    started = time.perf_counter()
-    mentions = extract_entities(articles, ner)
-    ours_s = time.perf_counter() - started
-    ours = set()
-    for m in mentions:
-        kind = conll_type(m.label, m.surface)
-        if kind:
-            ours.add((m.article_id, m.start_char, m.end_char, kind))
+
+    def run_ours() -> tuple[set, float]:
+        started = time.perf_counter()
+        mentions = extract_entities(articles, ner)
+        seconds = time.perf_counter() - started
+        found = set()
+        for m in mentions:
+            kind = conll_type(m.label, m.surface)
+            if kind:
+                found.add((m.article_id, m.start_char, m.end_char, kind))
+        return found, seconds
+
+    # The machine is shared: interleave the runs and keep each system's best time.
+    times: dict[str, list[float]] = {"bare spaCy": [], "bare spaCy, tok2vec skipped": [], "newsflow": []}
+    for _ in range(ROUNDS):
+        bare, seconds = run_bare([])
+        times["bare spaCy"].append(seconds)
+        bare_ner_only, seconds = run_bare(["tok2vec"])
+        times["bare spaCy, tok2vec skipped"].append(seconds)
+        ours, seconds = run_ours()
+        times["newsflow"].append(seconds)
 
     def untyped(spans: set) -> set:
         return {s[:3] for s in spans}
 
     rows = {}
-    for name, predicted, seconds in (("bare spaCy", bare, bare_s), ("newsflow", ours, ours_s)):
+    for name, predicted in (("bare spaCy", bare), ("bare spaCy, tok2vec skipped", bare_ner_only), ("newsflow", ours)):
+        seconds = min(times[name])
         per_type = {t: prf({g for g in gold if g[3] == t}, {p for p in predicted if p[3] == t})[2] for t in ("PER", "ORG", "LOC", "MISC")}
         rows[name] = {
             "typed": prf(gold, predicted),
@@ -164,7 +181,9 @@ def main() -> None:
     out += [
         "",
         "bare spaCy = the same model over the same texts with `nlp.pipe` (tok2vec + ner), all its entities. "
-        "newsflow = `extract_entities` (skips tok2vec: no component listens to it in the sm model, same NER output).",
+        "newsflow = `extract_entities`: the same model, but it skips tok2vec at run time (no component listens "
+        "to it in the sm model; the NER output is identical, see the tok2vec-skipped row), then cleans, resolves "
+        f"and normalises the mentions. words/s = best of {ROUNDS} interleaved runs, one process, shared machine.",
         "",
         "## Samples (gold-cleaned bodies)",
         "",
