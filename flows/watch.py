@@ -1,0 +1,279 @@
+"""`newsflow watch`: a long-running process that ingests files seconds after they are dropped in the inbox.
+
+How a dropped file is taken:
+- Ready: a file is taken once it has not changed for `settle_s` (its mtime is that old and its size and mtime
+  did not move between two looks). Writers that cannot promise that write under a temporary name
+  (`*.tmp`, `*.part`, a leading dot, ...: see extractors/reading.py) and rename when done; a renamed file is
+  ready at once if it was written more than `settle_s` ago.
+- Claim: the writer lock (an flock on `<db>.lock`) is the claim. Inside it a batch is read, written in one
+  transaction and its originals moved out of the inbox. Any other writer (a second watcher, the scheduled
+  inbox sweep, `newsflow ingest inbox`) waits for the lock and then finds the file gone, or recorded and only
+  its move lost, which `finish_interrupted` completes: never a double write.
+- Events: watchdog (inotify) wakes the loop at once; a periodic sweep of the folder is the backstop for missed
+  events and for file systems without notifications. Files left by a crash are simply there at start-up.
+- A held database (a `duckdb` shell open on the file) is never an error here: the batch waits and retries, and
+  its files stay in the inbox for the next batch. Nothing is quarantined because of a lock.
+- Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the NER model load are paid
+  once at start; each micro-batch is then one short flow run (`watch-inbox`).
+- Ctrl-C: finish the batch in hand, then stop; a second Ctrl-C aborts at once (the next start finishes the job).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow
+
+from extractors.reading import list_inbox
+from extractors.settings import Settings
+from flows.ingest import ingest_paths, run_id_now, settings_for
+from storage.db import DatabaseLocked, connection
+from storage.writes import finish_run, start_run
+
+TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
+
+
+@flow(name="watch-inbox", log_prints=True)
+def ingest_dropped(
+    paths: list[str],
+    inbox: str = "inbox",
+    db: str = "newsflow.duckdb",
+    archive: str | None = None,
+    quarantine: str | None = None,
+    entities: bool = True,
+) -> dict[str, int]:
+    """Ingest the given (complete) inbox files as one micro-batch; one `runs` row per call."""
+    settings = settings_for(db, inbox, archive, quarantine, max(1, len(paths)), entities)
+    run_id = run_id_now()
+    with connection(settings.paths.db) as con:
+        start_run(con, run_id, "watch-inbox")
+    totals: dict[str, int] = {}
+    try:
+        totals = ingest_paths(settings, Path(inbox), [Path(p) for p in paths], run_id)
+    except BaseException as exc:
+        with connection(settings.paths.db) as con:
+            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with connection(settings.paths.db) as con:
+        finish_run(con, run_id, totals)
+    return totals
+
+
+LOOK_GAP_S = 0.05  # a second look this much later confirms that a file with an old mtime is not growing
+
+
+@dataclass
+class Readiness:
+    """Which inbox files are complete: renamed into place, or unchanged for `settle_s` (by mtime and by our looks)."""
+
+    settle_s: float
+    seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)  # path -> (size, mtime_ns, first look)
+
+    def split(self, paths: list[Path], renamed: set[Path]) -> tuple[list[Path], float | None]:
+        """The ready paths (oldest first), and seconds until the next pending one may be ready."""
+        now_wall, now_mono = time.time(), time.monotonic()
+        ready, wait = [], None
+        looked: dict[Path, tuple[int, int, float]] = {}
+        for path in paths:
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue  # taken by another process, or renamed, since the listing
+            sign = (st.st_size, st.st_mtime_ns)
+            before = self.seen.get(path)
+            same = before is not None and before[:2] == sign
+            looked[path] = (*sign, before[2] if same else now_mono)
+            quiet = max(now_wall - st.st_mtime, now_mono - before[2] if same else 0.0)
+            if path in renamed or same and quiet >= self.settle_s:
+                ready.append(path)
+                continue
+            left = self.settle_s - quiet if same else max(LOOK_GAP_S, self.settle_s - quiet)
+            wait = left if wait is None else min(wait, left)
+        self.seen = looked
+        return ready, wait
+
+
+class _Wake:
+    """A watchdog handler: wakes the loop on any change in the inbox and notes files renamed into place."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.lock = threading.Lock()
+        self.renamed: set[Path] = set()
+
+    def dispatch(self, event) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return  # our own reads must not wake us
+        if event.event_type == "moved" and not event.is_directory:
+            with self.lock:
+                self.renamed.add(Path(event.dest_path))
+        self.event.set()
+
+    def take_renamed(self) -> set[Path]:
+        """Files renamed into place that are still there; forget the ones taken."""
+        with self.lock:
+            self.renamed = {p for p in self.renamed if p.exists()}
+            return set(self.renamed)
+
+
+WARM_TEXT = (
+    "GENEVA (Reuters) - The World Health Organization said on Tuesday that a new vaccine trial in Kenya and Uganda "
+    "had enrolled its first volunteers, and officials in Nairobi expect results by the end of next year. "
+    "The trial, funded by the Gates Foundation, will follow ten thousand adults across both countries."
+)
+
+
+def warm_up(settings: Settings) -> None:
+    """Pay the one-off costs before the first drop: Prefect's API (a temporary server if none is set), stage imports, NER."""
+    from prefect.client.orchestration import get_client
+
+    from extractors.cleaning import clean_drafts
+    from extractors.dedup import compute_keys
+    from extractors.extraction import extract_drafts
+    from extractors.records import RawDocument
+
+    with get_client(sync_client=True) as client:
+        client.hello()
+    html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
+    docs = [
+        RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")
+        for kind, body in (("text", WARM_TEXT), ("html", html))
+    ]
+    drafts, _ = extract_drafts(docs, settings.limits)
+    articles, _ = clean_drafts(drafts, {}, replace(settings.limits, min_words=1))
+    compute_keys(articles, settings.dedup)
+    if settings.ner.ner_enabled:
+        from extractors.entities import extract_entities
+
+        extract_entities(articles, settings.ner)
+
+
+def summarize(totals: dict[str, int], seconds: float) -> str:
+    """One line per micro-batch for the terminal."""
+    return (
+        f"{datetime.now().strftime('%H:%M:%S')}  files: {totals.get('files', 0)}  new: {totals.get('articles', 0)}  "
+        f"duplicates: {totals.get('duplicates', 0)}  rejected: {totals.get('rejected', 0)}  "
+        f"mentions: {totals.get('mentions', 0)}  ({seconds:.2f}s)"
+    )
+
+
+def _install_sigint(stop: threading.Event) -> Callable[[], None]:
+    """First Ctrl-C: stop after the batch in hand; second: abort now. Returns a function that restores the old handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handle(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        # Not print(): inside a flow run Prefect's log_prints turns print into a log record, hidden at WARNING.
+        sys.stdout.write("newsflow watch: stopping after the batch in hand (Ctrl-C again to abort now)\n")
+        sys.stdout.flush()
+
+    previous = signal.signal(signal.SIGINT, handle)
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def watch(
+    inbox: str = "inbox",
+    db: str = "newsflow.duckdb",
+    *,
+    archive: str | None = None,
+    quarantine: str | None = None,
+    batch_size: int | None = None,
+    entities: bool = True,
+    settle_s: float = 0.5,
+    sweep_s: float = 10.0,
+    stop: threading.Event | None = None,
+    ready: threading.Event | None = None,
+    quiet: bool = False,
+) -> dict[str, int]:
+    """Ingest files dropped in `inbox` until `stop` is set (or Ctrl-C); returns the totals of the session.
+
+    `ready` is set once the watcher is warm and watching (for tests and benchmarks).
+    """
+    from watchdog.observers import Observer
+
+    inbox_dir = Path(inbox).resolve()
+    if not inbox_dir.is_dir():
+        raise FileNotFoundError(f"inbox folder {inbox} does not exist")
+    settings = settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities)
+    size = max(1, settings.limits.batch_size)
+    stop = stop or threading.Event()
+    say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))
+    handler = _Wake()
+    observer = Observer()
+    observer.schedule(handler, str(inbox_dir), recursive=True)
+    restore = _install_sigint(stop)
+    observer.start()
+    totals = dict.fromkeys(TOTAL_KEYS, 0)
+    try:
+        warm_up(settings)
+        say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
+        if ready is not None:
+            ready.set()
+        readiness = Readiness(settle_s)
+        while not stop.is_set():
+            handler.event.clear()
+            listed = list_inbox(inbox_dir)
+            files, wait = readiness.split(listed, handler.take_renamed())
+            if not files:
+                _wait_any(handler.event, stop, sweep_s if wait is None else min(sweep_s, wait))
+                continue
+            started = time.perf_counter()
+            try:
+                counts = run_batch(files[:size], inbox_dir, settings, archive, quarantine)
+            except DatabaseLocked as exc:
+                # Not the files' fault: they stay in the inbox and go in the next batch.
+                say(f"newsflow watch: {len(files)} file(s) wait for the next batch: {exc}")
+                stop.wait(1.0)
+                continue
+            for key in TOTAL_KEYS:
+                totals[key] += counts.get(key, 0)
+            say(summarize(counts, time.perf_counter() - started))
+    finally:
+        _stop_observer(observer)
+        restore()
+    say("newsflow watch: stopped; this session: " + summarize(totals, 0.0).split("  ", 1)[1].rsplit("  (", 1)[0])
+    return totals
+
+
+def _stop_observer(observer) -> None:
+    """Stop watchdog without its spurious 'called when the thread is inactive' error (a race in watchdog 7 at stop)."""
+    log = logging.getLogger("watchdog.observers.inotify")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        observer.stop()
+        observer.join(timeout=5)
+    finally:
+        log.setLevel(level)
+
+
+def run_batch(files: list[Path], inbox: Path, settings: Settings, archive: str | None, quarantine: str | None) -> dict[str, int]:
+    """One micro-batch as one short flow run."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # Prefect joins a flow run's heartbeat thread at exit, which sleeps in whole seconds: up to 1 s added to
+    # every short run. A micro-batch lasts a second or two, so heartbeats (zombie detection) buy nothing here.
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return ingest_dropped(
+            [str(p) for p in files], str(inbox), str(settings.paths.db), archive, quarantine, settings.ner.ner_enabled
+        )
+
+
+def _wait_any(wake: threading.Event, stop: threading.Event, timeout: float) -> None:
+    """Sleep until woken by the observer, stopped, or timed out (the periodic sweep)."""
+    deadline = time.monotonic() + max(timeout, 0.01)
+    while not stop.is_set() and not wake.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        wake.wait(min(left, 0.1))

@@ -1,0 +1,263 @@
+"""The inbox watcher: real watchdog, a real DuckDB file, the watcher in a thread (or the CLI in a subprocess)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.watch import Readiness, watch
+from storage.db import connection
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = sorted((REPO / "samples" / "inbox").glob("*.txt"))
+
+
+def wait_for(predicate, timeout: float = 30.0, every: float = 0.1):
+    """Poll until predicate() is truthy; return its value or fail with the last one."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(every)
+        value = predicate()
+    assert value, f"condition not met within {timeout}s"
+    return value
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    """Rows from a read-only connection (DuckDB refuses one beside this process's own writer: stop it first)."""
+    if not db.exists():
+        return []
+    with connection(db, read_only=True, wait_s=30) as con:
+        return con.execute(sql).fetchall()
+
+
+def landed(db: Path) -> list[tuple]:
+    """(source_ref, status, raw_size) of every document, by source_ref."""
+    return query(db, "SELECT source_ref, status, raw_size FROM documents ORDER BY source_ref")
+
+
+class Watcher:
+    """`watch()` running in a background thread with a stop event; errors surface on stop()."""
+
+    def __init__(self, tmp: Path, **options) -> None:
+        self.inbox, self.db = tmp / "inbox", tmp / "news.duckdb"
+        self.inbox.mkdir(exist_ok=True)
+        self.stop_event, self.ready = threading.Event(), threading.Event()
+        self.totals: dict[str, int] | None = None
+        self.error: BaseException | None = None
+        options = {"settle_s": 0.3, "sweep_s": 2.0, "entities": False, "quiet": True} | options
+        self.thread = threading.Thread(target=self._run, kwargs=options, daemon=True)
+
+    def _run(self, **options) -> None:
+        try:
+            self.totals = watch(str(self.inbox), str(self.db), stop=self.stop_event, ready=self.ready, **options)
+        except BaseException as exc:  # re-raised in the test thread by stop()
+            self.error = exc
+            self.ready.set()
+
+    def start(self) -> "Watcher":
+        self.thread.start()
+        assert self.ready.wait(120), "the watcher did not get ready"
+        assert self.error is None, self.error
+        return self
+
+    def stop(self) -> dict[str, int]:
+        self.stop_event.set()
+        self.thread.join(60)
+        assert not self.thread.is_alive(), "the watcher did not stop"
+        if self.error is not None:
+            raise self.error
+        return self.totals
+
+
+@pytest.fixture()
+def watcher(tmp_path, prefect_harness):
+    started = []
+
+    def start(**options) -> Watcher:
+        started.append(Watcher(tmp_path, **options).start())
+        return started[-1]
+
+    yield start
+    for w in started:
+        if w.thread.is_alive():
+            w.stop()
+
+
+def settled(inbox: Path, count: int) -> bool:
+    """The inbox is empty and `count` originals were moved out: their batches committed."""
+    moved = [p for p in inbox.parent.glob("[aq][ru][ca]*/*/*") if not p.name.endswith(".error")]
+    return not any(inbox.iterdir()) and len(moved) == count
+
+
+def drop(inbox: Path, name: str, data: bytes) -> Path:
+    """Drop a file the documented way: write under a .tmp name, then rename."""
+    tmp = inbox / f"{name}.tmp"
+    tmp.write_bytes(data)
+    return tmp.rename(inbox / name)
+
+
+def test_dropped_files_land_and_leave_the_inbox(watcher):
+    w = watcher()
+    for path in SAMPLES:
+        drop(w.inbox, path.name, path.read_bytes())
+    wait_for(lambda: settled(w.inbox, len(SAMPLES)))
+    archived = sorted(p.name for p in (w.inbox.parent / "archive").rglob("*.txt"))
+    assert archived == [p.name for p in SAMPLES]
+    totals = w.stop()
+    assert landed(w.db) == [(p.name, "new", p.stat().st_size) for p in SAMPLES]
+    assert totals["files"] == len(SAMPLES) and totals["articles"] == len(SAMPLES)
+    assert query(w.db, "SELECT DISTINCT flow FROM runs") == [("watch-inbox",)]
+
+
+def test_file_written_slowly_is_not_taken_half_written(watcher):
+    w = watcher(settle_s=0.5)
+    data = SAMPLES[0].read_bytes()
+    chunks = [data[i:i + len(data) // 12 + 1] for i in range(0, len(data), len(data) // 12 + 1)]
+    with open(w.inbox / "slow.txt", "wb") as out:  # written in place, no rename: the settle time protects it
+        for chunk in chunks:
+            out.write(chunk)
+            out.flush()
+            time.sleep(0.15)
+    wait_for(lambda: settled(w.inbox, 1))
+    time.sleep(1.0)  # a half-read would show as a second document once the rest settles
+    w.stop()
+    assert landed(w.db) == [("slow.txt", "new", len(data))]
+
+
+def test_temporary_name_is_ignored_until_renamed_then_taken_once(watcher):
+    w = watcher(settle_s=0.3)
+    data = SAMPLES[1].read_bytes()
+    tmp = w.inbox / "story.txt.part"
+    with open(tmp, "wb") as out:
+        out.write(data[: len(data) // 2])
+        out.flush()
+        time.sleep(1.5)  # far longer than the settle time: only the name keeps it from being taken
+        assert not w.db.exists() and any(w.inbox.iterdir())
+        out.write(data[len(data) // 2:])
+    tmp.rename(w.inbox / "story.txt")
+    wait_for(lambda: settled(w.inbox, 1))
+    time.sleep(1.0)
+    w.stop()
+    assert landed(w.db) == [("story.txt", "new", len(data))]
+
+
+def test_files_wait_while_another_process_holds_the_database(watcher):
+    w = watcher()
+    drop(w.inbox, "first.txt", SAMPLES[0].read_bytes())
+    wait_for(lambda: settled(w.inbox, 1))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(10)", str(w.db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        names = [f"held-{i}.txt" for i in range(3)]
+        for name, path in zip(names, [*SAMPLES[1:], SAMPLES[0]]):
+            drop(w.inbox, name, path.read_bytes())
+        time.sleep(3)
+        assert sorted(p.name for p in w.inbox.iterdir()) == names  # waiting, not dropped
+        assert not (w.inbox.parent / "quarantine").exists()
+        assert holder.poll() is None, "the holder let go too early for this test to mean anything"
+    finally:
+        holder.wait(30)
+    wait_for(lambda: settled(w.inbox, 4), timeout=60)
+    w.stop()
+    assert not (w.inbox.parent / "quarantine").exists()
+    sizes = [p.stat().st_size for p in SAMPLES]
+    assert landed(w.db) == [  # held-2 is the same article as first.txt
+        ("first.txt", "new", sizes[0]), ("held-0.txt", "new", sizes[1]),
+        ("held-1.txt", "new", sizes[2]), ("held-2.txt", "duplicate", sizes[0]),
+    ]
+
+
+def test_leftovers_of_a_crash_are_finished_on_start(watcher, tmp_path):
+    first = watcher()
+    drop(first.inbox, "recorded.txt", SAMPLES[0].read_bytes())
+    wait_for(lambda: settled(first.inbox, 1))
+    first.stop()
+    # A crash between the commit and the move: the rows exist, the original is still in the inbox.
+    archived = next((tmp_path / "archive").rglob("recorded.txt"))
+    shutil.move(archived, first.inbox / "recorded.txt")
+    # And a file that was dropped while no watcher ran.
+    (first.inbox / "waiting.txt").write_bytes(SAMPLES[1].read_bytes())
+    os.utime(first.inbox / "waiting.txt", (time.time() - 60, time.time() - 60))
+    second = watcher()
+    wait_for(lambda: settled(second.inbox, 2))
+    second.stop()
+    assert landed(second.db) == [
+        ("recorded.txt", "new", SAMPLES[0].stat().st_size),
+        ("waiting.txt", "new", SAMPLES[1].stat().st_size),
+    ]
+    assert archived.exists()  # moved to the place its row records, not ingested twice
+
+
+def test_readiness_waits_for_quiet_files_and_takes_renamed_ones_at_once(tmp_path):
+    readiness = Readiness(settle_s=60)
+    fresh, renamed = tmp_path / "fresh.txt", tmp_path / "renamed.txt"
+    fresh.write_text("still being written")
+    renamed.write_text("complete")
+    ready, wait = readiness.split([fresh, renamed], {renamed})
+    assert ready == [renamed]
+    assert 59 < wait <= 60
+    old = tmp_path / "old.txt"
+    old.write_text("written an hour ago")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    assert readiness.split([old], set()) == ([], pytest.approx(0.05))  # one more look first
+    assert readiness.split([old], set())[0] == [old]
+    with old.open("a") as out:
+        out.write(" and again now")
+    assert readiness.split([old], set())[0] == []
+
+
+def _running_flow_runs() -> int:
+    """Flow runs in the Running state on the Prefect server."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+
+    running = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["RUNNING"])))
+    with get_client(sync_client=True) as client:
+        return len(client.read_flow_runs(flow_run_filter=running))
+
+
+def test_ctrl_c_stops_the_command_after_the_batch_in_hand(tmp_path, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "flows.cli", "watch", str(inbox), "--db", str(db), "--no-entities", "--settle", "0.2"]
+    watcher = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    holder = None
+    try:
+        lines = [watcher.stdout.readline()]
+        while "watching" not in lines[-1] and lines[-1]:
+            lines.append(watcher.stdout.readline())
+        assert "watching" in lines[-1], "".join(lines)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(5)", str(db)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        assert holder.stdout.readline().strip() == "held"
+        before = _running_flow_runs()
+        drop(inbox, "in-hand.txt", SAMPLES[2].read_bytes())
+        wait_for(lambda: _running_flow_runs() > before, timeout=20, every=0.05)  # in hand, waiting for the database
+        assert holder.poll() is None
+        watcher.send_signal(signal.SIGINT)
+        out, _ = watcher.communicate(timeout=60)
+    finally:
+        if holder is not None:
+            holder.wait(30)
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0, out
+    assert "stopping after the batch in hand" in out and "stopped" in out, out
+    assert landed(db) == [("in-hand.txt", "new", SAMPLES[2].stat().st_size)]
+    assert not any(inbox.iterdir())
