@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from extractors.language import detect_language
@@ -48,6 +48,9 @@ class Analysis:
     """How one draft's lines were classified: reasons per line number, the title, the body span."""
 
     lines: list[str]
+    norms: list[str] = field(default_factory=list)  # normalise() of each line's head
+    counts: list[int] = field(default_factory=list)  # words per line
+    paras: list[bool] = field(default_factory=list)  # reads as running text
     reasons: dict[int, str] = field(default_factory=dict)
     title: str | None = None
     title_line: int | None = None
@@ -66,13 +69,14 @@ def _content_tokens(text: str) -> set[str]:
     return {t for t in _TOKEN.findall(text.casefold()) if len(t) >= 4 or not t.isascii()}
 
 
-def _evidence_reason(line: str, lexicon: Lexicon, chrome: set[str]) -> str | None:
+def _evidence_reason(analysis: Analysis, no: int, lexicon: Lexicon, chrome: set[str]) -> str | None:
     """The reason a single line is boilerplate whatever its position, or None."""
-    if is_icon(line):
+    line, norm, n_words = analysis.lines[no].strip(), analysis.norms[no], analysis.counts[no]
+    if n_words <= 3 and is_icon(line):
         return "clean_icon"
-    if is_url(line):
+    if n_words <= 3 and is_url(line):
         return "clean_url"
-    if is_timestamp(line, lexicon):
+    if n_words <= 14 and is_timestamp(line, lexicon):
         return "clean_timestamp"
     for section, reason in (
         ("comment", "clean_comment_box"),
@@ -80,16 +84,15 @@ def _evidence_reason(line: str, lexicon: Lexicon, chrome: set[str]) -> str | Non
         ("cta", "clean_call_to_action"),
         ("related", "clean_related"),
     ):
-        if match_section(line, section, lexicon):
+        if match_section(norm, section, lexicon):
             return reason
-    n_words = len(words(line))
-    if n_words <= 30 and match_section(line, "copyright", lexicon):
+    if n_words <= 30 and match_section(norm, "copyright", lexicon):
         return "clean_copyright"
-    if match_section(line, "menu", lexicon) or is_menu_run(line, lexicon):
+    if n_words <= 20 and (match_section(norm, "menu", lexicon) or is_menu_run(line, lexicon)):
         return "clean_menu"
-    if match_section(line, "ui", lexicon):
+    if n_words <= 12 and match_section(norm, "ui", lexicon):
         return "clean_ui_phrase"
-    if chrome and not is_paragraph(line) and line_hash(line) in chrome:
+    if chrome and not analysis.paras[no] and line_hash(line) in chrome:
         return "clean_site_chrome"
     return None
 
@@ -113,9 +116,8 @@ def attribution_value(line: str, lexicon: Lexicon) -> str | None:
     return domain.group(1).lower() if domain else rest
 
 
-def _is_repeat_of_title(line: str, title: str, lexicon: Lexicon) -> bool:
+def _is_repeat_of_title(norm: str, norm_title: str, lexicon: Lexicon) -> bool:
     """The title again, possibly with a caption word ('Perbesar', 'Enlarge') or a site suffix."""
-    norm, norm_title = normalise(line), normalise(title)
     if not norm_title:
         return False
     if strip_tail(norm) == strip_tail(norm_title):
@@ -135,8 +137,7 @@ def _title_candidates(analysis: Analysis, end: int) -> list[int]:
         line = analysis.lines[no].strip()
         if not line or no in analysis.reasons:
             continue
-        n = len(words(line))
-        if 3 <= n <= 30 and not line.rstrip("\"'”’»)").endswith("."):
+        if 3 <= analysis.counts[no] <= 30 and not line.rstrip("\"'”’»)").endswith("."):
             found.append(no)
     return found
 
@@ -158,7 +159,7 @@ def _pick_title(analysis: Analysis, candidates: list[int], body: str) -> int | N
 def _retract_inside_body(analysis: Analysis, in_runs: set[int]) -> None:
     """Between paragraphs a lone time, URL or menu word is content ("4:14 p.m." updates, "Photos", links)."""
     reasons = analysis.reasons
-    body = [no for no, l in enumerate(analysis.lines) if no not in reasons and is_paragraph(l.strip())]
+    body = [no for no, para in enumerate(analysis.paras) if para and no not in reasons]
     if len(body) < 2:
         return
     chrome_nearby = lambda no: any(  # noqa: E731
@@ -194,7 +195,7 @@ def _apply_markers(analysis: Analysis) -> set[int]:
     """
     in_runs: set[int] = set()
     lines, reasons = analysis.lines, analysis.reasons
-    para_words = [len(words(l)) if is_paragraph(l) and no not in reasons else 0 for no, l in enumerate(lines)]
+    para_words = [n if para and no not in reasons else 0 for no, (n, para) in enumerate(zip(analysis.counts, analysis.paras))]
     total = sum(para_words)
     before = 0
     for no, line in enumerate(lines):
@@ -212,7 +213,7 @@ def _apply_markers(analysis: Analysis) -> set[int]:
                 text = lines[later].strip()
                 if not text:
                     continue
-                if is_paragraph(text) and later not in reasons:
+                if analysis.paras[later] and later not in reasons:
                     break
                 reasons.setdefault(later, "clean_related")
                 in_runs.add(later)
@@ -225,15 +226,20 @@ def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | Non
     lexicon = lexicon or load_lexicon()
     analysis = Analysis(lines=[l.rstrip("\r") for l in draft.text.split("\n")])
     lines, reasons = analysis.lines, analysis.reasons
-    for no, raw in enumerate(lines):
+    for raw in lines:
         line = raw.strip()
-        if line:
-            reason = _evidence_reason(line, lexicon, chrome or set())
+        # Phrases are matched at the head of a line: a long paragraph needs no full normalisation.
+        analysis.norms.append(normalise(line[:400]) if line else "")
+        analysis.counts.append(len(words(line)) if line else 0)
+        analysis.paras.append(bool(line) and is_paragraph(line))
+    for no, raw in enumerate(lines):
+        if raw.strip():
+            reason = _evidence_reason(analysis, no, lexicon, chrome or set())
             if reason:
                 reasons[no] = reason
     in_runs = _apply_markers(analysis)
     _retract_inside_body(analysis, in_runs)
-    body_lines = [no for no, l in enumerate(lines) if no not in reasons and is_paragraph(l.strip())]
+    body_lines = [no for no, para in enumerate(analysis.paras) if para and no not in reasons]
     analysis.first_para = body_lines[0] if body_lines else None
     analysis.last_para = body_lines[-1] if body_lines else None
     header_end = analysis.first_para if analysis.first_para is not None else len(lines)
@@ -251,8 +257,11 @@ def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | Non
 
     first_repeat = None
     if analysis.title:
-        for no, raw in enumerate(lines):
-            if no != analysis.title_line and raw.strip() and _is_repeat_of_title(raw, analysis.title, lexicon):
+        norm_title, title_words = normalise(analysis.title), len(words(analysis.title))
+        for no, norm in enumerate(analysis.norms):
+            if no == analysis.title_line or not norm or analysis.counts[no] > title_words + 8:
+                continue
+            if _is_repeat_of_title(norm, norm_title, lexicon):
                 reasons[no] = "clean_repeated_title"
                 first_repeat = no if first_repeat is None else first_repeat
     _classify_header(analysis, header_end, first_repeat, lexicon)
@@ -268,8 +277,8 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
         line = analysis.lines[no].strip()
         if not line or no in analysis.reasons:
             continue
-        n = len(words(line))
-        if is_meta_line(line, lexicon):
+        n = analysis.counts[no]
+        if n <= 30 and is_meta_line(line, lexicon):
             analysis.reasons[no] = "clean_metadata_line"
         elif anchor is not None and no < anchor:
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
@@ -287,7 +296,7 @@ def _take_attribution(analysis: Analysis, lexicon: Lexicon) -> None:
         if analysis.reasons.get(no) not in (None, "clean_after_end_marker"):
             continue
         line = lines[no].strip()
-        if len(words(line)) > 20:
+        if analysis.counts[no] > 20:
             continue
         value = attribution_value(line, lexicon)
         if value is None:
@@ -303,9 +312,9 @@ def _drop_duplicate_paragraphs(analysis: Analysis) -> None:
     seen: set[str] = set()
     for no, raw in enumerate(analysis.lines):
         # Short lines and list items repeat legitimately (recipes, Q&A, meal plans).
-        if no in analysis.reasons or len(words(raw)) < 40 or _LIST_ITEM.match(raw):
+        if no in analysis.reasons or analysis.counts[no] < 40 or _LIST_ITEM.match(raw):
             continue
-        key = strip_tail(normalise(raw))
+        key = " ".join(raw.split()).casefold()
         if key in seen:
             analysis.reasons[no] = "clean_duplicate_line"
         seen.add(key)
@@ -322,30 +331,33 @@ def _observed(analysis: Analysis) -> list[str]:
             continue
         if analysis.reasons.get(no) not in (None, "clean_ticker_headline", "clean_category", "clean_after_end_marker"):
             continue  # already caught by the lexicon: nothing to learn
-        if len(words(line)) <= OBSERVED_MAX_WORDS:
+        if analysis.counts[no] <= OBSERVED_MAX_WORDS:
             found.setdefault(line_hash(line), line)
     return [(h, l) for h, l in found.items()]
+
+
+def _observations(drafts: list[Draft], analyses: list[Analysis]) -> list[tuple[str, str, str]]:
+    """(site, line_hash, line) rows of already analysed drafts; exact copies count once."""
+    rows: list[tuple[str, str, str]] = []
+    seen_texts: set[tuple[str, str]] = set()
+    for draft, analysis in zip(drafts, analyses):
+        key = (draft.site or "", hashlib.sha1(draft.text.encode("utf-8")).hexdigest())
+        if not draft.site or key in seen_texts:
+            continue  # an exact copy must not teach its own lines as chrome
+        seen_texts.add(key)
+        rows.extend((draft.site, h, line) for h, line in _observed(analysis))
+    return rows
 
 
 def observed_lines(drafts: list[Draft]) -> list[tuple[str, str, str]]:
     """(site, line_hash, line) for each distinct candidate chrome line of each draft that has a site."""
     lexicon = load_lexicon()
-    rows: list[tuple[str, str, str]] = []
-    seen_texts: set[tuple[str, str]] = set()
-    for draft in drafts:
-        key = (draft.site or "", hashlib.sha1(draft.text.encode("utf-8")).hexdigest())
-        if not draft.site or key in seen_texts:
-            continue  # an exact copy must not teach its own lines as chrome
-        seen_texts.add(key)
-        rows.extend((draft.site, h, line) for h, line in _observed(analyse(draft, None, lexicon)))
-    return rows
+    return _observations(drafts, [analyse(draft, None, lexicon) for draft in drafts])
 
 
-def _batch_chrome(drafts: list[Draft]) -> dict[str, set[str]]:
-    """Lines recurring in several drafts of one site within this batch."""
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for site, h, _line in observed_lines(drafts):
-        counts[(site, h)] += 1
+def _learned(rows: list[tuple[str, str, str]]) -> dict[str, set[str]]:
+    """Line hashes seen in at least CHROME_MIN_DOCS documents of one site."""
+    counts = Counter((site, h) for site, h, _line in rows)
     learned: dict[str, set[str]] = defaultdict(set)
     for (site, h), n in counts.items():
         if n >= CHROME_MIN_DOCS:
@@ -353,20 +365,39 @@ def _batch_chrome(drafts: list[Draft]) -> dict[str, set[str]]:
     return learned
 
 
+def _has_chrome(analysis: Analysis, chrome: set[str]) -> bool:
+    """Whether any short line of the draft is learned chrome (then it is analysed again with it)."""
+    return any(
+        line.strip() and not analysis.paras[no] and line_hash(line) in chrome for no, line in enumerate(analysis.lines)
+    )
+
+
+def _truncated(draft: Draft, limits: Limits) -> Draft:
+    """The draft cut at a line boundary to limits.max_text_chars."""
+    if len(draft.text) <= limits.max_text_chars:
+        return draft
+    cut = draft.text.rfind("\n", 0, limits.max_text_chars)
+    return replace(draft, text=draft.text[: cut if cut > 0 else limits.max_text_chars])
+
+
 def clean_drafts(
     drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits
 ) -> tuple[list[Article], list[Rejection]]:
-    """Keep each draft's article body; drop boilerplate lines with their reasons; reject too-short bodies."""
+    """Keep each draft's article body; drop boilerplate lines with their reasons; reject too-short bodies.
+
+    `site_lines` holds the chrome learned from earlier batches (storage.site_lines.load_site_lines);
+    lines recurring in CHROME_MIN_DOCS drafts of one site within this batch count as chrome too.
+    """
     lexicon = load_lexicon()
-    in_batch = _batch_chrome(drafts)
+    drafts = [_truncated(draft, limits) for draft in drafts]
+    analyses = [analyse(draft, None, lexicon) for draft in drafts]
+    in_batch = _learned(_observations(drafts, analyses))
     articles: list[Article] = []
     rejections: list[Rejection] = []
-    for draft in drafts:
-        if len(draft.text) > limits.max_text_chars:
-            cut = draft.text.rfind("\n", 0, limits.max_text_chars)
-            draft = replace(draft, text=draft.text[: cut if cut > 0 else limits.max_text_chars])
+    for draft, analysis in zip(drafts, analyses):
         chrome = set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set())
-        analysis = analyse(draft, chrome, lexicon)
+        if chrome and _has_chrome(analysis, chrome):
+            analysis = analyse(draft, chrome, lexicon)
         kept = [" ".join(l.split()) for no, l in enumerate(analysis.lines) if l.strip() and no not in analysis.reasons]
         text = "\n\n".join(kept)
         n_words = count_words(text)

@@ -29,6 +29,8 @@ def _trafilatura(html: str, url: str | None) -> tuple[str, dict[str, str | None]
         include_comments=False,
         favor_recall=True,
         include_tables=True,
+        # The original publication date, not the last-modified one; extensive search finds more dates.
+        date_extraction_params={"extensive_search": True, "original_date": True},
     )
     if result is None:
         return "", {}

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 MIN_LETTERS = 20  # fewer letters than this give no reliable guess
 MIN_CONFIDENCE = 0.5  # normalised probability below which the answer is "unknown"
-SAMPLE_CHARS = 4000  # the head of a long text is enough and keeps detection fast
+SAMPLE_CHARS = 2000  # the head of a long text is enough and keeps detection fast
 
 
 @lru_cache(maxsize=1)

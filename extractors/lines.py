@@ -151,9 +151,8 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     return Lexicon(patterns, contained, words_)
 
 
-def match_section(line: str, section: str, lexicon: Lexicon) -> bool:
-    """True when the line matches one of the section's phrases."""
-    norm = normalise(line)
+def match_section(norm: str, section: str, lexicon: Lexicon) -> bool:
+    """True when a line, already passed through normalise(), matches one of the section's phrases."""
     mode = SECTIONS[section][1]
     if mode == "whole":
         return bool(lexicon.patterns[section].match(strip_tail(norm)))
