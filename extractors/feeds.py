@@ -329,6 +329,8 @@ def entry_documents(
         body = entry.body_html
         if not body or not text_of(body):
             continue
+        if "<" not in body:  # plain text posing as HTML: give the extractor paragraphs to parse
+            body = _as_html(html.unescape(body), "text/plain")
         content = body.encode("utf-8")
         docs.append(
             RawDocument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import re
 import socket
 import ssl
 import threading
@@ -80,6 +81,29 @@ def system_resolve(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for host (A and AAAA)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def html_bytes(content: bytes, content_type: str | None) -> bytes:
+    """Page bytes that decode right without the HTTP headers: when only the Content-Type charset says
+    how (no BOM, no <meta>/XML declaration, not UTF-8), the page is transcoded to UTF-8 behind a BOM,
+    which readers honour before anything else. Otherwise the bytes are kept exactly as received."""
+    from extractors.decoding import declared_charset
+
+    match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-.:]+)", content_type or "", re.IGNORECASE)
+    if match is None or content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return content
+    charset = match.group(1).lower()
+    if charset in ("utf-8", "utf8", "us-ascii", "ascii") or declared_charset(content):
+        return content
+    try:
+        content.decode("utf-8")
+        return content  # valid UTF-8 whatever the header says: the header is the likelier liar
+    except UnicodeDecodeError:
+        pass
+    try:
+        return b"\xef\xbb\xbf" + content.decode(charset).encode("utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return content
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -18,7 +18,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from extractors.feeds import ParsedFeed, entry_documents, parse_feed, read_sources
-from extractors.fetch import FetchError, Fetcher
+from extractors.fetch import FetchError, Fetcher, html_bytes
 from extractors.records import RawDocument, Rejection
 from extractors.settings import Settings
 from flows.ingest import run_id_now, settings_for
@@ -102,7 +102,8 @@ def page_documents(
         if isinstance(result, FetchError):
             out.append((template, Rejection(template.document_id, result.reason, result.detail)))
             continue
-        doc = replace(template, content=result.content, raw_sha256=hashlib.sha256(result.content).hexdigest(),
+        content = html_bytes(result.content, result.headers.get("content-type"))
+        doc = replace(template, content=content, raw_sha256=hashlib.sha256(content).hexdigest(),
                       url=result.final_url, site=_host(result.final_url) or template.site, media_type="html")
         out.append((doc, None))
     return out

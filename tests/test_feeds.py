@@ -198,3 +198,10 @@ def test_read_sources_urls_text_files_and_opml(tmp_path):
 def test_read_sources_refuses_what_it_cannot_read(tmp_path):
     with pytest.raises(ValueError, match="neither an http"):
         read_sources([str(tmp_path / "missing.txt")])
+
+
+def test_plain_text_entries_become_paragraphs():
+    feed = parse_feed((REALWORLD / "ScriptingNews.json").read_bytes())
+    docs = entry_documents(feed, "feed", "http://scripting.com/rss.json", RECEIVED)
+    assert docs[0].content.decode("utf-8").startswith("<p>Good morning students and teachers!")
+    assert b"<a href" in docs[1].content  # HTML stays as the feed gave it

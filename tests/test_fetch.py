@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.fetch import FetchError, Fetcher, address_problem, parse_retry_after
+from extractors.fetch import FetchError, Fetcher, address_problem, html_bytes, parse_retry_after
 from extractors.settings import Http
 from tests.feed_server import FeedServer, Step, tls_contexts
 
@@ -283,3 +283,17 @@ def test_https_is_verified_against_the_name_though_the_connection_is_pinned(tmp_
         with fetcher() as f:  # the system CAs do not know the test CA
             assert refusal(f, f"https://localhost:{port}/feed.xml").reason == "fetch_tls_error"
     assert secure.paths() == ["/feed.xml"]
+
+
+def test_a_charset_only_in_the_http_header_is_kept_with_the_page(server):
+    cyrillic = "<html><body><p>Новости дня: правительство объявило</p></body></html>"
+    declared = '<html><head><meta charset="windows-1251"></head><body><p>Новости</p></body></html>'
+    server.script("/ru", Step(body=cyrillic.encode("windows-1251"), content_type="text/html; charset=windows-1251"))
+    with fetcher() as f:
+        response = f.get(server.url("/ru"))
+    fixed = html_bytes(response.content, response.headers["content-type"])
+    assert fixed.startswith(b"\xef\xbb\xbf") and fixed[3:].decode("utf-8") == cyrillic
+    # Bytes that say what they are, or are UTF-8 already, are kept exactly as received.
+    for body in (declared.encode("windows-1251"), cyrillic.encode("utf-8")):
+        assert html_bytes(body, "text/html; charset=windows-1251") == body
+    assert html_bytes(b"<p>caf\xe9</p>", "text/html") == b"<p>caf\xe9</p>"
