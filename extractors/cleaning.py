@@ -38,6 +38,8 @@ OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learn
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
+# A comment form's required-field star or e-mail field, whatever the language.
+_COMMENT_FORM = re.compile(r"(?:\*\s*$|\be-?mail\b|\be-posta\b|\bcorreo\b)", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d+[.)]|[a-z][.)])\s")
 _SOFT = {"clean_timestamp", "clean_url", "clean_menu"}  # evidence too weak to remove a line inside the body
 _SUFFIX_SEP = re.compile(r"^\s*[|\-–—:·•]\s*")
@@ -127,7 +129,8 @@ def _is_repeat_of_title(norm: str, norm_title: str, lexicon: Lexicon) -> bool:
     rest = norm[len(norm_title):].strip()
     if lexicon.patterns["caption"].match(strip_tail(rest)):
         return True
-    return bool(_SUFFIX_SEP.match(rest)) and len(words(rest)) <= 4
+    # An image caption's word in a language the lexicon lacks ("Powiększ"), or " | Site Name".
+    return (len(words(rest)) == 1 and not ends_sentence(rest)) or (bool(_SUFFIX_SEP.match(rest)) and len(words(rest)) <= 4)
 
 
 def _title_candidates(analysis: Analysis, end: int) -> list[int]:
@@ -265,9 +268,43 @@ def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | Non
                 reasons[no] = "clean_repeated_title"
                 first_repeat = no if first_repeat is None else first_repeat
     _classify_header(analysis, header_end, first_repeat, lexicon)
+    _classify_footer(analysis)
     _take_attribution(analysis, lexicon)
     _drop_duplicate_paragraphs(analysis)
     return analysis
+
+
+def _classify_footer(analysis: Analysis) -> None:
+    """Below the last paragraph: once chrome shows (a comment form, a list of dated headlines, a marker),
+    the block of short lines it belongs to goes too, in any UI language."""
+    if analysis.last_para is None:
+        return
+    reasons, lines = analysis.reasons, analysis.lines
+    footer = [no for no in range(analysis.last_para + 1, len(lines)) if lines[no].strip()]
+    stamps = [no for no in footer if reasons.get(no) == "clean_timestamp"]
+    signal = None
+    for no in footer:
+        reason = reasons.get(no)
+        if reason in ("clean_comment_box", "clean_related", "clean_after_end_marker") or (
+            reason is None and _COMMENT_FORM.search(lines[no]) and analysis.counts[no] <= 30
+        ):
+            signal = no
+            break
+    if len(stamps) >= 2 and (signal is None or stamps[0] < signal):
+        # Dated headlines: the block starts at the headline above the first date.
+        earlier = [no for no in footer if no < stamps[0]]
+        signal = earlier[-1] if earlier else stamps[0]
+    if signal is None:
+        return
+    start = signal
+    for no in reversed([no for no in footer if no < signal]):
+        if reasons.get(no) or (analysis.counts[no] <= 6 and not ends_sentence(lines[no])):
+            start = no  # short labels above the signal ("Comments", "Leave a reply" in any language)
+        else:
+            break
+    for no in footer:
+        if no >= start and no not in reasons:
+            reasons[no] = "clean_comment_box" if _COMMENT_FORM.search(lines[no]) else "clean_after_end_marker"
 
 
 def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | None, lexicon: Lexicon) -> None:

@@ -285,3 +285,65 @@ def test_timestamps_versus_dates_in_the_text():
     for text in ["29 November 2018 | 20 January 2019", "9.30 A.M. / 7.00 P.M.", "02-751-1500", "May Day Parade",
                  "1. Signing a New Vision", "Conclusion"]:
         assert not is_timestamp(text, lexicon), text
+
+
+# A page in a UI language no lexicon covers (Polish): only structure can tell chrome from article.
+UNSEEN_LANGUAGE = """Menu
+
+Tryb ciemny
+Inflacja spada drugi miesiąc z rzędu, ekonomiści ostrożni
+
+gospodarka
+
+Rada miasta przyjęła nowy budżet po długiej debacie
+
+bookmark-outline
+
+
+		Rada miasta przyjęła nowy budżet po długiej debacie Powiększ
+
+Rada miasta przyjęła we wtorek nowy budżet na przyszły rok po wielogodzinnej debacie na temat remontów dróg, finansowania szkół i kosztów komunikacji miejskiej.
+
+Radni opozycji twierdzili, że plan opiera się na zbyt optymistycznych prognozach dochodów, natomiast burmistrz przekonywał, że odłożenie głosowania zamroziłoby wydatki na kilka pilnych projektów.
+
+Najważniejsze zmiany
+
+Budżet przewiduje między innymi wyższe nakłady na remonty szkół oraz nowe linie autobusowe na obrzeżach miasta, które mają ruszyć jeszcze przed końcem roku.
+
+Komentarze
+
+Dodaj komentarz
+
+Twój adres e-mail nie zostanie opublikowany. Wymagane pola są oznaczone *
+
+Czytaj także
+
+Nowy most na Wiśle otwarty dla ruchu po trzech latach budowy
+
+04.07.2025 22:13
+
+Protest rolników zablokował drogę krajową numer siedem
+
+04.07.2025 21:40
+
+Ceny mieszkań w dużych miastach znów rosną
+
+04.07.2025 20:02
+
+Najczęściej czytane w Polsce"""
+
+
+def test_unseen_ui_language_by_structure():
+    lines = UNSEEN_LANGUAGE.split("\n")
+    article, rejections, reasons = clean_one(UNSEEN_LANGUAGE)
+    assert not rejections
+    assert article.title == "Rada miasta przyjęła nowy budżet po długiej debacie"
+    body = {14, 16, 18, 20}  # three paragraphs and a section heading
+    for no, line in enumerate(lines):
+        if line.strip():
+            assert (no in reasons) == (no not in body), f"line {no}: {line!r} -> {reasons.get(no)}"
+    assert reasons[3] == "clean_ticker_headline"
+    assert reasons[12] == "clean_repeated_title"  # with an unknown caption word
+    assert reasons[26] == "clean_comment_box"
+    assert reasons[32] == "clean_timestamp"
+    assert article.language == "pl"
