@@ -70,14 +70,17 @@ def add_to_index(con, articles: list[Article], keys: list[DedupKeys], decisions:
         band_vals.extend(key.bands)
         band_ids.extend([decision.article_id] * len(key.bands))
     if sig_ids:
+        # Bands have no key of their own: add them only for articles not yet indexed, so a rerun adds nothing.
+        con.execute(
+            "INSERT INTO article_bands SELECT * FROM (SELECT unnest($1::SMALLINT[]) AS band, "
+            "unnest($2::UBIGINT[]) AS band_hash, unnest($3::VARCHAR[]) AS article_id) b "
+            "WHERE NOT EXISTS (SELECT 1 FROM article_signatures s WHERE s.article_id = b.article_id)",
+            [band_nos, band_vals, band_ids],
+        )
         con.execute(
             "INSERT INTO article_signatures SELECT unnest($1::VARCHAR[]), unnest($2::UBIGINT[][]) "
             "ON CONFLICT DO NOTHING",
             [sig_ids, sigs],
-        )
-        con.execute(
-            "INSERT INTO article_bands SELECT unnest($1::SMALLINT[]), unnest($2::UBIGINT[]), unnest($3::VARCHAR[])",
-            [band_nos, band_vals, band_ids],
         )
     if url_rows:
         con.execute(

@@ -1,0 +1,96 @@
+"""Connections: schema on first use, waiting out another process's lock, one writer at a time."""
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+import pytest
+
+from storage.db import DatabaseLocked, connect, connection, transaction, writer_lock
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def hold_database(path, seconds):
+    """Another process that opens the file and keeps it for `seconds`."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def test_first_connect_creates_every_table(tmp_path):
+    with connection(tmp_path / "new.duckdb") as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall()}
+    assert {"documents", "articles", "entities", "mentions", "removed_lines", "runs"} <= tables
+
+
+def test_schema_is_idempotent(tmp_path):
+    for _ in range(2):
+        with connection(tmp_path / "db.duckdb") as con:
+            con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES (?, 'x', now())", [str(time.time())])
+    with connection(tmp_path / "db.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_connect_waits_while_another_process_holds_the_file(tmp_path):
+    path = tmp_path / "held.duckdb"
+    with connection(path):
+        pass
+    holder = hold_database(path, 3)
+    started = time.monotonic()
+    with connection(path, wait_s=30) as con:
+        assert con.execute("SELECT 1").fetchone() == (1,)
+    assert time.monotonic() - started > 1.0  # it really waited for the holder
+    holder.wait()
+
+
+def test_connect_gives_up_with_a_clear_error(tmp_path):
+    path = tmp_path / "held.duckdb"
+    with connection(path):
+        pass
+    holder = hold_database(path, 5)
+    with pytest.raises(DatabaseLocked, match="held by another process"):
+        connect(path, wait_s=0.5)
+    holder.kill()
+    holder.wait()
+
+
+def test_read_only_connection_refuses_writes_and_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        connect(tmp_path / "missing.duckdb", read_only=True)
+    with connection(tmp_path / "db.duckdb"):
+        pass
+    with connection(tmp_path / "db.duckdb", read_only=True) as con, pytest.raises(duckdb.Error):
+        con.execute("DELETE FROM articles")
+
+
+def test_transaction_rolls_back_on_error(db):
+    with pytest.raises(RuntimeError), transaction(db):
+        db.execute("INSERT INTO runs (run_id, flow, started_at) VALUES ('r', 'x', now())")
+        raise RuntimeError("bug mid-batch")
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
+def test_writer_lock_admits_one_writer_at_a_time(tmp_path):
+    inside, overlaps = [], []
+
+    def writer():
+        with writer_lock(tmp_path / "db.duckdb"):
+            inside.append(1)
+            overlaps.append(len(inside))
+            time.sleep(0.05)
+            inside.pop()
+
+    threads = [threading.Thread(target=writer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == [1] * 6

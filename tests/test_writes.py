@@ -1,0 +1,85 @@
+"""write_batch: one transaction, keyed upserts; the same batch written twice changes nothing."""
+from datetime import datetime, timezone
+
+import pytest
+
+from extractors.cleaning import clean_drafts, observed_lines
+from extractors.dedup import compute_keys, find_duplicates
+from extractors.extraction import extract_drafts
+from extractors.reading import list_inbox, read_inbox
+from extractors.records import Batch
+from extractors.settings import Dedup, Limits
+from storage.dedup_index import find_candidates
+from storage.writes import finish_run, start_run, stored_paths_of, write_batch
+
+TABLES = ("documents", "articles", "removed_lines", "article_urls", "article_signatures", "article_bands", "site_lines")
+
+
+def sample_batch(con, inbox, run_id="run-1"):
+    """The samples through every stage but entities (cheap), as the flow builds a batch."""
+    docs, rejections, _ = read_inbox(inbox, list_inbox(inbox), Limits())
+    drafts, failed = extract_drafts(docs, Limits())
+    articles, _ = clean_drafts(drafts, {}, Limits())
+    keys = compute_keys(articles, Dedup())
+    decisions = find_duplicates(articles, keys, find_candidates(con, keys), Dedup())
+    return Batch(run_id, docs, rejections + failed, articles, keys, decisions, [], observed_lines(drafts),
+                 {d.document_id: f"/archive/{d.source_ref}" for d in docs})
+
+
+def counts(con):
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def test_batch_lands_every_row_kind(db, samples_dir):
+    batch = sample_batch(db, samples_dir)
+    result = write_batch(db, batch)
+    assert result == {"documents": 3, "articles": 3, "duplicates": 0, "rejected": 0, "mentions": 0}
+    found = counts(db)
+    assert found["documents"] == 3 and found["articles"] == 3 and found["article_signatures"] == 3
+    assert found["removed_lines"] == sum(len(a.removed) for a in batch.articles) > 20
+    stored = db.execute("SELECT stored_path FROM documents ORDER BY 1").fetchall()
+    assert [s for (s,) in stored] == sorted(f"/archive/{p.name}" for p in samples_dir.iterdir())
+
+
+def test_writing_the_same_batch_twice_changes_nothing(db, samples_dir):
+    batch = sample_batch(db, samples_dir)
+    write_batch(db, batch)
+    before = counts(db)
+    write_batch(db, batch)
+    assert counts(db) == before
+
+
+def test_a_failing_batch_leaves_nothing_behind(db, samples_dir):
+    batch = sample_batch(db, samples_dir)
+    batch.decisions.pop()  # a bug: an article without a decision
+    with pytest.raises(KeyError):
+        write_batch(db, batch)
+    assert set(counts(db).values()) == {0}
+
+
+def test_second_arrival_is_a_duplicate_row_pointing_at_the_article(db, samples_dir):
+    write_batch(db, sample_batch(db, samples_dir, "run-1"))
+    again = sample_batch(db, samples_dir, "run-2")
+    assert {d.status for d in again.decisions} == {"duplicate"}
+    write_batch(db, again)
+    rows = db.execute(
+        "SELECT status, count(*), count(DISTINCT article_id) FROM documents GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert rows == [("duplicate", 3, 3), ("new", 3, 3)]
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+
+
+def test_stored_paths_of_finds_files_and_their_entries(db, samples_dir):
+    write_batch(db, sample_batch(db, samples_dir))
+    name = sorted(p.name for p in samples_dir.iterdir())[0]
+    assert stored_paths_of(db, [name, "unknown.txt"]) == {name: [f"/archive/{name}"]}
+
+
+def test_runs_record_start_and_totals(db):
+    start_run(db, "r1", "ingest-inbox")
+    finish_run(db, "r1", {"documents": 5, "articles": 4, "duplicates": 1})
+    row = db.execute("SELECT status, documents, articles, duplicates, finished_at >= started_at FROM runs").fetchone()
+    assert row == ("completed", 5, 4, 1, True)
+    start_run(db, "r2", "ingest-inbox")
+    finish_run(db, "r2", {}, error="ValueError: boom")
+    assert db.execute("SELECT status, error FROM runs WHERE run_id = 'r2'").fetchone() == ("failed", "ValueError: boom")
