@@ -1,6 +1,7 @@
 """write_batch: one transaction, keyed upserts; the same batch written twice changes nothing."""
 from datetime import datetime, timezone
 
+import duckdb
 import pytest
 
 from extractors.cleaning import clean_drafts, observed_lines
@@ -51,8 +52,8 @@ def test_writing_the_same_batch_twice_changes_nothing(db, samples_dir):
 
 def test_a_failing_batch_leaves_nothing_behind(db, samples_dir):
     batch = sample_batch(db, samples_dir)
-    batch.decisions.pop()  # a bug: an article without a decision
-    with pytest.raises(KeyError):
+    batch.documents[-1].source_kind = None  # fails at the documents insert, after articles and lines went in
+    with pytest.raises(duckdb.ConstraintException):
         write_batch(db, batch)
     assert set(counts(db).values()) == {0}
 
