@@ -1,0 +1,149 @@
+"""Throughput: newsflow end to end against bare spaCy and bare trafilatura, whole process vs whole process.
+
+    .venv/bin/python benchmarks/bench_throughput.py [--articles 1000] [--memory-articles 10000] [--skip-html]
+
+Prints a table and writes benchmarks/results/throughput.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from corpus import html_pages, write_text_inbox  # noqa: E402
+
+PYTHON = sys.executable
+NEWSFLOW = [PYTHON, "-m", "flows.cli"]
+OUT = HERE / "out"
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, str, int]:
+    """Run a command to completion: (wall seconds, stdout, peak RSS of the process in MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", **(env or {})}, cwd=HERE.parent)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    out, err = process.stdout.read(), process.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+    return wall, out, usage.ru_maxrss // 1024
+
+
+def ingest(inbox: Path, db: Path, *extra: str, env: dict | None = None) -> tuple[float, int, int, int]:
+    """Ingest a folder into a fresh database: (seconds, articles, words, peak RSS MB)."""
+    for suffix in ("", ".wal", ".lock"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    wall, _, rss = timed([*NEWSFLOW, "ingest", "inbox", str(inbox), "--db", str(db), *extra], env)
+    con = duckdb.connect(str(db), read_only=True)
+    articles, words = con.execute("SELECT count(*), coalesce(sum(word_count), 0) FROM articles").fetchone()
+    con.close()
+    return wall, articles, words, rss
+
+
+def prefect_cost(task_runs: int) -> float:
+    """Seconds Prefect alone costs for one flow run with `task_runs` no-op tasks, in a fresh process."""
+    script = (
+        "from prefect import flow, task\n"
+        "from prefect.cache_policies import NO_CACHE\n"
+        "@task(cache_policy=NO_CACHE, persist_result=False)\n"
+        "def noop(x): return x\n"
+        "@flow\n"
+        f"def shape():\n    [noop(i) for i in range({task_runs})]\n"
+        "shape()\n"
+    )
+    with_prefect, _, _ = timed([PYTHON, "-c", script])
+    imports_only, _, _ = timed([PYTHON, "-c", "import prefect"])
+    return with_prefect - imports_only
+
+
+def text_benchmark(count: int, rows: list[tuple]) -> None:
+    """End-to-end text ingest vs bare spaCy nlp.pipe over the same bodies."""
+    work = OUT / f"text{count}"
+    shutil.rmtree(work, ignore_errors=True)
+    bodies = write_text_inbox(work / "corpus", count)
+    (work / "bodies").mkdir()
+    for i, body in enumerate(bodies):
+        (work / "bodies" / f"{i:05d}.txt").write_text(body, encoding="utf-8")
+    words_in = sum(len(b.split()) for b in bodies)
+
+    base_wall, out, base_rss = timed([PYTHON, str(HERE / "bare_spacy.py"), str(work / "bodies"), "1"])
+    rows.append((f"bare spaCy nlp.pipe, 1 process ({count} bodies)", count, words_in, base_wall, base_rss, 1.0))
+    shutil.copytree(work / "corpus", work / "inbox")
+    wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb")
+    rows.append((f"newsflow ingest inbox ({count} files with chrome)", articles, words, wall, rss, base_wall / wall))
+    batches = -(-count // 200)
+    cost = prefect_cost(7 * batches)
+    rows.append((f"  of which Prefect ({7 * batches} task runs + temporary server)", "", "", cost, "", cost / wall))
+
+
+def html_benchmark(rows: list[tuple]) -> None:
+    """The HTML path with entities off vs bare trafilatura.extract over the same pages."""
+    work = OUT / "html"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "pages").mkdir(parents=True)
+    for page in html_pages():
+        shutil.copy(page, work / "pages" / page.name)
+    base_wall, out, base_rss = timed([PYTHON, str(HERE / "bare_trafilatura.py"), str(work / "pages")])
+    pages = int(out.split()[0])
+    rows.append((f"bare trafilatura.extract ({pages} pages)", pages, int(out.split()[1]), base_wall, base_rss, 1.0))
+    shutil.copytree(work / "pages", work / "inbox")
+    wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities")
+    rows.append((f"newsflow ingest inbox, HTML, --no-entities ({pages} pages)", articles, words, wall, rss, base_wall / wall))
+
+
+def memory_benchmark(count: int, rows: list[tuple]) -> None:
+    """Peak RSS of a large run (entities off, so it finishes in minutes): batches are streamed."""
+    work = OUT / f"mem{count}"
+    shutil.rmtree(work, ignore_errors=True)
+    write_text_inbox(work / "inbox", count, words=700, seed=11)
+    wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities")
+    rows.append((f"newsflow ingest inbox, {count} files, --no-entities", articles, words, wall, rss, ""))
+
+
+def render(rows: list[tuple]) -> str:
+    head = "| run | articles | words | seconds | articles/s | words/s | peak RSS MB | ratio vs baseline |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    lines = []
+    for name, articles, words, secs, rss, ratio in rows:
+        per_s = f"{articles / secs:.1f}" if isinstance(articles, int) and secs else ""
+        words_s = f"{words / secs:,.0f}" if isinstance(words, int) and secs else ""
+        ratio_s = f"{ratio:.2f}" if isinstance(ratio, float) else ""
+        lines.append(f"| {name} | {articles} | {words if words == '' else f'{words:,}'} | {secs:.1f} | {per_s} | {words_s} | {rss} | {ratio_s} |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--memory-articles", type=int, default=0, help="also run a large run for peak memory (e.g. 10000)")
+    parser.add_argument("--skip-html", action="store_true")
+    args = parser.parse_args()
+    rows: list[tuple] = []
+    text_benchmark(args.articles, rows)
+    if not args.skip_html:
+        html_benchmark(rows)
+    if args.memory_articles:
+        memory_benchmark(args.memory_articles, rows)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
+    table = render(rows)
+    note = ("Ratio: baseline seconds / newsflow seconds for the same inputs (>= 1 means newsflow is faster). "
+            "Whole process vs whole process: newsflow's figure includes Prefect's temporary server start-up.\n")
+    text = f"# Throughput\n\nMachine: {machine}\n\n{table}\n{note}"
+    print(text)
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "throughput.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
