@@ -22,6 +22,7 @@ from extractors.lines import (
     is_menu_run,
     is_meta_line,
     is_paragraph,
+    is_shortcode,
     is_timestamp,
     is_url,
     load_lexicon,
@@ -90,6 +91,10 @@ def _evidence_reason(analysis: Analysis, no: int, lexicon: Lexicon, chrome: set[
             return reason
     if n_words <= 30 and match_section(norm, "copyright", lexicon):
         return "clean_copyright"
+    if n_words <= 12 and match_section(norm, "credit", lexicon):
+        return "clean_photo_credit"
+    if is_shortcode(line):
+        return "clean_shortcode"
     if n_words <= 20 and (match_section(norm, "menu", lexicon) or is_menu_run(line, lexicon)):
         return "clean_menu"
     if n_words <= 12 and match_section(norm, "ui", lexicon):

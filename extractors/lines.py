@@ -26,6 +26,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "cta": ("clean_call_to_action", "prefix"),
     "copyright": ("clean_copyright", "prefix"),
     "attribution": ("clean_attribution", "prefix"),
+    "credit": ("clean_photo_credit", "prefix"),
     "caption": ("clean_repeated_title", "whole"),
 }
 WORD_SECTIONS = ("months", "weekdays", "datewords")
@@ -40,6 +41,7 @@ _DENSE = re.compile(f"[{_NOSPACE}]")
 _WORD = re.compile(rf"[{_NOSPACE}]{{1,2}}|[^\W{_NOSPACE}]+(?:[-'’.][^\W{_NOSPACE}]+)*", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…。！？:;][\"'”’»)\]]*$")
 _ICON = re.compile(r"^(?:(?:fa|fas|far|fab|bi|mdi|icon|ion|glyphicon|dashicons)[-_ ])?[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$")
+_SHORTCODE = re.compile(r"\[/[a-z_]+\]|\[[a-z_]+\s+[a-z_]+\s*=\s*[\"”'].*?\]", re.IGNORECASE)
 _URL = re.compile(r"^(?:<?(?:https?://|www\.)\S+>?)$", re.IGNORECASE)
 _ISO = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[\d:/.\-+,]+$")
@@ -208,9 +210,14 @@ def is_timestamp(line: str, lexicon: Lexicon) -> bool:
 
 
 def is_icon(line: str) -> bool:
-    """An icon or CSS class name left in the text ('badge-check', 'fa-facebook')."""
-    stripped = line.strip()
+    """An icon or CSS class name left in the text ('badge-check', 'fa-facebook', '- landscape-tablet')."""
+    stripped = line.strip().lstrip("-•*· ")
     return bool(_ICON.match(stripped)) and len(stripped) <= 40
+
+
+def is_shortcode(line: str) -> bool:
+    """A CMS shortcode left unrendered ('[button link=...]Send us your review[/button]')."""
+    return bool(_SHORTCODE.search(line))
 
 
 def is_url(line: str) -> bool:
