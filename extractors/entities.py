@@ -16,6 +16,7 @@ from extractors.entity_names import (
     clean_span,
     country_code,
     entity_id,
+    is_acronym_of,
     is_country,
     is_major_place,
     load_aliases,
@@ -34,6 +35,7 @@ _LABEL_RANK = {label: rank for rank, label in enumerate(KEPT_LABELS)}
 _SHORT_FORM_LABELS = frozenset({"PERSON", "ORG", "GPE"})
 _KEPT_PIPES = frozenset({"tok2vec", "transformer", "ner"})
 MAX_CHUNK_CHARS = 20_000
+_ACRONYM_SHAPE = re.compile(r"^(?:[A-Z]\.?){2,6}$")
 _NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|\d{1,2}|[A-Za-z])[.)]\s+")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _POSSESSIVE_S = re.compile(r"['’]s\b")
@@ -187,7 +189,8 @@ def _is_part(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
 
 
 def _resolve_short_forms(groups: list[_Group]) -> None:
-    """Attach each short form to the one longer person name it abbreviates; ambiguous ones stay alone."""
+    """Attach each short form to the one longer name it abbreviates (a person's first or last name,
+    other names' initials); ambiguous ones stay alone."""
     ordered = sorted(groups, key=lambda g: -len(g.tokens))
     for group in ordered:
         if group.alias_label and group.alias_label != "PERSON":
@@ -204,6 +207,17 @@ def _resolve_short_forms(groups: list[_Group]) -> None:
             if len(other.tokens) > len(group.tokens)
             and other.root().label() == "PERSON"
             and _is_part(group.tokens, other.tokens)
+        }
+        if len(roots) == 1:
+            group.parent = next(iter(roots.values()))
+    # "World Health Organization (WHO)": initials name the same body as the full form.
+    for group in ordered:
+        if group.parent is not None or group.alias_label or not _ACRONYM_SHAPE.match(group.name()):
+            continue
+        roots = {
+            id(other.root()): other.root()
+            for other in ordered
+            if other is not group and other.root().label() != "PERSON" and is_acronym_of(group.name(), other.name())
         }
         if len(roots) == 1:
             group.parent = next(iter(roots.values()))

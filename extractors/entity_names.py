@@ -24,6 +24,9 @@ _ABBREVIATIONS = frozenset(
 _TITLE_PREFIXES = frozenset({"former", "late", "then", "then-", "acting", "deputy", "outgoing", "incoming", "us", "u.s."})
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,6}$")
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’]*")
+_ACRONYM_SKIP = frozenset({"of", "the", "and", "for", "on", "in", "de", "du", "des", "la", "le", "del"})
 _COMPOUND_DASH = re.compile(r"[-–](?=\S)")
 _SPACED_DASH = re.compile(r"\s[-–—]+\s")
 _BRACKET = re.compile(r"\s*[()\[\]]\s*")
@@ -50,6 +53,22 @@ def name_key(name: str) -> str:
 def entity_id(label: str, name: str) -> str:
     """Deterministic id of a canonical entity: first 16 hex of sha256("LABEL:<name_key(name)>")."""
     return hashlib.sha256(f"{label}:{name_key(name)}".encode()).hexdigest()[:16]
+
+
+def is_acronym_of(short: str, full: str) -> bool:
+    """True when short is the initials of full's words ("WHO" of "World Health Organization")."""
+    if not _ACRONYM.match(short):
+        return False
+    words = [w for w in _NAME_WORD.findall(full) if w.casefold() not in _ACRONYM_SKIP]
+    return len(words) >= 2 and "".join(w[0] for w in words).upper() == short.replace(".", "")
+
+
+def abbreviates(short: str, full: str, label: str) -> bool:
+    """True when short is a short form of full: a person's first or last name(s), or other names' initials."""
+    if label == "PERSON":
+        s, f = name_key(short).split(), name_key(full).split()
+        return 0 < len(s) < len(f) and (f[:len(s)] == s or f[-len(s):] == s)
+    return is_acronym_of(short, full)
 
 
 def _data_lines(filename: str) -> list[list[str]]:

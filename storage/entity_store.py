@@ -7,7 +7,7 @@ from importlib import resources
 
 import duckdb
 
-from extractors.entity_names import entity_id, load_aliases, normalise
+from extractors.entity_names import abbreviates, entity_id, load_aliases, normalise
 from extractors.records import Mention
 from storage.bulk import insert_rows
 
@@ -21,57 +21,52 @@ def _table_aliases() -> dict[tuple[str, str], list[str]]:
     return by_entity
 
 
-def _is_part(short: list[str], full: list[str]) -> bool:
-    """True when short is a proper prefix or suffix of full, word-wise."""
-    n = len(short)
-    return 0 < n < len(full) and (full[:n] == short or full[-n:] == short)
-
-
 def _resolve_across_articles(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> list[Mention]:
-    """Point a person short form an article never spelled out ("Putin" alone) at the full name it was
-    resolved to before, in this batch or in the database; the alias table remembers those resolutions."""
-    known: dict[str, tuple[str, str]] = {}  # alias -> (entity_id, full name), person short forms resolved in an article
+    """Point a short form an article never spelled out ("Putin" alone, "WHO" alone) at the full name it
+    was resolved to before, in this batch or in the database; the alias table remembers those resolutions."""
+    known: dict[tuple[str, str], tuple[str, str]] = {}  # (alias, label) -> (entity_id, full name)
     for m in mentions:
-        if m.label == "PERSON" and normalise(m.surface) != normalise(m.name):
-            known.setdefault(normalise(m.surface), (m.entity_id, m.name))
-    shorts = sorted({normalise(m.name) for m in mentions if m.label == "PERSON"} - set(known))
-    if shorts:
+        if abbreviates(m.surface, m.name, m.label):
+            known.setdefault((normalise(m.surface), m.label), (m.entity_id, m.name))
+    wanted = sorted({(normalise(m.name), m.label) for m in mentions} - set(known))
+    if wanted:
         rows = con.execute(
-            """SELECT a.alias, a.entity_id, e.name FROM entity_aliases a JOIN entities e USING (entity_id)
-               WHERE a.label = 'PERSON' AND a.alias IN (SELECT unnest($1))""",
-            [shorts],
+            """SELECT q.alias, q.label, a.entity_id, e.name
+               FROM (SELECT unnest($1) AS alias, unnest($2) AS label) q
+               JOIN entity_aliases a USING (alias, label) JOIN entities e USING (entity_id)""",
+            [[alias for alias, _ in wanted], [label for _, label in wanted]],
         ).fetchall()
-        for alias, eid, name in rows:
-            known.setdefault(alias, (eid, name))
+        for alias, label, eid, name in rows:
+            known.setdefault((alias, label), (eid, name))
     resolved = []
     for m in mentions:
-        target = known.get(normalise(m.name)) if m.label == "PERSON" else None
-        if target and target[0] != m.entity_id and _is_part(normalise(m.name).split(), normalise(target[1]).split()):
+        target = known.get((normalise(m.name), m.label))
+        if target and target[0] != m.entity_id and abbreviates(m.name, target[1], m.label):
             m = replace(m, entity_id=target[0], name=target[1])
         resolved.append(m)
     return resolved
 
 
 def _upgrade_short_forms(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> None:
-    """When an article resolves a person short form that earlier articles left alone ("Putin"), move
+    """When an article resolves a short form that earlier articles left alone ("Putin", "WHO"), move
     the alias and those earlier mentions to the full name and drop the short-form entity."""
-    moves: dict[str, tuple[str, str]] = {}  # alias -> (old short-form entity id, new entity id)
+    moves: dict[tuple[str, str], tuple[str, str]] = {}  # (alias, label) -> (old short-form entity id, new entity id)
     for m in mentions:
-        alias = normalise(m.surface)
-        if m.label == "PERSON" and alias != normalise(m.name) and _is_part(alias.split(), normalise(m.name).split()):
-            old = entity_id("PERSON", m.surface)
+        if abbreviates(m.surface, m.name, m.label):
+            old = entity_id(m.label, m.surface)
             if old != m.entity_id:
-                moves.setdefault(alias, (old, m.entity_id))
+                moves.setdefault((normalise(m.surface), m.label), (old, m.entity_id))
     if not moves:
         return
-    aliases = list(moves)
+    aliases = [alias for alias, _ in moves]
+    labels = [label for _, label in moves]
     old_ids = [old for old, _ in moves.values()]
     new_ids = [new for _, new in moves.values()]
     con.execute(
         """UPDATE entity_aliases SET entity_id = m.new_id
-           FROM (SELECT unnest($1) AS alias, unnest($2) AS old_id, unnest($3) AS new_id) m
-           WHERE entity_aliases.alias = m.alias AND entity_aliases.label = 'PERSON' AND entity_aliases.entity_id = m.old_id""",
-        [aliases, old_ids, new_ids],
+           FROM (SELECT unnest($1) AS alias, unnest($2) AS label, unnest($3) AS old_id, unnest($4) AS new_id) m
+           WHERE entity_aliases.alias = m.alias AND entity_aliases.label = m.label AND entity_aliases.entity_id = m.old_id""",
+        [aliases, labels, old_ids, new_ids],
     )
     con.execute(
         """UPDATE mentions SET entity_id = m.new_id

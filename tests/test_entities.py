@@ -177,6 +177,21 @@ def test_an_ambiguous_short_form_is_left_alone():
     assert len({m.entity_id for m in mentions}) == 3
 
 
+def test_initials_resolve_to_the_full_name_unless_ambiguous():
+    text = "The World Health Organization (WHO) warned. WHO data and the Royal Air Force (RAF) agree. RAF jets flew."
+    spans = spans_of(text, ("World Health Organization", "ORG", 0), ("WHO", "ORG", 0), ("WHO", "ORG", 1),
+                     ("Royal Air Force", "ORG", 0), ("RAF", "ORG", 0), ("RAF", "ORG", 1))
+    names = [(m.surface, m.name) for m in resolve_mentions("a1", text, spans)]
+    assert names == [
+        ("World Health Organization", "World Health Organization"), ("WHO", "World Health Organization"),
+        ("WHO", "World Health Organization"), ("Royal Air Force", "Royal Air Force"), ("RAF", "Royal Air Force"),
+        ("RAF", "Royal Air Force"),
+    ]
+    text = "The Bank of Canada and the Bank of Chile met. BC said nothing."
+    spans = spans_of(text, ("Bank of Canada", "ORG", 0), ("Bank of Chile", "ORG", 0), ("BC", "ORG", 0))
+    assert [m.name for m in resolve_mentions("a1", text, spans)] == ["Bank of Canada", "Bank of Chile", "BC"]
+
+
 def test_a_place_keeps_its_identity_next_to_a_person_of_the_same_name():
     text = "George Washington's portrait hangs in Washington."
     spans = spans_of(text, ("George Washington's", "PERSON", 0), ("Washington", "GPE", 1))

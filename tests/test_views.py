@@ -138,3 +138,12 @@ def test_a_short_form_in_the_same_batch_joins_the_full_name(con):
     write_entities(con, batch)
     assert con.execute("SELECT name FROM entities").fetchall() == [("Xi Jinping",)]
     assert con.execute("SELECT count(DISTINCT entity_id), count(*) FROM mentions").fetchone() == (1, 3)
+
+
+def test_initials_alone_in_a_later_article_join_the_full_name(con):
+    text = "The World Health Organization (WHO) warned."
+    start = text.index("World")
+    write_entities(con, resolve_mentions("z1", text, [(start, start + 25, "ORG"), (text.index("WHO"), text.index("WHO") + 3, "ORG")]))
+    write_entities(con, resolve_mentions("z2", "WHO data.", [(0, 3, "ORG")]))
+    assert con.execute("SELECT name FROM entities").fetchall() == [("World Health Organization",)]
+    assert con.execute("SELECT count(DISTINCT entity_id), count(*) FROM mentions").fetchone() == (1, 3)
