@@ -70,20 +70,25 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
                                 last_error=f"{exc.reason}: {exc.detail}"[:1000]))
     if response.not_modified:
         return FeedPoll(replace(state, last_status=304, consecutive_errors=0, last_error=None))
-    feed = parse_feed(response.content, base_url=response.final_url, content_type=response.headers.get("content-type"))
-    state = replace(
-        state,
-        last_status=response.status,
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-        kind=feed.kind or state.kind,
-        title=feed.title or state.title,
-    )
+    try:
+        feed = parse_feed(response.content, base_url=response.final_url, content_type=response.headers.get("content-type"))
+    except Exception as exc:  # parsers can choke on hostile bytes: that feed's problem, not the run's
+        feed = ParsedFeed(kind=None, title=None, problem=f"{type(exc).__name__}: {exc}"[:500])
+    state = replace(state, last_status=response.status)
     if feed.kind is None:
+        # Validators are not kept: the next poll must fetch and parse again, not get a 304 for a non-feed.
         return FeedPoll(replace(state, consecutive_errors=state.consecutive_errors + 1,
                                 last_error=f"feed_invalid: {feed.problem}"[:1000]), feed)
-    problem = f"feed_problem: {feed.problem}"[:1000] if feed.problem else None
-    return FeedPoll(replace(state, consecutive_errors=0, last_error=problem), feed)
+    state = replace(
+        state,
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        kind=feed.kind,
+        title=feed.title or state.title,
+        consecutive_errors=0,
+        last_error=f"feed_problem: {feed.problem}"[:1000] if feed.problem else None,
+    )
+    return FeedPoll(state, feed)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)

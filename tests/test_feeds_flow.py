@@ -122,11 +122,18 @@ def test_one_broken_feed_never_stops_the_others(prefect_harness, server, tmp_pat
     state = {r[0]: r[1:] for r in rows(db, "SELECT source_url, last_status, consecutive_errors, last_error FROM sources")}
     assert state[missing][:2] == (404, 1) and state[missing][2].startswith("fetch_http_404")
     assert state[not_a_feed][1] == 1 and state[not_a_feed][2].startswith("feed_invalid")
+    validators = rows(db, "SELECT etag FROM sources WHERE source_url = ?", [not_a_feed])
+    assert validators == [(None,)]  # so the next poll parses it again instead of getting a 304
     assert state[broken][1] == 0 and "unclosed CDATA" in state[broken][2]
     assert state[good] == (200, 0, None)
     refs = [r[0] for r in rows(db, "SELECT source_ref FROM documents")]
     assert sum(r.startswith(good + "#") for r in refs) == 12
     assert sum(r.startswith(broken + "#") for r in refs) == 8
+
+    again = ingest_feeds([str(listing)], db=str(db), **FAST)
+    assert (again["feeds_not_modified"], again["documents"]) == (2, 0)  # the two good feeds
+    state = {r[0]: r[1] for r in rows(db, "SELECT source_url, consecutive_errors FROM sources")}
+    assert (state[missing], state[not_a_feed], state[good]) == (2, 2, 0)
 
 
 def test_ingest_urls(prefect_harness, server, tmp_path):
