@@ -37,7 +37,6 @@ from extractors.settings import Limits
 CHROME_MIN_DOCS = 3  # a line seen in this many documents of one site is that site's chrome
 OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learning
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
 # A comment form's required-field star or e-mail field, whatever the language.
 _COMMENT_FORM = re.compile(r"(?:\*\s*$|\be-?mail\b|\be-posta\b|\bcorreo\b)", re.IGNORECASE)
@@ -68,8 +67,8 @@ def line_hash(line: str) -> str:
 
 
 def _content_tokens(text: str) -> set[str]:
-    """Lowercased word tokens of four characters or more (cheap topical overlap)."""
-    return {t for t in _TOKEN.findall(text.casefold()) if len(t) >= 4 or not t.isascii()}
+    """Lowercased words of four letters or more, or any word in a non-Latin script (cheap topical overlap)."""
+    return {t for t in words(text.casefold()) if len(t) >= 4 or not t.isascii()}
 
 
 def _evidence_reason(analysis: Analysis, no: int, lexicon: Lexicon, chrome: set[str]) -> str | None:
@@ -145,7 +144,7 @@ def _title_candidates(analysis: Analysis, end: int) -> list[int]:
         line = analysis.lines[no].strip()
         if not line or no in analysis.reasons:
             continue
-        if 3 <= analysis.counts[no] <= 30 and not line.rstrip("\"'”’»)").endswith("."):
+        if 2 <= analysis.counts[no] <= 30 and not line.rstrip("\"'”’»)").endswith("."):
             found.append(no)
     return found
 
@@ -160,8 +159,9 @@ def _pick_title(analysis: Analysis, candidates: list[int], body: str) -> int | N
     for score, no in scored:
         if score >= 0.5:
             return no
-    # None clearly about the body: take the closest one to it with the best overlap.
-    return max(scored, default=(0.0, None))[1] if scored else None
+    # None clearly about the body: the headline-sized one closest to it with the best overlap.
+    sized = [(score, no) for score, no in scored if analysis.counts[no] >= 3]
+    return max(sized)[1] if sized else None
 
 
 def _retract_inside_body(analysis: Analysis, in_runs: set[int]) -> None:

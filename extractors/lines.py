@@ -167,7 +167,7 @@ def match_section(norm: str, section: str, lexicon: Lexicon) -> bool:
 
 def is_menu_run(line: str, lexicon: Lexicon) -> bool:
     """A line made only of menu or UI entries separated by bars, bullets or wide spaces."""
-    parts = [p for p in re.split(r"\s*[|•·/»›]\s*|\s{3,}|\t+", normalise(line)) if p.strip()]
+    parts = [p for p in re.split(r"\s*[|•·/»›>→]\s*|\s{3,}|\t+", normalise(line)) if p.strip()]
     if len(parts) < 2:
         return False
     return all(
