@@ -18,10 +18,10 @@ from urllib.parse import urljoin, urlsplit
 from extractors.records import RawDocument
 
 FULL_MIN_WORDS = 150  # an entry body at least this long (and not cut off) is taken as the whole article
-# How a cut-off body ends: "…", "[...]", "Read more", "Continue reading →" and the like.
-TRUNCATED_END = re.compile(
-    r"(\u2026|\.\.\.|\[\s*(?:\u2026|\.\.\.)\s*\]|read\s+more|continue\s+reading|read\s+the\s+(?:full|rest)"
-    r"|keep\s+reading|more\s*(?:\u00bb|>>|\u2192))\W{0,12}$",
+# How a cut-off body ends: "…", "[...]", or a "Read more (at Site)" / "Continue reading →" link near the end.
+TRUNCATED_END = re.compile(r"(\u2026|\.\.\.|\[\s*(?:\u2026|\.\.\.)\s*\])\W{0,12}$")
+READ_MORE = re.compile(
+    r"\b(read\s+more|continue\s+reading|keep\s+reading|read\s+the\s+(?:full|rest|whole)|more\s*(?:\u00bb|>>|\u2192))",
     re.IGNORECASE,
 )
 TAG = re.compile(r"<[^>]*>")
@@ -75,7 +75,8 @@ def count_words(text: str) -> int:
 def judge_full(content_html: str | None, summary_html: str | None) -> bool:
     """Whether the entry's best body is the whole article: long enough and not cut off."""
     text = text_of(content_html or summary_html)
-    return count_words(text) >= FULL_MIN_WORDS and not TRUNCATED_END.search(text[-80:])
+    tail = text[-120:]
+    return count_words(text) >= FULL_MIN_WORDS and not TRUNCATED_END.search(tail) and not READ_MORE.search(tail)
 
 
 def parse_feed(content: bytes, base_url: str | None = None, content_type: str | None = None) -> ParsedFeed:

@@ -205,3 +205,13 @@ def test_plain_text_entries_become_paragraphs():
     docs = entry_documents(feed, "feed", "http://scripting.com/rss.json", RECEIVED)
     assert docs[0].content.decode("utf-8").startswith("<p>Good morning students and teachers!")
     assert b"<a href" in docs[1].content  # HTML stays as the feed gave it
+
+
+def test_read_more_links_mark_a_teaser():
+    long = " ".join(["word"] * 200)
+    assert not judge_full(f"<p>{long}</p><p>Read more at The Visible Net.</p>", None)
+    assert not judge_full(f"<p>{long}… Continue reading on »</p>", None)
+    assert judge_full(f"<p>{long}. The end.</p>", None)
+    davidbau = parse_feed((REALWORLD / "davidbau.xml").read_bytes())
+    teasers = [e for e in davidbau.entries if "Read more at" in e.body_html]
+    assert len(teasers) == 2 and not any(e.is_full for e in teasers)
