@@ -10,20 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from extractors.entity_names import (
-    PLACE_LABELS,
-    load_demonyms,
-    clean_span,
-    country_code,
-    entity_id,
-    is_acronym_of,
-    is_country,
-    is_major_place,
-    load_aliases,
-    name_key,
-    nationality_country,
-    normalise,
-)
+from extractors.entity_names import entity_id, is_acronym_of, load_aliases, load_demonyms, name_key, normalise
+from extractors.entity_places import PLACE_LABELS, country_code, is_country, is_major_place, nationality_country
+from extractors.entity_spans import clean_span
 from extractors.records import Article, Mention
 from extractors.settings import Ner
 

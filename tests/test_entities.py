@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from extractors.entities import MAX_CHUNK_CHARS, extract_entities, load_ner, resolve_mentions
-from extractors.entity_names import clean_span, country_code, entity_id, normalise
+from extractors.entity_names import entity_id, normalise
+from extractors.entity_places import country_code
+from extractors.entity_spans import clean_span
 from extractors.records import Article
 from extractors.settings import Ner
 
