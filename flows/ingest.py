@@ -83,7 +83,7 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
             files = [f for f in files if f.document_ids]
             batch = prepare_batch(docs, rejections, settings, run_id)
             plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
-            counts = write_batch(batch, db)
+            counts = write_batch(batch, db, settings.dedup)
             archive_originals(files, plan, batch, quarantine)
         totals["files"] += len(files)
         for key, value in counts.items():

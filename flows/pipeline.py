@@ -55,12 +55,12 @@ def extract_entities(articles, ner):
 
 @task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15],
       retry_condition_fn=lambda task, run, state: _is_transient(state))
-def write_batch(batch, db):
+def write_batch(batch, db, dedup=None):
     """Write the batch in one transaction; a held database lock is retried (task wrapper)."""
     from storage.writes import write_batch as run
 
     with connection(db) as con:
-        return run(con, batch)
+        return run(con, batch, dedup)
 
 
 def _is_transient(state) -> bool:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from extractors.records import Batch
+from extractors.settings import Dedup
 from storage.bulk import insert_rows
 from storage.db import transaction
 
@@ -19,9 +20,9 @@ DOCUMENT_COLUMNS = (
 )
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
-    """Write documents, new articles, dedup index, entities, removed lines and site lines atomically."""
-    from storage import dedup_index, entity_store, site_lines
+def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> dict[str, int]:
+    """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically."""
+    from storage import dedup_index, entity_store, site_lines, stories
 
     now = datetime.now(timezone.utc)
     decided = {d.document_id: d for d in batch.decisions}
@@ -41,6 +42,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch) -> dict[str, int]:
         )
         dedup_index.add_to_index(con, batch.articles, batch.keys, batch.decisions)
         dedup_index.fill_missing_metadata(con, batch.articles, batch.decisions)
+        stories.assign_stories(con, [a.article_id for a in new], dedup or Dedup())
         entity_store.write_entities(con, batch.mentions)
         insert_rows(
             con,
