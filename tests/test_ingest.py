@@ -53,6 +53,7 @@ def test_samples_land_with_gold_titles_clean_text_and_entities(prefect_harness, 
             )
         for absent in answer["absent"]:
             assert all(absent not in name for name, _, _ in found), f"{ref}: {absent} became an entity"
+    assert con.execute("SELECT count(*) FROM articles WHERE story_id IS NULL").fetchone()[0] == 0
     run = con.execute("SELECT status, documents, articles FROM runs").fetchall()
     assert run == [("completed", 3, 3)]
     con.close()
