@@ -1,40 +1,73 @@
 """Raw documents to drafts: decode text, extract HTML pages; one rejection per unreadable document."""
 from __future__ import annotations
 
+import multiprocessing
+
 from extractors.decoding import DecodeError, declared_charset, decode_text
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
 
+# Below this many pages a worker pool costs more than it saves.
+MIN_PAGES_FOR_POOL = 8
+
+
+def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
+    """Decode one document and pull out its text and metadata."""
+    is_html = doc.media_type == "html"
+    try:
+        text = decode_text(doc.content, declared_charset(doc.content) if is_html else None)
+    except DecodeError as exc:
+        return Rejection(doc.document_id, exc.reason, exc.detail)
+    # HTML carries markup around the text, so it may be longer than the text limit before extraction.
+    text = text[: limits.max_text_chars * (4 if is_html else 1)]
+    if is_html:
+        from extractors.html import extract_html
+
+        return extract_html(doc, text, limits)
+    return Draft(
+        document_id=doc.document_id,
+        text=text,
+        title=doc.title,
+        url=doc.url,
+        site=doc.site,
+        author=doc.author,
+        published_at=doc.published_at,
+        extractor="plain",
+        title_given=bool(doc.title),
+    )
+
+
+def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rejection]:
+    """HTML extraction on a pool of forked workers; the pool is killed afterwards, runaway pages with it."""
+    import trafilatura  # noqa: F401  imported before forking so each worker starts warm
+
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(min(limits.extract_processes, len(pages)))
+    try:
+        pending = [pool.apply_async(extract_one, (doc, limits)) for doc in pages]
+        results: list[Draft | Rejection] = []
+        for doc, job in zip(pages, pending):
+            try:
+                # extract_html enforces the time limit itself; this bound only covers a worker that died.
+                results.append(job.get(timeout=limits.extract_timeout_s * 2 + 30))
+            except multiprocessing.TimeoutError:
+                results.append(Rejection(doc.document_id, "extract_timeout", f"no result within {limits.extract_timeout_s:g} s"))
+        return results
+    finally:
+        pool.terminate()
+        pool.join()
+
 
 def extract_drafts(docs: list[RawDocument], limits: Limits) -> tuple[list[Draft], list[Rejection]]:
-    """Decode each document and pull out its text and metadata."""
-    from extractors.html import extract_html
-
+    """Decode each document and pull out its text and metadata; pages go to worker processes."""
+    pages = [d for d in docs if d.media_type == "html"]
+    if limits.extract_processes > 1 and len(pages) >= MIN_PAGES_FOR_POOL:
+        done = dict(zip((d.document_id for d in pages), _extract_pages(pages, limits)))
+    else:
+        done = {}
     drafts: list[Draft] = []
     rejections: list[Rejection] = []
     for doc in docs:
-        try:
-            text = decode_text(doc.content, declared_charset(doc.content) if doc.media_type == "html" else None)
-        except DecodeError as exc:
-            rejections.append(Rejection(doc.document_id, exc.reason, exc.detail))
-            continue
-        if len(text) > limits.max_text_chars * (4 if doc.media_type == "html" else 1):
-            text = text[: limits.max_text_chars * (4 if doc.media_type == "html" else 1)]
-        if doc.media_type == "html":
-            result = extract_html(doc, text, limits)
-            (rejections if isinstance(result, Rejection) else drafts).append(result)
-        else:
-            drafts.append(
-                Draft(
-                    document_id=doc.document_id,
-                    text=text,
-                    title=doc.title,
-                    url=doc.url,
-                    site=doc.site,
-                    author=doc.author,
-                    published_at=doc.published_at,
-                    extractor="plain",
-                    title_given=bool(doc.title),
-                )
-            )
+        result = done.get(doc.document_id) or extract_one(doc, limits)
+        (rejections if isinstance(result, Rejection) else drafts).append(result)
     return drafts, rejections
