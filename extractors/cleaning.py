@@ -20,6 +20,7 @@ from extractors.lines import (
     ends_sentence,
     is_icon,
     is_menu_run,
+    is_dated_byline,
     is_meta_line,
     is_paragraph,
     is_shortcode,
@@ -322,6 +323,8 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
         n = analysis.counts[no]
         if n <= 30 and is_meta_line(line, lexicon):
             analysis.reasons[no] = "clean_metadata_line"
+        elif anchor is not None and anchor < no <= anchor + 4 and is_dated_byline(line, lexicon):
+            analysis.reasons[no] = "clean_metadata_line"
         elif anchor is not None and no < anchor:
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
         elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
@@ -371,8 +374,10 @@ def _observed(analysis: Analysis) -> list[str]:
         line = " ".join(raw.split())
         if not line or no == analysis.title_line or first <= no <= last:
             continue
-        if analysis.reasons.get(no) not in (None, "clean_ticker_headline", "clean_category", "clean_after_end_marker"):
-            continue  # already caught by the lexicon: nothing to learn
+        # Lexicon hits need no learning; comment threads and related lists under an end marker are
+        # one-off lines that would only bloat the table.
+        if analysis.reasons.get(no) not in (None, "clean_ticker_headline", "clean_category"):
+            continue
         if analysis.counts[no] <= OBSERVED_MAX_WORDS:
             found.setdefault(line_hash(line), line)
     return [(h, l) for h, l in found.items()]

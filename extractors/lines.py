@@ -29,7 +29,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "credit": ("clean_photo_credit", "prefix"),
     "caption": ("clean_repeated_title", "whole"),
 }
-WORD_SECTIONS = ("months", "weekdays", "datewords")
+WORD_SECTIONS = ("months", "weekdays", "datewords", "posted")
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u2013": "-", "\u2014": "-"})
 _LEAD = re.compile(r"^[\s\-–—•·*>»›|#▶►◆■□✓✔→]+")
@@ -48,6 +48,7 @@ _NUMERIC = re.compile(r"^[\d:/.\-+,]+$")
 # A year, a d/m/y or y-m-d date, or a clock time; not a phone number or a score.
 _DATE_OR_TIME = re.compile(r"^(?:(?:19|20)\d{2}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}[-/.]\d{1,2}|\d{1,2}[:.h]\d{2}(?::\d{2})?)$")
 _RANGE = re.compile(r"\d\s*(?:[ap]\.?m\.?)?\s*(?:[-–—/|]|\bto\b|\bbis\b|\bau\b|\bal\b|\bs/d\b)\s*\d", re.IGNORECASE)
+_NUMERIC_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?$")
 _CLOCK = re.compile(r"^\d{1,2}[:.h]\d{2}(?::\d{2})?$")
 _AMPM = re.compile(r"^(?:[ap]\.?m\.?|\d{1,2}(?::\d{2})?[ap]\.?m\.?)$")
 
@@ -226,8 +227,31 @@ def is_url(line: str) -> bool:
 
 
 def is_meta_line(line: str, lexicon: Lexicon) -> bool:
-    """A dateline of page metadata: '05/10/2018 - Posted by: X - Category: Y', one segment a timestamp."""
+    """Page metadata around a date: '05/10/2018 - Posted by: X - Category: Y', 'Posted on March 3, 2024 by admin'."""
     if ends_sentence(line) and not line.rstrip().endswith(":"):
         return False
     segments = [s for s in re.split(r"\s+[-–—|•·]\s+|\s*\|\s*", line.strip()) if s.strip()]
     return len(segments) >= 2 and len(words(line)) <= 30 and any(is_timestamp(s, lexicon) for s in segments)
+
+
+def is_dated_byline(line: str, lexicon: Lexicon) -> bool:
+    """A short line around a calendar date, like 'Posted on March 3, 2024 by admin' (used just under a title)."""
+    if len(words(line)) > 12 or (ends_sentence(line) and not line.rstrip().endswith(":")):
+        return False
+    tokens = [t.strip(".,;:()") for t in normalise(line).split()]
+    if not lexicon.words["posted"].intersection(tokens):
+        return False
+    months = lexicon.words["months"]
+    for i, token in enumerate(tokens):
+        if _NUMERIC_DATE.match(token) and _plausible(token):
+            return True
+        if token in months and any(t.isdigit() for t in tokens[max(0, i - 2): i + 3]):
+            return True
+    return False
+
+
+def _plausible(token: str) -> bool:
+    """A numeric date whose parts can be a day, a month and a year (not a score like 70-44)."""
+    parts = [int(p) for p in re.split(r"[-/.]", token)]
+    small = [p for p in parts if p < 100]
+    return all(1 <= p <= 31 for p in small) and any(p <= 12 for p in small)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from extractors.cleaning import clean_drafts, line_hash, observed_lines
-from extractors.lines import LEXICON_DIR, SECTIONS, count_words, is_timestamp, load_lexicon, read_lexicon_file, words
+from extractors.lines import LEXICON_DIR, SECTIONS, WORD_SECTIONS, count_words, is_timestamp, load_lexicon, read_lexicon_file, words
 from extractors.records import Draft
 from extractors.settings import Limits
 from storage.site_lines import load_site_lines, record_site_lines
@@ -133,7 +133,7 @@ def test_lexicon_files_cover_languages_and_parse():
     for lang, sections in found.items():
         for section in ("menu", "ui", "comment", "related", "cta", "months"):
             assert sections.get(section), f"{lang}.txt has no [{section}] phrases"
-        assert set(sections) <= set(SECTIONS) | {"months", "weekdays", "datewords"}
+        assert set(sections) <= set(SECTIONS) | set(WORD_SECTIONS)
 
 
 def test_article_structure_is_kept():
@@ -347,3 +347,64 @@ def test_unseen_ui_language_by_structure():
     assert reasons[26] == "clean_comment_box"
     assert reasons[32] == "clean_timestamp"
     assert article.language == "pl"
+
+
+BLOG_PAGE = """Skip to content
+Home
+About
+Contact
+Tux Notes
+Why I Switched to Linux After Twenty Years of Windows
+Posted on March 3, 2024 by admin
+After twenty years of using Windows at home and at work, I finally moved my laptop to Linux last winter, and the switch was far less painful than I expected.
+The installer recognised every piece of hardware, including the fingerprint reader, and the only program I really missed was a tax tool that now runs in the browser anyway.
+What surprised me most
+Updates no longer interrupt my work, and the laptop boots in about ten seconds, which is half of what it used to take with the old system.
+Share this:
+Twitter
+Facebook
+Like this:
+Like Loading...
+Related
+Another Post About Desktop Environments
+March 1, 2024
+In "Linux"
+Leave a Reply Cancel reply"""
+
+GERMAN_PAGE = """Zum Inhalt springen
+Startseite › Politik › Inland
+Dunkelmodus
+Bahnstreik legt Fernverkehr am Montag lahm
+Stadtrat beschließt Haushalt nach langer Debatte
+Von Anna Schmidt
+12.03.2024, 14:35 Uhr
+Der Stadtrat hat am Dienstag nach einer langen Debatte über Straßenreparaturen, Schulen und Nahverkehr den neuen Haushalt für das kommende Jahr beschlossen.
+Die Opposition kritisierte, der Plan beruhe auf zu optimistischen Einnahmeprognosen; der Bürgermeister hielt dagegen, eine Verschiebung hätte dringende Projekte blockiert.
+Anzeige
+Auch die Sanierung von drei Grundschulen ist nun gesichert, wie die Stadtverwaltung am Abend mitteilte. Die Arbeiten sollen noch im Sommer beginnen.
+Mehr zum Thema
+Neue Buslinie für den Norden der Stadt
+Kita-Gebühren steigen ab August
+Kommentare
+Schreiben Sie einen Kommentar"""
+
+
+@pytest.mark.parametrize(
+    "text, title, body, expected",
+    [
+        (BLOG_PAGE, "Why I Switched to Linux After Twenty Years of Windows", {7, 8, 9, 10},
+         {0: "clean_menu", 4: "clean_category", 6: "clean_metadata_line", 11: "clean_after_end_marker",
+          16: "clean_related", 18: "clean_timestamp", 20: "clean_comment_box"}),
+        (GERMAN_PAGE, "Stadtrat beschließt Haushalt nach langer Debatte", {7, 8, 10},
+         {2: "clean_ui_phrase", 3: "clean_ticker_headline", 5: "clean_byline", 6: "clean_timestamp",
+          9: "clean_ui_phrase", 11: "clean_related", 12: "clean_related", 14: "clean_comment_box"}),
+    ],
+    ids=["english-blog", "german-news"],
+)
+def test_page_chrome_around_the_article(text, title, body, expected):
+    article, rejections, reasons = clean_one(text)
+    assert not rejections and article.title == title
+    for no, line in enumerate(text.split("\n")):
+        assert (no in reasons) == (no not in body), f"line {no}: {line!r} -> {reasons.get(no)}"
+    for no, reason in expected.items():
+        assert reasons[no] == reason
