@@ -5,6 +5,7 @@ the line's position in the document.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -69,6 +70,10 @@ def normalise(line: str) -> str:
     text = _LEAD.sub("", text)
     text = _COUNT.sub("", text)
     return text.strip()
+
+def line_hash(line: str) -> str:
+    """Stable key of a line for site-chrome learning (normalised, so spacing and case don't matter)."""
+    return hashlib.sha1(strip_tail(normalise(line)).encode("utf-8")).hexdigest()[:16]
 
 
 def strip_tail(text: str) -> str:
