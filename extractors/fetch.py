@@ -235,7 +235,8 @@ class Fetcher:
             for ip in addresses:  # every address, so a mixed answer cannot sneak a private one in
                 problem = address_problem(ip)
                 if problem and not any(ip in net for net in self.allowed_networks if ip.version == net.version):
-                    raise FetchError("fetch_private_address", f"{host} resolves to {ip} ({problem})")
+                    where = f"{host} is" if host == str(ip) else f"{host} resolves to {ip},"
+                    raise FetchError("fetch_private_address", f"{where} a {problem} address; --allow-private lifts this")
         return str(addresses[0])
 
     # -- politeness -----------------------------------------------------------------------------
