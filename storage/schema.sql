@@ -145,7 +145,9 @@ CREATE TABLE IF NOT EXISTS seen_entries (
 );
 
 CREATE INDEX IF NOT EXISTS articles_text_sha256 ON articles (text_sha256);
-CREATE INDEX IF NOT EXISTS article_bands_lookup ON article_bands (band, band_hash);
--- Band lookups filter on band_hash alone (it folds in the band number): DuckDB only index-scans single-column indexes.
-CREATE INDEX IF NOT EXISTS article_bands_hash ON article_bands (band_hash);
+-- article_bands has no index on purpose: 41 rows per article make an ART index the costliest thing in a
+-- batch (commit and checkpoint rewrite it: ~1 s per batch at 100k articles), while the batch's band join
+-- reads one integer column (benchmarks/results/dedup.md). Older files lose the indexes they had.
+DROP INDEX IF EXISTS article_bands_lookup;
+DROP INDEX IF EXISTS article_bands_hash;
 CREATE INDEX IF NOT EXISTS documents_raw ON documents (source_ref, raw_sha256);
