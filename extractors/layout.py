@@ -82,7 +82,7 @@ def _evidence_reason(analysis: Analysis, no: int, lexicon: Lexicon, chrome: set[
             return reason
     if n_words <= 30 and match_section(norm, "copyright", lexicon):
         return "clean_copyright"
-    if n_words <= 12 and match_section(norm, "credit", lexicon):
+    if n_words <= 12 and ":" in norm and match_section(norm, "credit", lexicon):
         return "clean_photo_credit"
     if is_shortcode(line):
         return "clean_shortcode"
@@ -292,6 +292,8 @@ def _classify_footer(analysis: Analysis) -> None:
         earlier = [no for no in footer if no < stamps[0]]
         signal = earlier[-1] if earlier else stamps[0]
     if signal is None:
+        signal = _trailing_labels(analysis, footer)
+    if signal is None:
         return
     start = signal
     for no in reversed([no for no in footer if no < signal]):
@@ -302,6 +304,23 @@ def _classify_footer(analysis: Analysis) -> None:
     for no in footer:
         if no >= start and no not in reasons:
             reasons[no] = "clean_comment_box" if _COMMENT_FORM.search(lines[no]) else "clean_after_end_marker"
+
+
+def _trailing_labels(analysis: Analysis, footer: list[int]) -> int | None:
+    """Start of a closing block of three or more short labels (tags, topic links, editor initials)."""
+    def short(no: int) -> bool:
+        line = analysis.lines[no]
+        # "VIP : 60,000₩" or "- 2 eggs" is information, not a label.
+        return analysis.counts[no] <= 4 and not ends_sentence(line) and ":" not in line and not _LIST_ITEM.match(line)
+
+    block = []
+    for no in reversed(footer):
+        if no in analysis.reasons or short(no):
+            block.append(no)
+        else:
+            break
+    labels = [no for no in block if no not in analysis.reasons]
+    return min(block) if len(labels) >= 3 else None
 
 
 def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | None, lexicon: Lexicon) -> None:
@@ -319,6 +338,9 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
         elif anchor is not None and no < anchor:
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
         elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
+            analysis.reasons[no] = "clean_byline"
+        elif analysis.title_line is not None and no > analysis.title_line and n <= 6 and not ends_sentence(line):
+            # Between a headline found in the text and the first paragraph: author, desk, place.
             analysis.reasons[no] = "clean_byline"
 
 

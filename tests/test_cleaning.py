@@ -351,6 +351,25 @@ March 1, 2024
 In "Linux"
 Leave a Reply Cancel reply"""
 
+INDONESIAN_PAGE = """detikNews
+Berita
+Daerah
+Jawa Barat
+Harga Cabai Rawit di Bandung Naik Dua Kali Lipat Jelang Lebaran
+Siti Rahma - detikJabar
+Senin, 24 Mar 2025 10:15 WIB
+Bandung - Harga cabai rawit di sejumlah pasar tradisional di Kota Bandung naik hingga dua kali lipat menjelang Lebaran, menurut pedagang yang ditemui pada Senin pagi.
+Seorang pedagang di Pasar Kosambi mengatakan harga cabai rawit kini mencapai Rp 90 ribu per kilogram, padahal sepekan lalu masih Rp 45 ribu.
+Baca juga: Operasi Pasar Digelar di 30 Kecamatan
+Pemerintah kota berjanji menggelar operasi pasar untuk menekan harga, terutama di kecamatan dengan daya beli rendah.
+(yum/yum)
+cabai rawit
+harga pangan
+lebaran 2025
+Bandung
+Halaman Selanjutnya
+Simak Video "Harga Bawang Merah Ikut Naik""""
+
 GERMAN_PAGE = """Zum Inhalt springen
 Startseite › Politik › Inland
 Dunkelmodus
@@ -378,8 +397,11 @@ Schreiben Sie einen Kommentar"""
         (GERMAN_PAGE, "Stadtrat beschließt Haushalt nach langer Debatte", {7, 8, 10},
          {2: "clean_ui_phrase", 3: "clean_ticker_headline", 5: "clean_byline", 6: "clean_timestamp",
           9: "clean_ui_phrase", 11: "clean_related", 12: "clean_related", 14: "clean_comment_box"}),
+        (INDONESIAN_PAGE, "Harga Cabai Rawit di Bandung Naik Dua Kali Lipat Jelang Lebaran", {7, 8, 10},
+         {0: "clean_category", 5: "clean_byline", 6: "clean_timestamp", 9: "clean_related",
+          12: "clean_after_end_marker", 16: "clean_menu", 17: "clean_call_to_action"}),
     ],
-    ids=["english-blog", "german-news"],
+    ids=["english-blog", "german-news", "indonesian-news"],
 )
 def test_page_chrome_around_the_article(text, title, body, expected):
     article, rejections, reasons = clean_one(text)
