@@ -368,7 +368,7 @@ harga pangan
 lebaran 2025
 Bandung
 Halaman Selanjutnya
-Simak Video "Harga Bawang Merah Ikut Naik""""
+Simak Video "Harga Bawang Merah Ikut Naik\""""
 
 GERMAN_PAGE = """Zum Inhalt springen
 Startseite › Politik › Inland
