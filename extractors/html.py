@@ -82,6 +82,12 @@ def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
     return sum((main_bag & fallback_bag).values()) >= CONTAINED * len(main_words)
 
 
+def _iso639_1(tag: str | None) -> str | None:
+    """'en-US' or 'EN' from the page's lang attribute as 'en'; None if it is no language code."""
+    code = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    return code if re.fullmatch(r"[a-z]{2}", code) else None
+
+
 def parse_date(value: str | None) -> datetime | None:
     """trafilatura's 'YYYY-MM-DD' (or ISO datetime) as a tz-aware UTC datetime; None if unparseable."""
     if not value:
@@ -129,7 +135,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         site=doc.site or meta.get("sitename"),
         author=(meta.get("author") or doc.author),
         published_at=published,
-        language=meta.get("language"),
+        language=_iso639_1(meta.get("language")),
         extractor=extractor,
         title_given=bool(title or doc.title),
     )
