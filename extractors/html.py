@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
 from extractors.records import Draft, RawDocument, Rejection
@@ -82,6 +83,19 @@ def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
     return sum((main_bag & fallback_bag).values()) >= CONTAINED * len(main_words)
 
 
+def strip_site_name(title: str, sitename: str | None, url: str | None) -> str:
+    """'Budget passes - The Daily Planet' -> 'Budget passes' when the suffix names the site."""
+    head, sep, tail = max((title.rpartition(s) for s in (" | ", " - ", " – ", " — ", " :: ")), key=lambda p: len(p[0]))
+    if not sep or not head.strip():
+        return title
+    host = urlsplit(url).hostname or "" if url else ""
+    names = {n.casefold() for n in (sitename or "", host.removeprefix("www."), host.removeprefix("www.").split(".")[0]) if n}
+    squashed = re.sub(r"[^\w]", "", tail.casefold())
+    if tail.strip().casefold() in names or any(squashed and squashed == re.sub(r"[^\w]", "", n) for n in names):
+        return head.strip()
+    return title
+
+
 def _iso639_1(tag: str | None) -> str | None:
     """'en-US' or 'EN' from the page's lang attribute as 'en'; None if it is no language code."""
     code = (tag or "").strip().lower().replace("_", "-").split("-")[0]
@@ -123,7 +137,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         if failure is not None:
             return Rejection(doc.document_id, "extract_failed", f"{type(failure).__name__}: {failure}"[:500])
         return Rejection(doc.document_id, "extract_empty", "no main text found in the page")
-    title = (meta.get("title") or "").strip() or None
+    title = strip_site_name((meta.get("title") or "").strip(), meta.get("sitename"), doc.url) or None
     published = parse_date(meta.get("date"))
     if doc.published_at and (published is None or published.date() == doc.published_at.date()):
         published = doc.published_at  # the feed's timestamp is as good and more precise

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from extractors.cleaning import clean_drafts
-from extractors.html import extract_html, parse_date
+from extractors.html import extract_html, parse_date, strip_site_name
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
 
@@ -119,3 +119,10 @@ def test_parse_date():
     assert parse_date("2019-11-20") == datetime(2019, 11, 20, tzinfo=timezone.utc)
     assert parse_date("2019-11-20T10:00:00+02:00") == datetime(2019, 11, 20, 8, tzinfo=timezone.utc)
     assert parse_date("not a date") is None and parse_date(None) is None
+
+
+def test_site_name_leaves_the_title():
+    assert strip_site_name("Daily Deals: PS4 and More - IGN", "IGN", "https://www.ign.com/a") == "Daily Deals: PS4 and More"
+    assert strip_site_name("Budget passes - dailyplanet.com", None, "https://www.dailyplanet.com/x") == "Budget passes"
+    # A dash that is part of the headline stays.
+    assert strip_site_name("Spider-Man - Far From Home review", None, "https://x.example/") == "Spider-Man - Far From Home review"
