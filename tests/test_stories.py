@@ -142,3 +142,18 @@ def test_assign_stories_leaves_grouped_articles_alone():
     assert assign_stories(con, ["a", "missing"], SETTINGS) == {}
     store(con, "b", b, None)
     assert assign_stories(con, ["b"], replace(SETTINGS, story_threshold=1.01)) == {"b": "b"}
+
+
+def test_assign_stories_inside_the_batch_transaction(unrelated_pair):
+    """As the batch write calls it: rows inserted, metadata filled and stories assigned in one transaction."""
+    _, a, b = semeval_pair(SAME)
+    con = fresh_db()
+    con.execute("BEGIN")
+    store(con, "a", a, T0)
+    store(con, "b", b, T0 + timedelta(hours=3))
+    store(con, "u", unrelated_pair[1], T0)
+    con.execute("UPDATE articles SET author = 'x' WHERE article_id = 'a'")
+    assigned = assign_stories(con, ["a", "b", "u"], SETTINGS)
+    con.execute("COMMIT")
+    assert assigned == {"a": "a", "b": "a", "u": "u"}
+    assert con.execute("SELECT story_id, author FROM articles WHERE article_id = 'b'").fetchone() == ("a", None)
