@@ -24,12 +24,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from extractors.reading import list_inbox
 from extractors.settings import Settings
@@ -155,12 +157,11 @@ def warm_up(settings: Settings) -> None:
         extract_entities(articles, settings.ner)
 
 
-def summarize(totals: dict[str, int], seconds: float) -> str:
-    """One line per micro-batch for the terminal."""
+def count_line(counts: dict[str, int]) -> str:
+    """What a batch or a session did, in one line."""
     return (
-        f"{datetime.now().strftime('%H:%M:%S')}  files: {totals.get('files', 0)}  new: {totals.get('articles', 0)}  "
-        f"duplicates: {totals.get('duplicates', 0)}  rejected: {totals.get('rejected', 0)}  "
-        f"mentions: {totals.get('mentions', 0)}  ({seconds:.2f}s)"
+        f"files: {counts.get('files', 0)}  new: {counts.get('articles', 0)}  duplicates: {counts.get('duplicates', 0)}  "
+        f"rejected: {counts.get('rejected', 0)}  mentions: {counts.get('mentions', 0)}"
     )
 
 
@@ -199,8 +200,6 @@ def watch(
 
     `ready` is set once the watcher is warm and watching (for tests and benchmarks).
     """
-    from watchdog.observers import Observer
-
     inbox_dir = Path(inbox).resolve()
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox} does not exist")
@@ -208,13 +207,13 @@ def watch(
     size = max(1, settings.limits.batch_size)
     stop = stop or threading.Event()
     say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))
-    handler = _Wake()
-    observer = Observer()
-    observer.schedule(handler, str(inbox_dir), recursive=True)
-    restore = _install_sigint(stop)
-    observer.start()
     totals = dict.fromkeys(TOTAL_KEYS, 0)
-    try:
+    with ExitStack() as stack:
+        stack.callback(_install_sigint(stop))
+        handler = stack.enter_context(_observing(inbox_dir))
+        # Prefect joins a flow run's heartbeat thread at exit, and it sleeps in whole seconds: up to 1 s added to
+        # every short run. A micro-batch lasts a second or two, so heartbeats (zombie detection) buy nothing here.
+        stack.enter_context(temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
         warm_up(settings)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
         if ready is not None:
@@ -237,12 +236,24 @@ def watch(
                 continue
             for key in TOTAL_KEYS:
                 totals[key] += counts.get(key, 0)
-            say(summarize(counts, time.perf_counter() - started))
+            say(f"{datetime.now():%H:%M:%S}  {count_line(counts)}  ({time.perf_counter() - started:.2f}s)")
+    say(f"newsflow watch: stopped; this session: {count_line(totals)}")
+    return totals
+
+
+@contextmanager
+def _observing(inbox: Path) -> Iterator[_Wake]:
+    """A watchdog observer on the inbox (recursive) for the duration of the block."""
+    from watchdog.observers import Observer
+
+    handler = _Wake()
+    observer = Observer()
+    observer.schedule(handler, str(inbox), recursive=True)
+    observer.start()
+    try:
+        yield handler
     finally:
         _stop_observer(observer)
-        restore()
-    say("newsflow watch: stopped; this session: " + summarize(totals, 0.0).split("  ", 1)[1].rsplit("  (", 1)[0])
-    return totals
 
 
 def _stop_observer(observer) -> None:
@@ -259,14 +270,9 @@ def _stop_observer(observer) -> None:
 
 def run_batch(files: list[Path], inbox: Path, settings: Settings, archive: str | None, quarantine: str | None) -> dict[str, int]:
     """One micro-batch as one short flow run."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    # Prefect joins a flow run's heartbeat thread at exit, which sleeps in whole seconds: up to 1 s added to
-    # every short run. A micro-batch lasts a second or two, so heartbeats (zombie detection) buy nothing here.
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        return ingest_dropped(
-            [str(p) for p in files], str(inbox), str(settings.paths.db), archive, quarantine, settings.ner.ner_enabled
-        )
+    return ingest_dropped(
+        [str(p) for p in files], str(inbox), str(settings.paths.db), archive, quarantine, settings.ner.ner_enabled
+    )
 
 
 def _wait_any(wake: threading.Event, stop: threading.Event, timeout: float) -> None:
