@@ -31,6 +31,13 @@ _WORD = re.compile(r"\w+")
 # Query parameters that select a rendering of the page, not the article itself.
 _RENDER_PARAMS = {"amp", "outputtype", "output", "mobile", "m", "view", "share", "rss", "feed", "cmpid", "ito"}
 _VARIANT_HOSTS = ("www.", "m.", "mobile.", "amp.", "www1.", "www2.")
+_PATH_RULES = (  # AMP and index variants of an article path
+    (re.compile(r"/amp/?$"), "/"),
+    (re.compile(r"^/amp/"), "/"),
+    (re.compile(r"\.amp(\.html?)$"), r"\1"),
+    (re.compile(r"/index\.html?$"), "/"),
+    (re.compile(r"/{2,}"), "/"),
+)
 
 
 @dataclass(slots=True)
@@ -44,39 +51,42 @@ class Candidates:
 
 
 def canonicalize_url(url: str | None) -> str | None:
-    """The URL without tracking parameters, fragment, AMP/mobile variants, www or scheme differences."""
+    """The URL without tracking parameters, fragment, AMP/mobile variants, www or scheme differences.
+
+    None when there is no usable URL (empty or malformed): it is then simply not a dedup key.
+    """
     if not url or not url.strip():
         return None
-    import courlan  # heavy-ish import only when URLs are present
+    import courlan  # only when URLs are present
 
     raw = url.strip()
     if "://" not in raw:
         raw = "https://" + raw.lstrip("/")
     try:
         normal = courlan.normalize_url(raw, strict=False)
-    except (ValueError, AttributeError):  # courlan raises on malformed URLs; keep ours lower-cased
+    except (ValueError, AttributeError):  # courlan raises on some malformed URLs; carry on with ours
         normal = raw
-    parts = urlsplit(normal)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
+    try:
+        parts = urlsplit(normal)
+        host = (parts.hostname or "").lower().rstrip(".")
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
-    changed = True
-    while changed:
-        changed = False
+    if not host or any(c.isspace() for c in host):
+        return None
+    stripped = True
+    while stripped:
+        stripped = False
         for prefix in _VARIANT_HOSTS:
             if host.startswith(prefix) and host.count(".") >= 2:
-                host = host[len(prefix):]
-                changed = True
+                host, stripped = host[len(prefix) :], True
     path = parts.path or "/"
-    path = re.sub(r"/amp/?$", "/", path)
-    path = re.sub(r"^/amp/", "/", path)
-    path = re.sub(r"\.amp(\.html?)$", r"\1", path)
-    path = re.sub(r"/index\.html?$", "/", path)
-    path = re.sub(r"/{2,}", "/", path)
+    for pattern, repl in _PATH_RULES:
+        path = pattern.sub(repl, path)
     if len(path) > 1:
         path = path.rstrip("/")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _RENDER_PARAMS]
-    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
+    kept = sorted((k, v) for k, v in query if k.lower() not in _RENDER_PARAMS)
+    return urlunsplit(("https", host, path, urlencode(kept), ""))
 
 
 def is_article_url(canonical: str | None) -> bool:

@@ -349,3 +349,8 @@ def test_one_article_as_text_file_html_pages_and_feed_entry_is_one_article(putin
     # the .txt had no URL and no author: the copies filled them in
     url, author = con.execute("SELECT url, author FROM articles").fetchone()
     assert url is not None and author == "Wire Desk"
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "   ", "https://exa mple.com/a", "", None])
+def test_malformed_urls_are_no_key(url):
+    assert canonicalize_url(url) is None

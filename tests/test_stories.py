@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from extractors.settings import Dedup
-from extractors.stories import StoryDoc, link_stories, story_similarities, story_terms
+from extractors.stories import StoryDoc, link_stories, story_terms
 from storage.stories import assign_stories
 
 REPO = Path(__file__).resolve().parents[1]
