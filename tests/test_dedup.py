@@ -354,3 +354,15 @@ def test_one_article_as_text_file_html_pages_and_feed_entry_is_one_article(putin
 @pytest.mark.parametrize("url", ["http://[::1", "   ", "https://exa mple.com/a", "", None])
 def test_malformed_urls_are_no_key(url):
     assert canonicalize_url(url) is None
+
+
+def test_copy_in_the_same_batch_fills_the_new_article(putin_call):
+    title, paragraphs = putin_call
+    con = fresh_db()
+    published = datetime(2025, 1, 21, 6, 0, tzinfo=timezone.utc)
+    batch = [make("d1", "\n".join(paragraphs), title),
+             make("d2", syndicated_copy(paragraphs), "T2", url="https://example.com/x/1", published_at=published)]
+    decisions = ingest(con, batch)
+    assert [(d.status, d.method) for d in decisions] == [("new", None), ("duplicate", "near")]
+    row = con.execute("SELECT url, canonical_url, published_at FROM articles").fetchall()
+    assert row == [("https://example.com/x/1", "https://example.com/x/1", published)]
