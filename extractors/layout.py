@@ -339,8 +339,9 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
         elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
             analysis.reasons[no] = "clean_byline"
-        elif analysis.title_line is not None and no > analysis.title_line and n <= 6 and not ends_sentence(line):
-            # Between a headline found in the text and the first paragraph: author, desk, place.
+        elif analysis.title_line is not None and no > analysis.title_line and 2 <= n <= 6 and not ends_sentence(line):
+            # Between a headline found in the text and the first paragraph: author, desk ("Siti Rahma - detikJabar");
+            # a single word there is more likely a heading ("Introduction").
             analysis.reasons[no] = "clean_byline"
 
 

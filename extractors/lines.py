@@ -1,6 +1,6 @@
 """Line-level signals for the boilerplate cleaner: the UI-phrase lexicons and single-line classifiers.
 
-Nothing here looks at a line's neighbours; extractors/cleaning.py combines these signals with
+Nothing here looks at a line's neighbours; extractors/layout.py combines these signals with
 the line's position in the document.
 """
 from __future__ import annotations
@@ -70,6 +70,7 @@ def normalise(line: str) -> str:
     text = _LEAD.sub("", text)
     text = _COUNT.sub("", text)
     return text.strip()
+
 
 def line_hash(line: str) -> str:
     """Stable key of a line for site-chrome learning (normalised, so spacing and case don't matter)."""
