@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from urllib.parse import urlsplit
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
