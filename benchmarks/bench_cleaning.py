@@ -116,8 +116,9 @@ def run_newsflow(pages) -> tuple[list[str], float, Counter]:
     articles, rejections = clean_drafts(drafts, {}, limits)
     elapsed = time.perf_counter() - start
     outcomes.update(r.reason for r in rejections)
+    removed = Counter(r.reason for a in articles for r in a.removed)
     texts = {a.document_id: a.text for a in articles}
-    return [texts.get(row["id"], "") for row, _html, _gold in pages], elapsed, outcomes
+    return [texts.get(row["id"], "") for row, _html, _gold in pages], elapsed, outcomes, removed
 
 
 def score(outputs: list[str], pages) -> dict[str, float]:
@@ -131,7 +132,7 @@ def main() -> None:
     pages = load_aeb()
     run_newsflow(pages[:5])  # warm-up: imports, lexicon and language model loading
     base_out, base_s = run_baseline(pages)
-    ours_out, ours_s, outcomes = run_newsflow(pages)
+    ours_out, ours_s, outcomes, removed = run_newsflow(pages)
     base, ours = score(base_out, pages), score(ours_out, pages)
     better = sum(prf(o, g)[2] > prf(b, g)[2] + 1e-9 for o, b, (_r, _h, g) in zip(ours_out, base_out, pages))
     worse = sum(prf(o, g)[2] + 1e-9 < prf(b, g)[2] for o, b, (_r, _h, g) in zip(ours_out, base_out, pages))
@@ -161,6 +162,12 @@ def main() -> None:
         "",
         f"Pages where newsflow's F1 is higher: {better}; lower: {worse}. "
         f"Outcomes: {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}.",
+        "",
+        "Lines the cleaner removed from the extractor's output, by reason (what `removed_lines` would hold):",
+        "",
+        "| reason | lines |",
+        "|---|---|",
+        *(f"| {reason} | {n} |" for reason, n in removed.most_common()),
     ]
     report = "\n".join(lines) + "\n"
     print(report)
