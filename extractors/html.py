@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+from extractors.reading import parse_datetime
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
 
@@ -102,19 +102,6 @@ def _iso639_1(tag: str | None) -> str | None:
     return code if re.fullmatch(r"[a-z]{2}", code) else None
 
 
-def parse_date(value: str | None) -> datetime | None:
-    """trafilatura's 'YYYY-MM-DD' (or ISO datetime) as a tz-aware UTC datetime; None if unparseable."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
 def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
     """Run the extractors in order of preference and build the draft."""
     try:
@@ -138,7 +125,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
             return Rejection(doc.document_id, "extract_failed", f"{type(failure).__name__}: {failure}"[:500])
         return Rejection(doc.document_id, "extract_empty", "no main text found in the page")
     title = strip_site_name((meta.get("title") or "").strip(), meta.get("sitename"), doc.url) or None
-    published = parse_date(meta.get("date"))
+    published = parse_datetime(meta.get("date"))
     if doc.published_at and (published is None or published.date() == doc.published_at.date()):
         published = doc.published_at  # the feed's timestamp is as good and more precise
     return Draft(

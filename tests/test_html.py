@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from extractors.cleaning import clean_drafts
-from extractors.html import extract_html, parse_date, strip_site_name
+from extractors.html import extract_html, strip_site_name
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
 
@@ -113,12 +113,6 @@ def test_pathological_page_times_out(shared_dir):
     _, html, _ = page(shared_dir, "05844573ca7e")
     result = extract_html(raw(None), html * 3, Limits(extract_timeout_s=0.001))
     assert isinstance(result, Rejection) and result.reason == "extract_timeout"
-
-
-def test_parse_date():
-    assert parse_date("2019-11-20") == datetime(2019, 11, 20, tzinfo=timezone.utc)
-    assert parse_date("2019-11-20T10:00:00+02:00") == datetime(2019, 11, 20, 8, tzinfo=timezone.utc)
-    assert parse_date("not a date") is None and parse_date(None) is None
 
 
 def test_site_name_leaves_the_title():
