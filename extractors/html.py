@@ -96,6 +96,12 @@ def strip_site_name(title: str, sitename: str | None, url: str | None) -> str:
     return title
 
 
+def _domain(url: str | None) -> str | None:
+    """The host of a URL without 'www.', the site key chrome is learned under."""
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
+
+
 def _iso639_1(tag: str | None) -> str | None:
     """'en-US' or 'EN' from the page's lang attribute as 'en'; None if it is no language code."""
     code = (tag or "").strip().lower().replace("_", "-").split("-")[0]
@@ -133,7 +139,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         text=text,
         title=title or doc.title,
         url=doc.url or meta.get("url"),  # where it was fetched; a page's own canonical link may be stale
-        site=doc.site or meta.get("sitename"),
+        site=doc.site or _domain(doc.url or meta.get("url")) or meta.get("sitename"),
         author=(meta.get("author") or doc.author),
         published_at=published,
         language=_iso639_1(meta.get("language")),

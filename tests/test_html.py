@@ -81,6 +81,7 @@ def test_document_metadata_fills_gaps():
     assert draft.author == "A. Writer"
     assert draft.published_at == when
     assert draft.url == "https://news.example/a/1"
+    assert draft.site == "news.example"  # the site key chrome is learned under, when the fetcher gave none
 
 
 def test_empty_page_is_rejected():
