@@ -88,8 +88,8 @@ def strip_site_name(title: str, sitename: str | None, url: str | None) -> str:
     head, sep, tail = max((title.rpartition(s) for s in (" | ", " - ", " – ", " — ", " :: ")), key=lambda p: len(p[0]))
     if not sep or not head.strip():
         return title
-    host = urlsplit(url).hostname or "" if url else ""
-    names = {n.casefold() for n in (sitename or "", host.removeprefix("www."), host.removeprefix("www.").split(".")[0]) if n}
+    host = _domain(url) or ""
+    names = {n.casefold() for n in (sitename or "", host, host.split(".")[0]) if n}
     squashed = re.sub(r"[^\w]", "", tail.casefold())
     if tail.strip().casefold() in names or any(squashed and squashed == re.sub(r"[^\w]", "", n) for n in names):
         return head.strip()
