@@ -37,7 +37,8 @@ def _observations(drafts: list[Draft], analyses: list[Analysis]) -> list[tuple[s
 def observed_lines(drafts: list[Draft]) -> list[tuple[str, str, str]]:
     """(site, line_hash, line) for each distinct candidate chrome line of each draft that has a site."""
     lexicon = load_lexicon()
-    return _observations(drafts, [analyse(draft, None, lexicon) for draft in drafts])
+    with_site = [draft for draft in drafts if draft.site]  # only sites learn chrome: skip the rest
+    return _observations(with_site, [analyse(draft, None, lexicon) for draft in with_site])
 
 
 def _learned(rows: list[tuple[str, str, str]]) -> dict[str, set[str]]:
