@@ -36,7 +36,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from extractors.reading import list_inbox
 from extractors.settings import Settings
 from flows.ingest import ingest_paths, run_id_now, settings_for
-from storage.db import DatabaseLocked, connection
+from storage.db import DatabaseLocked, connect, connection
 from storage.writes import finish_run, start_run
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
@@ -230,9 +230,10 @@ def watch(
             try:
                 counts = run_batch(files[:size], inbox_dir, settings, archive, quarantine)
             except DatabaseLocked as exc:
-                # Not the files' fault: they stay in the inbox and go in the next batch.
+                # Not the files' fault: they stay in the inbox and go in the next batch, once the file is free.
                 say(f"newsflow watch: {len(files)} file(s) wait for the next batch: {exc}")
-                stop.wait(1.0)
+                if wait_until_writable(settings.paths.db, stop):
+                    say("newsflow watch: the database is free again")
                 continue
             for key in TOTAL_KEYS:
                 totals[key] += counts.get(key, 0)
@@ -266,6 +267,17 @@ def _stop_observer(observer) -> None:
         observer.join(timeout=5)
     finally:
         log.setLevel(level)
+
+
+def wait_until_writable(db: Path, stop: threading.Event, every_s: float = 1.0) -> bool:
+    """Poll until this process can open the database for writing (True), or until stopped (False)."""
+    while not stop.is_set():
+        try:
+            connect(db, wait_s=0).close()
+            return True
+        except DatabaseLocked:
+            stop.wait(every_s)
+    return False
 
 
 def run_batch(files: list[Path], inbox: Path, settings: Settings, archive: str | None, quarantine: str | None) -> dict[str, int]:

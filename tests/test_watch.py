@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.watch import Readiness, watch
+from flows.watch import Readiness, wait_until_writable, watch
 from storage.db import connection
 
 REPO = Path(__file__).resolve().parents[1]
@@ -176,6 +176,21 @@ def test_files_wait_while_another_process_holds_the_database(watcher):
         ("first.txt", "new", sizes[0]), ("held-0.txt", "new", sizes[1]),
         ("held-1.txt", "new", sizes[2]), ("held-2.txt", "duplicate", sizes[0]),
     ]
+
+
+def test_wait_until_writable_polls_until_the_holder_lets_go(tmp_path):
+    db = tmp_path / "news.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(2)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    stopped = threading.Event()
+    stopped.set()
+    assert wait_until_writable(db, stopped) is False  # a stop request wins over waiting
+    assert holder.poll() is None  # still held as the wait begins
+    assert wait_until_writable(db, threading.Event(), every_s=0.1) is True
+    assert holder.wait(5) == 0
 
 
 def test_leftovers_of_a_crash_are_finished_on_start(watcher, tmp_path):
