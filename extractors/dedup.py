@@ -249,13 +249,19 @@ def _match_key(key: DedupKeys, by_url: dict[str, str], by_sha: dict[str, str]) -
     return None
 
 
+def top_band_hits(key: DedupKeys, bands: dict[tuple[int, int], list[str]], limit: int) -> list[str]:
+    """Articles sharing a band with the key, most shared bands first (then by id), at most limit."""
+    hits: dict[str, int] = {}
+    for band, value in enumerate(key.bands):
+        for aid in bands.get((band, value), ()):
+            hits[aid] = hits.get(aid, 0) + 1
+    return sorted(hits, key=lambda aid: (-hits[aid], aid))[:limit]
+
+
 def _match_near(article, key, bands, texts, shingles, settings) -> Decision:
     """The most similar band hit at or above the threshold, else a new article."""
-    pool: set[str] = set()
-    for band, value in enumerate(key.bands):
-        pool.update(bands.get((band, value), ()))
-    pool &= texts.keys()  # a band row whose article is gone cannot be verified
-    best_id, best = None, -1.0
+    pool = [aid for aid in top_band_hits(key, bands, settings.max_candidates) if aid in texts]
+    best_id, best = None, -1.0  # (an article whose text is gone cannot be verified)
     if pool:
         mine = shingle_hashes(article.text, settings.shingle_words)
         for aid in sorted(pool):  # sorted: ties resolve the same way on every run

@@ -48,6 +48,7 @@ class Dedup:
     shingle_words: int = 5
     near_threshold: float = 0.5  # max(Jaccard, containment) of word shingles at or above which a pair is a duplicate
     lead_words: int = 30  # the body's first words form one extra LSH band, so truncated copies meet their original
+    max_candidates: int = 50  # band hits verified per article, most shared bands first (a hot band cannot stall a batch)
     story_threshold: float = 0.35  # TF-IDF cosine of title + lead at or above which two articles share a story
     story_lead_words: int = 100  # words of the body (after the title) that describe the event
     story_window_days: float = 3.0  # only articles published this close together can share a story

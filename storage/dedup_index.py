@@ -9,8 +9,9 @@ only band hits are verified.
 """
 from __future__ import annotations
 
-from extractors.dedup import Candidates
+from extractors.dedup import Candidates, top_band_hits
 from extractors.records import Article, Decision, DedupKeys
+from extractors.settings import Dedup
 
 _CHUNK = 1000  # values per IN list: larger lists plan slowly, smaller ones pay per-statement overhead
 
@@ -34,8 +35,13 @@ def _lookup(con, sql: str, values: list) -> list[tuple]:
     return rows
 
 
-def find_candidates(con, keys: list[DedupKeys]) -> Candidates:
-    """Articles already stored that share a canonical URL, a body hash or an LSH band with these keys."""
+def find_candidates(con, keys: list[DedupKeys], max_candidates: int | None = None) -> Candidates:
+    """Articles already stored that share a canonical URL, a body hash or an LSH band with these keys.
+
+    Per key, only the max_candidates articles sharing the most bands are kept (default: Dedup()), so a
+    band shared by thousands of articles (a templated lead) costs a bounded lookup.
+    """
+    limit = Dedup().max_candidates if max_candidates is None else max_candidates
     candidates = Candidates()
     urls = [k.canonical_url for k in keys if k.canonical_url]
     if urls:
@@ -49,12 +55,13 @@ def find_candidates(con, keys: list[DedupKeys]) -> Candidates:
     if band_values:
         rows = con.execute(
             "SELECT band, band_hash, article_id FROM article_bands "
-            "WHERE band_hash IN (SELECT unnest($1::UBIGINT[]))",  # band_hash folds in the band number
-            [band_values],
+            "WHERE band_hash IN (SELECT unnest($1::UBIGINT[]))"  # band_hash folds in the band number
+            " QUALIFY row_number() OVER (PARTITION BY band_hash ORDER BY article_id) <= $2",
+            [band_values, limit],
         ).fetchall()
         for band, band_hash, article_id in rows:
             candidates.by_band.setdefault((int(band), int(band_hash)), []).append(article_id)
-    hit_ids = sorted({aid for ids in candidates.by_band.values() for aid in ids})
+    hit_ids = sorted({aid for key in keys for aid in top_band_hits(key, candidates.by_band, limit)})
     if hit_ids:
         sql = "SELECT article_id, text FROM articles WHERE article_id IN ({inlist})"
         candidates.texts = dict(_lookup(con, sql, hit_ids))

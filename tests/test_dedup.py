@@ -366,3 +366,32 @@ def test_copy_in_the_same_batch_fills_the_new_article(putin_call):
     assert [(d.status, d.method) for d in decisions] == [("new", None), ("duplicate", "near")]
     row = con.execute("SELECT url, canonical_url, published_at FROM articles").fetchall()
     assert row == [("https://example.com/x/1", "https://example.com/x/1", published)]
+
+
+def test_a_hot_band_is_bounded_and_still_finds_the_copy():
+    """60 stored articles open with the same templated 30 words: the lead band is hot. A copy of one of
+    them is still matched (it shares the most bands), and only max_candidates texts are fetched."""
+    template = ("This story was generated automatically from data provided by the league office and the teams "
+                "involved, and it may be updated as more information becomes available later tonight from "
+                "our newsroom staff. ")
+    bodies = [p.read_text(encoding="utf-8") for p in sorted((SHARED / "benchdata" / "extraction_aeb" / "gold").glob("*.txt"))]
+    bodies = [b for b in bodies if len(b.split()) > 300][:61]
+    con = fresh_db()
+    stored = [make(f"d{i}", template + body) for i, body in enumerate(bodies)]
+    assert [d.status for d in ingest(con, stored)] == ["new"] * len(stored)
+    target = stored[37]
+    copy = make("copy", template + edit_copy(bodies[37]))
+    keys = compute_keys([copy], SETTINGS)
+    candidates = find_candidates(con, keys)
+    lead_band = (SETTINGS.num_bands, keys[0].bands[-1])
+    assert len(candidates.by_band[lead_band]) == SETTINGS.max_candidates  # hot: all 61 share it, capped
+    assert len(candidates.texts) <= SETTINGS.max_candidates < len(stored)
+    assert target.article_id in candidates.texts
+    (decision,) = find_duplicates([copy], keys, candidates, SETTINGS)
+    assert (decision.status, decision.method, decision.article_id) == ("duplicate", "near", target.article_id)
+
+
+def edit_copy(text: str) -> str:
+    """A copy with its last paragraph dropped and two words changed."""
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    return "\n".join(paragraphs[:-1]).replace(" the ", " a ", 2)
