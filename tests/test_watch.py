@@ -178,6 +178,23 @@ def test_files_wait_while_another_process_holds_the_database(watcher):
     ]
 
 
+def test_a_concurrent_sweep_and_the_watcher_take_each_file_once(watcher, shared_dir):
+    """The scheduled inbox sweep and the watcher on one inbox: the writer lock makes them take turns."""
+    from flows.ingest import ingest_inbox
+
+    w = watcher(settle_s=0.0, batch_size=4)
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:12]
+    for i, page in enumerate(pages):
+        drop(w.inbox, f"page-{i:02d}.html", page.read_bytes())
+    swept = ingest_inbox(inbox=str(w.inbox), db=str(w.db), batch_size=4, entities=False)
+    wait_for(lambda: settled(w.inbox, len(pages)))
+    totals = w.stop()
+    assert swept["files"] + totals["files"] == len(pages)
+    refs = [r[0] for r in landed(w.db)]
+    assert refs == [f"page-{i:02d}.html" for i in range(len(pages))]  # each exactly once
+    assert query(w.db, "SELECT count(*) FROM runs WHERE status <> 'completed'") == [(0,)]
+
+
 def test_wait_until_writable_polls_until_the_holder_lets_go(tmp_path):
     db = tmp_path / "news.duckdb"
     holder = subprocess.Popen(
