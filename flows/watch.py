@@ -1,18 +1,20 @@
 """`newsflow watch`: a long-running process that ingests files seconds after they are dropped in the inbox.
 
 How a dropped file is taken:
-- Ready: a file is taken once it has not changed for `settle_s` (its mtime is that old and its size and mtime
-  did not move between two looks). Writers that cannot promise that write under a temporary name
-  (`*.tmp`, `*.part`, a leading dot, ...: see extractors/reading.py) and rename when done; a renamed file is
-  ready at once if it was written more than `settle_s` ago.
+- Ready: a file renamed into place (its rename event seen) is taken at once; any other file once it has not
+  changed for `settle_s` (its mtime is that old and its size and mtime did not move between two looks).
+  Writers that may pause mid-file write under a temporary name (`*.tmp`, `*.part`, a leading dot, ...: never
+  listed, see extractors/reading.py) and rename when done.
 - Claim: the writer lock (an flock on `<db>.lock`) is the claim. Inside it a batch is read, written in one
   transaction and its originals moved out of the inbox. Any other writer (a second watcher, the scheduled
   inbox sweep, `newsflow ingest inbox`) waits for the lock and then finds the file gone, or recorded and only
   its move lost, which `finish_interrupted` completes: never a double write.
 - Events: watchdog (inotify) wakes the loop at once; a periodic sweep of the folder is the backstop for missed
   events and for file systems without notifications. Files left by a crash are simply there at start-up.
-- A held database (a `duckdb` shell open on the file) is never an error here: the batch waits and retries, and
-  its files stay in the inbox for the next batch. Nothing is quarantined because of a lock.
+- A held database (a `duckdb` shell open on the file) is never the files' fault: the batch waits and retries
+  (60 s, storage.db.connect), then the watcher polls until the file is free; the files stay in the inbox for
+  the next batch. Nothing is quarantined because of a lock.
+- Any other error is a bug: it fails the run and stops the watcher, files left in the inbox for the next start.
 - Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the NER model load are paid
   once at start; each micro-batch is then one short flow run (`watch-inbox`).
 - Ctrl-C: finish the batch in hand, then stop; a second Ctrl-C aborts at once (the next start finishes the job).
