@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from extractors.feeds import ParsedFeed, entry_documents, parse_feed, read_sources
+from extractors.feeds import FeedEntry, ParsedFeed, entry_documents, parse_feed, read_sources
 from extractors.fetch import FetchError, Fetcher, html_bytes
 from extractors.records import RawDocument, Rejection
 from extractors.settings import Settings
@@ -44,13 +44,13 @@ class FeedPoll:
 
 @dataclass(slots=True)
 class Work:
-    """Documents ready for the pipeline, with the (feed, entry key) each came from, if any."""
+    """Documents ready for the pipeline, with the (feed, entry key) pairs each came from, if any."""
 
     docs: list[RawDocument] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
-    entry_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # document_id -> (source_url, key)
+    entry_of: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # document_id -> (source_url, key)s
 
-    def add(self, doc: RawDocument, rejection: Rejection | None = None, entry: tuple[str, str] | None = None) -> None:
+    def add(self, doc: RawDocument, rejection: Rejection | None = None, entry: list[tuple[str, str]] | None = None) -> None:
         self.docs.append(doc)
         if rejection is not None:
             self.rejections.append(rejection)
@@ -143,7 +143,7 @@ def plan_entries(
     """
     to_fetch = []
     for entry in feed.entries:
-        key = (feed_url, entry.key)
+        key = [(feed_url, k) for k in entry_keys(entry)]
         if entry.is_full or not entry.url or not fetch:
             docs = entry_documents(replace(feed, entries=[entry]), "feed", feed_url, received_at)
             if docs:
@@ -164,12 +164,19 @@ def plan_entries(
     return to_fetch
 
 
+def entry_keys(entry: FeedEntry) -> list[str]:
+    """What identifies an entry as seen: its key (guid) and its link, so a feed that re-issues
+    guids for the same links does not bring the same articles again."""
+    return list(dict.fromkeys(k for k in (entry.key, entry.url) if k))
+
+
 def new_entries(feed_url: str, feed: ParsedFeed, seen: set[tuple[str, str]]) -> ParsedFeed:
     """The feed with only entries not seen before (and each key once)."""
     keep, keys = [], set()
     for entry in feed.entries:
-        if (feed_url, entry.key) not in seen and entry.key not in keys:
-            keys.add(entry.key)
+        ids = entry_keys(entry)
+        if not any((feed_url, k) in seen or k in keys for k in ids):
+            keys.update(ids)
             keep.append(entry)
     return replace(feed, entries=keep)
 
@@ -187,8 +194,8 @@ def run_pipeline(settings: Settings, work: Work, run_id: str) -> dict[str, int]:
             batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
             counts = write_batch(batch, db)
         # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
-        done = [work.entry_of[d] for d in ids if d in work.entry_of
-                and not (d in rejected and _transient(rejected[d].reason))]
+        done = [pair for d in ids if not (d in rejected and _transient(rejected[d].reason))
+                for pair in work.entry_of.get(d, [])]
         with connection(db) as con:
             mark_seen(con, done, datetime.now(timezone.utc))
         for key in COUNT_KEYS:
@@ -268,7 +275,7 @@ def plan_work(
     """Documents from the entries not seen before, and the pages still to fetch; counts go into totals."""
     parsed = [(p.state.source_url, p.feed) for p in polls if p.feed is not None and p.feed.entries]
     with connection(db) as con:
-        seen = seen_entries(con, [(url, e.key) for url, feed in parsed for e in feed.entries])
+        seen = seen_entries(con, [(url, k) for url, feed in parsed for e in feed.entries for k in entry_keys(e)])
     work, targets = Work(), []
     for url, feed in parsed:
         fresh = new_entries(url, feed, seen)

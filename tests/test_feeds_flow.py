@@ -62,7 +62,7 @@ def test_full_content_feed_lands_then_a_second_poll_costs_one_304(prefect_harnes
     kind, title, etag, last_modified, status, errors, error = state[0]
     assert (kind, title, status, errors, error) == ("atom", "research!rsc", 200, 0, None)
     assert etag and last_modified
-    assert rows(db, "SELECT count(*) FROM seen_entries")[0][0] == 19
+    assert rows(db, "SELECT count(*) FROM seen_entries")[0][0] == 38  # by guid and by link
 
     before = len(server.requests)
     again = ingest_feeds([url], db=str(db), **FAST)
@@ -164,3 +164,16 @@ def test_without_page_fetching_teasers_are_taken_as_the_feed_gave_them(prefect_h
     assert server.paths() == ["/feeds/realworld/livemint.xml"]
     reasons = {r[0] for r in rows(db, "SELECT coalesce(error, status) FROM documents")}
     assert reasons <= {"new", "duplicate", "clean_too_short"}  # one-paragraph teasers are mostly too short
+
+
+def test_an_entry_seen_by_its_link_is_not_fetched_again_under_a_new_guid(prefect_harness, server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    page = server.url(f"/extraction_aeb/html/{PAGES[4].name}")
+    first = teaser_feed([("Story", page)])
+    reissued = first.replace(f"<guid>{html.escape(page)}</guid>".encode(), b"<guid isPermaLink='false'>v2-123</guid>")
+    feed_url = server.script("/reissue.rss", Step(body=first), Step(body=reissued))
+    assert ingest_feeds([feed_url], db=str(db), **FAST)["documents"] == 1
+    again = ingest_feeds([feed_url], db=str(db), **FAST)
+    assert (again["entries_new"], again["documents"]) == (0, 0)
+    assert server.paths().count(f"/extraction_aeb/html/{PAGES[4].name}") == 1
+    assert sorted(r[0] for r in rows(db, "SELECT entry_key FROM seen_entries")) == [page]
