@@ -38,6 +38,13 @@ ROBOTS_MAX_BYTES = 512_000
 MAX_CRAWL_DELAY_S = 30.0  # a robots.txt Crawl-delay above this is capped, not obeyed
 
 
+def is_transient(reason: str) -> bool:
+    """Whether a fetch failed in a way the next attempt may not (timeouts, 429 and 5xx, network)."""
+    if reason.startswith("fetch_http_") and reason[11:].isdigit():
+        return int(reason[11:]) in RETRY_STATUSES
+    return reason in TRANSIENT_REASONS
+
+
 class FetchError(Exception):
     """A fetch that did not produce a usable response; `reason` is the snake_case rejection reason."""
 

@@ -18,7 +18,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from extractors.feeds import FeedEntry, ParsedFeed, entry_documents, parse_feed, read_sources
-from extractors.fetch import FetchError, Fetcher, html_bytes
+from extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
 from extractors.records import RawDocument, Rejection
 from extractors.settings import Settings
 from flows.ingest import run_id_now, settings_for
@@ -194,20 +194,13 @@ def run_pipeline(settings: Settings, work: Work, run_id: str) -> dict[str, int]:
             batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
             counts = write_batch(batch, db)
         # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
-        done = [pair for d in ids if not (d in rejected and _transient(rejected[d].reason))
+        done = [pair for d in ids if not (d in rejected and is_transient(rejected[d].reason))
                 for pair in work.entry_of.get(d, [])]
         with connection(db) as con:
             mark_seen(con, done, datetime.now(timezone.utc))
         for key in COUNT_KEYS:
             totals[key] += counts.get(key, 0)
     return totals
-
-
-def _transient(reason: str) -> bool:
-    from extractors.fetch import TRANSIENT_REASONS
-
-    return reason in TRANSIENT_REASONS or reason in {"fetch_http_429", "fetch_http_500", "fetch_http_502",
-                                                      "fetch_http_503", "fetch_http_504"}
 
 
 def fetch_settings(settings: Settings, allow_private: bool, respect_robots: bool | None) -> Settings:

@@ -177,3 +177,17 @@ def test_an_entry_seen_by_its_link_is_not_fetched_again_under_a_new_guid(prefect
     assert (again["entries_new"], again["documents"]) == (0, 0)
     assert server.paths().count(f"/extraction_aeb/html/{PAGES[4].name}") == 1
     assert sorted(r[0] for r in rows(db, "SELECT entry_key FROM seen_entries")) == [page]
+
+
+def test_a_transient_page_failure_is_tried_again_on_the_next_poll(prefect_harness, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_RETRIES", "0")
+    db = tmp_path / "news.duckdb"
+    page = (BENCH / "extraction_aeb" / "html" / PAGES[5].name).read_bytes()
+    server.script("/story", Step(status=503), Step(body=page))
+    feed_url = server.script("/busy.rss", Step(body=teaser_feed([("Story", server.url("/story"))])))
+    first = ingest_feeds([feed_url], db=str(db), **FAST)
+    second = ingest_feeds([feed_url], db=str(db), **FAST)
+    assert (first["entries_new"], second["entries_new"]) == (1, 1)
+    outcomes = rows(db, "SELECT coalesce(error, status) FROM documents ORDER BY received_at")
+    assert outcomes == [("fetch_http_503",), ("new",)]
+    assert ingest_feeds([feed_url], db=str(db), **FAST)["entries_new"] == 0  # landed, so seen now

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.fetch import FetchError, Fetcher, address_problem, html_bytes, parse_retry_after
+from extractors.fetch import FetchError, Fetcher, address_problem, html_bytes, is_transient, parse_retry_after
 from extractors.settings import Http
 from tests.feed_server import FeedServer, Step, tls_contexts
 
@@ -297,3 +297,9 @@ def test_a_charset_only_in_the_http_header_is_kept_with_the_page(server):
     for body in (declared.encode("windows-1251"), cyrillic.encode("utf-8")):
         assert html_bytes(body, "text/html; charset=windows-1251") == body
     assert html_bytes(b"<p>caf\xe9</p>", "text/html") == b"<p>caf\xe9</p>"
+
+
+def test_which_failures_are_worth_another_try():
+    assert [is_transient(r) for r in ("fetch_timeout", "fetch_http_503", "fetch_http_429", "fetch_connect_error")] == [True] * 4
+    assert [is_transient(r) for r in ("fetch_http_404", "fetch_http_410", "fetch_private_address", "fetch_tls_error",
+                                      "fetch_robots_disallowed", "fetch_too_large")] == [False] * 6
