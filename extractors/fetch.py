@@ -375,7 +375,8 @@ class Fetcher:
         address = self.check_url(url)
         logical = httpx.URL(url)
         pinned = logical.copy_with(host=address)
-        host_header = logical.host if logical.port is None else f"{logical.host}:{logical.port}"
+        name = f"[{logical.host}]" if ":" in logical.host else logical.host  # an IPv6 literal keeps its brackets
+        host_header = name if logical.port is None else f"{name}:{logical.port}"
         extensions = {"sni_hostname": logical.host} if logical.scheme == "https" else {}
         client = self._client(logical.scheme, logical.host)
         request = client.build_request("GET", pinned, headers={**headers, "Host": host_header}, extensions=extensions)

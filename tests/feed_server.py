@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import mimetypes
+import socket
 import ssl
 import threading
 import time
@@ -65,7 +66,10 @@ class FeedServer:
 
     def __enter__(self) -> FeedServer:
         handler = type("Handler", (_Handler,), {"owner": self})
-        self._httpd = ThreadingHTTPServer((self.host, 0), handler)
+        server_class = ThreadingHTTPServer
+        if ":" in self.host:
+            server_class = type("Server6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self._httpd = server_class((self.host, 0), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         if self.tls is not None:
@@ -83,7 +87,8 @@ class FeedServer:
     def base_url(self) -> str:
         assert self._httpd is not None
         scheme = "https" if self.tls is not None else "http"
-        return f"{scheme}://{self.host}:{self._httpd.server_address[1]}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self._httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -303,3 +303,14 @@ def test_which_failures_are_worth_another_try():
     assert [is_transient(r) for r in ("fetch_timeout", "fetch_http_503", "fetch_http_429", "fetch_connect_error")] == [True] * 4
     assert [is_transient(r) for r in ("fetch_http_404", "fetch_http_410", "fetch_private_address", "fetch_tls_error",
                                       "fetch_robots_disallowed", "fetch_too_large")] == [False] * 6
+
+
+def test_ipv6_loopback_is_refused_or_fetched_with_a_bracketed_host():
+    with FeedServer(host="::1") as v6:
+        v6.script("/feed.xml", Step(body=b"<rss/>"))
+        with fetcher(replace(LOCAL, allow_private=False)) as f:
+            assert refusal(f, v6.url("/feed.xml")).reason == "fetch_private_address"
+        assert v6.requests == []
+        with fetcher() as f:
+            assert f.get(v6.url("/feed.xml"), robots=False).content == b"<rss/>"
+        assert v6.requests[0].headers["host"] == v6.base_url.removeprefix("http://")
