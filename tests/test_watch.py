@@ -178,21 +178,31 @@ def test_files_wait_while_another_process_holds_the_database(watcher):
     ]
 
 
-def test_a_concurrent_sweep_and_the_watcher_take_each_file_once(watcher, shared_dir):
-    """The scheduled inbox sweep and the watcher on one inbox: the writer lock makes them take turns."""
-    from flows.ingest import ingest_inbox
+def test_a_concurrent_sweep_and_the_watcher_take_each_file_once(tmp_path, prefect_harness, shared_dir):
+    """The scheduled inbox sweep (another process) and the watcher on one inbox take turns: each file once."""
+    from prefect.settings import PREFECT_API_URL
 
-    w = watcher(settle_s=0.0, batch_size=4)
-    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:12]
+    w = Watcher(tmp_path, settle_s=0.0, batch_size=3)
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:30]
     for i, page in enumerate(pages):
         drop(w.inbox, f"page-{i:02d}.html", page.read_bytes())
-    swept = ingest_inbox(inbox=str(w.inbox), db=str(w.db), batch_size=4, entities=False)
-    wait_for(lambda: settled(w.inbox, len(pages)))
-    totals = w.stop()
-    assert swept["files"] + totals["files"] == len(pages)
+    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(w.inbox), "--db", str(w.db), "--batch-size", "3", "--no-entities"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    w.start()
+    try:
+        out, _ = sweep.communicate(timeout=180)
+        assert sweep.returncode == 0, out
+        wait_for(lambda: settled(w.inbox, len(pages)), timeout=60)
+    finally:
+        totals = w.stop()
     refs = [r[0] for r in landed(w.db)]
     assert refs == [f"page-{i:02d}.html" for i in range(len(pages))]  # each exactly once
+    assert totals["files"] <= len(pages)
     assert query(w.db, "SELECT count(*) FROM runs WHERE status <> 'completed'") == [(0,)]
+    assert query(w.db, "SELECT DISTINCT flow FROM runs ORDER BY 1") in ([("ingest-inbox",), ("watch-inbox",)], [("watch-inbox",)])
 
 
 def test_wait_until_writable_polls_until_the_holder_lets_go(tmp_path):
