@@ -243,7 +243,8 @@ def read_sources(args: list[str]) -> list[str]:
             continue
         path = Path(arg)
         if not path.is_file():
-            raise ValueError(f"{arg!r} is neither an http(s) URL nor a readable file of feed URLs")
+            # FileNotFoundError: the command line reports it as a usage problem, not a crash.
+            raise FileNotFoundError(f"{arg!r} is neither an http(s) URL nor a readable file of feed URLs")
         raw = path.read_bytes()
         if b"<opml" in raw[:2048].lower():
             urls.extend(_opml_urls(raw))

@@ -196,7 +196,7 @@ def test_read_sources_urls_text_files_and_opml(tmp_path):
 
 
 def test_read_sources_refuses_what_it_cannot_read(tmp_path):
-    with pytest.raises(ValueError, match="neither an http"):
+    with pytest.raises(FileNotFoundError, match="neither an http"):
         read_sources([str(tmp_path / "missing.txt")])
 
 
