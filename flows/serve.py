@@ -7,7 +7,7 @@ work pool, and `serve()` builds the same deployments (names, parameters, schedul
 from __future__ import annotations
 
 import importlib
-import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -92,18 +92,17 @@ def build_deployments(path: str | Path | None = None) -> list:
 
 
 def serve(path: str | Path | None = None) -> None:
-    """Run every deployment of prefect.yaml on its schedule until Ctrl-C."""
+    """Run every deployment of prefect.yaml on its schedule until Ctrl-C; needs a Prefect server."""
     from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL
 
-    deployments = build_deployments(path)
-    if not os.environ.get("PREFECT_API_URL"):
-        from prefect.settings import PREFECT_API_URL
-
-        if not PREFECT_API_URL.value():
-            print(
-                "newsflow serve: PREFECT_API_URL is not set, so schedules run against a temporary Prefect server that "
-                "stops with this process. For a UI and run history: `prefect server start` in another terminal, then "
-                "`export PREFECT_API_URL=http://127.0.0.1:4200/api`.",
-                flush=True,
-            )
-    prefect_serve(*deployments)
+    if not PREFECT_API_URL.value():
+        # Prefect's temporary server does not run its scheduler service: nothing would ever be scheduled.
+        print(
+            "newsflow serve: schedules need a Prefect server. Start one with `prefect server start` "
+            "(in another terminal), then `export PREFECT_API_URL=http://127.0.0.1:4200/api` and run "
+            "`newsflow serve` again. (`newsflow watch` needs no server.)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    prefect_serve(*build_deployments(path))

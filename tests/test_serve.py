@@ -73,6 +73,14 @@ def test_module_entrypoint():
     assert module_entrypoint("flows.feeds:ingest_feeds") == ("flows.feeds", "ingest_feeds")
 
 
+def test_newsflow_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "serve"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "prefect server start" in done.stderr and "PREFECT_API_URL=http://127.0.0.1:4200/api" in done.stderr
+
+
 def test_newsflow_serve_runs_the_inbox_sweep(tmp_path, prefect_harness, samples_dir):
     """The command a user runs: `newsflow serve` in a folder with an inbox; a run of the sweep lands the files."""
     from prefect.deployments import run_deployment
