@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -141,6 +142,7 @@ def measure_watch(pages: list[Path], drops: int, env: dict[str, str]) -> dict:
         "SELECT count(*) FROM runs WHERE flow = 'watch-inbox' AND run_id IN "
         "(SELECT DISTINCT run_id FROM documents WHERE source_ref LIKE 'burst-%')").fetchone()[0]
     con.close()
+    shutil.rmtree(work, ignore_errors=True)
     return {"latencies": latencies, "startup": startup, "stop": stop_s, "statuses": statuses,
             "burst_last": max(burst.values()), "burst_batches": batches, "lines": lines}
 
@@ -159,6 +161,7 @@ def measure_oneshot(pages: list[Path], env: dict[str, str]) -> list[float]:
         latencies.append(wait_visible(db, [name], started, timeout=300)[name])  # while it runs: its exit is not counted
         if proc.wait(300) != 0:
             raise RuntimeError(f"newsflow ingest inbox failed with {proc.returncode}")
+    shutil.rmtree(work, ignore_errors=True)
     return latencies
 
 
