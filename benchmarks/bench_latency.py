@@ -212,6 +212,7 @@ def main() -> None:
     env = os.environ | {"PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"}
     env.pop("PREFECT_API_URL", None)  # each process on its own temporary server, as a first-time user runs it
 
+    load_before = os.getloadavg()[0]
     watch = measure_watch(pages, args.drops, env)
     oneshot = measure_oneshot(pages[needed - args.oneshot:needed], env)
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
@@ -238,7 +239,7 @@ def main() -> None:
         "# Drop-to-queryable latency", "",
         f"Run: `.venv/bin/python benchmarks/bench_latency.py` — {time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} CPUs, "
         f"pages from extraction_aeb/html, NER on, poll every {POLL_S * 1000:.0f} ms from a separate process, "
-        f"{PAUSE_S} s between drops. Target: p95 < 2 s.", "",
+        f"{PAUSE_S} s between drops, load average {load_before:.1f} at the start (a shared machine). Target: p95 < 2 s.", "",
         *table, "", *facts, "", *prefect_table, "",
         "Latency = rename into the inbox -> the `documents` row (committed with its article) selectable from another "
         "process. Each micro-batch is one `watch-inbox` flow run; heartbeats are off for them because Prefect joins "
