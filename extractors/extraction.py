@@ -38,10 +38,14 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
 
 
 def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rejection]:
-    """HTML extraction on a pool of forked workers; the pool is killed afterwards, runaway pages with it."""
-    import trafilatura  # noqa: F401  imported before forking so each worker starts warm
+    """HTML extraction on a pool of workers; the pool is killed afterwards, runaway pages with it.
 
-    context = multiprocessing.get_context("fork")
+    Workers come from a fork server, not from this process: forking a process that runs threads (Prefect's,
+    the HTTP client's) can copy a lock some thread holds and hang the child. The server preloads the
+    extractors once, so each batch's workers still start warm.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["extractors.html", "extractors.extraction", "trafilatura", "readability"])
     pool = context.Pool(min(limits.extract_processes, len(pages)))
     try:
         pending = [pool.apply_async(extract_one, (doc, limits)) for doc in pages]
