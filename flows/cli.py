@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         _add_db(sub)
         sub.add_argument("--allow-private", action="store_true", default=_default("ALLOW_PRIVATE", "") in {"1", "true", "yes"},
                          help="allow loopback/private addresses (local feeds, tests); env NEWSFLOW_ALLOW_PRIVATE=1")
+        sub.add_argument("--allow-network", action="append", metavar="CIDR", help="allow this private network only (repeatable), e.g. 10.1.0.0/16")
+        sub.add_argument("--no-robots", action="store_true", help="do not consult robots.txt (only for sites you may crawl)")
+        sub.add_argument("--batch-size", type=int, default=None, help="documents per micro-batch (default 200)")
+        sub.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
+        if name == "feeds":
+            sub.add_argument("--no-fetch", action="store_true", help="use only what the feed carries; never fetch linked pages")
 
     watch = commands.add_parser("watch", help="keep running: ingest files as they are dropped in the inbox", epilog=EXAMPLES["watch"], formatter_class=formatter)
     watch.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s)")
@@ -75,8 +81,15 @@ def print_summary(db: str, totals: dict[str, int]) -> None:
     from storage.db import connection
     from storage.queries import top_entities
 
+    if "feeds" in totals:
+        print(
+            f"feeds: {totals['feeds']} ({totals.get('feeds_not_modified', 0)} unchanged, {totals.get('feeds_failed', 0)} failed)  "
+            f"new entries: {totals.get('entries_new', 0)}  pages fetched: {totals.get('pages_fetched', 0)}"
+        )
+    elif "files" in totals:
+        print(f"files: {totals['files']}")
     print(
-        f"files: {totals.get('files', 0)}  documents: {totals['documents']}  new articles: {totals['articles']}  "
+        f"documents: {totals['documents']}  new articles: {totals['articles']}  "
         f"duplicates: {totals['duplicates']}  rejected: {totals['rejected']}  mentions: {totals['mentions']}"
     )
     with connection(db, read_only=True) as con:
@@ -147,8 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ingest":
             from flows import feeds
 
-            run = feeds.ingest_feeds if args.source == "feeds" else feeds.ingest_urls
-            totals = run(args.sources, db=args.db, allow_private=args.allow_private)
+            options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
+                           respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
+                           entities=not args.no_entities)
+            if args.source == "feeds":
+                totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
+            else:
+                totals = feeds.ingest_urls(args.sources, **options)
             print_summary(args.db, totals)
         elif args.command == "watch":
             from flows.watch import watch

@@ -71,3 +71,21 @@ def test_sql_is_read_only_and_errors_are_clear(tmp_path):
 def test_missing_inbox_is_a_clear_error(tmp_path):
     result = newsflow("ingest", "inbox", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"), check=False)
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir):
+    from tests.feed_server import FeedServer
+
+    db = str(tmp_path / "news.duckdb")
+    with FeedServer(root=shared_dir / "benchdata" / "feeds" / "realworld") as server:
+        feed = server.url("/DaringFireball.atom")
+        first = newsflow("ingest", "feeds", feed, "--db", db, "--allow-private", "--no-fetch", "--no-entities")
+        assert "feeds: 1 (0 unchanged, 0 failed)" in first.stdout
+        landed = json.loads(newsflow("sql", "SELECT count(*) AS n FROM articles", "--db", db, "--format", "json").stdout)[0]["n"]
+        assert landed > 0
+        again = newsflow("ingest", "feeds", feed, "--db", db, "--allow-private", "--no-fetch", "--no-entities")
+        assert "1 unchanged" in again.stdout and "new articles: 0" in again.stdout
+        refused = newsflow("ingest", "feeds", feed, "--db", db, "--no-fetch", "--no-entities")
+        assert "1 failed" in refused.stdout
+    state = json.loads(newsflow("sql", "SELECT last_error FROM sources", "--db", db, "--format", "json").stdout)
+    assert "private" in (state[0]["last_error"] or "")
