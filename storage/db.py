@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import random
 import time
@@ -29,11 +30,24 @@ def views_sql() -> str:
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create or migrate every table and view; safe to run on every open."""
-    con.execute(schema_sql())
-    views = views_sql()
-    if views.strip():
-        con.execute(views)
+    """Create or migrate every table and view, once per schema version of the file.
+
+    The applied version is a hash of schema.sql + views.sql kept in `newsflow_meta`; skipping when it
+    matches keeps opens cheap and avoids two threads replacing the same views at once (a catalog conflict).
+    """
+    ddl = schema_sql() + "\n" + views_sql()
+    version = hashlib.sha256(ddl.encode()).hexdigest()[:16]
+    try:
+        row = con.execute("SELECT value FROM newsflow_meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        row = None  # a new file, or one from before the meta table
+    if row and row[0] == version:
+        return
+    con.execute(ddl)
+    con.execute(
+        "INSERT INTO newsflow_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [version],
+    )
 
 
 def _is_lock_error(exc: Exception) -> bool:

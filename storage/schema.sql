@@ -2,6 +2,12 @@
 -- Created on first use; every statement is idempotent so opening an older file migrates it.
 -- Timestamps are TIMESTAMPTZ (stored as UTC).
 
+-- Which version of this file (and views.sql) the database was last migrated to.
+CREATE TABLE IF NOT EXISTS newsflow_meta (
+    key           VARCHAR PRIMARY KEY,
+    value         VARCHAR
+);
+
 -- Each flow run.
 CREATE TABLE IF NOT EXISTS runs (
     run_id        VARCHAR PRIMARY KEY,

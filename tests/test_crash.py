@@ -27,6 +27,7 @@ def ingest(inbox: Path, db: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the kill takes its temporary Prefect server too
     )
 
 
@@ -44,7 +45,7 @@ def test_kill_9_mid_batch_then_rerun_loses_and_doubles_nothing(tmp_path, shared_
             break
         time.sleep(0.05)
     assert process.poll() is None, "the ingest finished before it could be killed; give it more files"
-    os.kill(process.pid, signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     left = len(list(inbox.glob("*.txt")))
     assert 0 < left < len(names), "the kill should land mid-run"

@@ -94,3 +94,18 @@ def test_writer_lock_admits_one_writer_at_a_time(tmp_path):
     for t in threads:
         t.join()
     assert overlaps == [1] * 6
+
+
+def test_schema_is_applied_once_per_version(tmp_path):
+    from storage.db import apply_schema
+
+    path = tmp_path / "db.duckdb"
+    with connection(path) as con:
+        version = con.execute("SELECT value FROM newsflow_meta WHERE key = 'schema_version'").fetchone()[0]
+        con.execute("DROP VIEW IF EXISTS top_entities")
+        apply_schema(con)  # same version: nothing re-run
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'top_entities'").fetchone()[0] == 0
+        con.execute("UPDATE newsflow_meta SET value = 'old' WHERE key = 'schema_version'")
+        apply_schema(con)  # an older file: migrated, views back
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'top_entities'").fetchone()[0] == 1
+        assert con.execute("SELECT value FROM newsflow_meta WHERE key = 'schema_version'").fetchone()[0] == version
