@@ -137,6 +137,16 @@ def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
 
 
+def warm_up_in_background(db: str, entities: bool) -> None:
+    """Load the stages' models in a thread while Prefect's temporary server starts (the two overlap)."""
+    import threading
+
+    from flows.ingest import settings_for
+    from flows.pipeline import warm_stages
+
+    threading.Thread(target=warm_stages, args=(settings_for(db, ner=entities),), name="warm-up", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsflow` command."""
     args = build_parser().parse_args(argv)
@@ -154,12 +164,14 @@ def main(argv: list[str] | None = None) -> int:
 
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
+            warm_up_in_background(args.db, not args.no_entities)
             totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
                                   batch_size=args.batch_size, entities=not args.no_entities)
             print_summary(args.db, totals)
         elif args.command == "ingest":
             from flows import feeds
 
+            warm_up_in_background(args.db, not args.no_entities)
             options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
                            respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
                            entities=not args.no_entities)

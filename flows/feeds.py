@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from prefect.utilities.annotations import quote
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -192,7 +193,7 @@ def run_pipeline(settings: Settings, work: Work, run_id: str) -> dict[str, int]:
         ids = {d.document_id for d in docs}
         with writer_lock(db):
             batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
-            counts = write_batch(batch, db)
+            counts = write_batch(quote(batch), db, settings.dedup)  # quote(): Prefect must not walk the batch
         # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
         done = [pair for d in ids if not (d in rejected and is_transient(rejected[d].reason))
                 for pair in work.entry_of.get(d, [])]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
 from extractors.settings import Settings, load_settings
@@ -81,12 +82,12 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
             chunk = finish_interrupted(db, inbox, paths[start:start + size])
             if not chunk:
                 continue
-            docs, rejections, files = read_inbox(inbox, chunk, settings.limits)
+            docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
             files = [f for f in files if f.document_ids]
             batch = prepare_batch(docs, rejections, settings, run_id)
             plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
-            counts = write_batch(batch, db, settings.dedup)
-            archive_originals(files, plan, batch, quarantine)
+            counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
+            archive_originals(quote(files), quote(plan), quote(batch), quarantine)
         totals["files"] += len(files)
         for key, value in counts.items():
             totals[key] += value

@@ -38,6 +38,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from extractors.reading import list_inbox
 from extractors.settings import Settings
 from flows.ingest import ingest_paths, run_id_now, settings_for
+from flows.pipeline import warm_stages
 from storage.db import DatabaseLocked, connect, connection
 from storage.writes import finish_run, start_run
 
@@ -127,36 +128,13 @@ class _Wake:
             return set(self.renamed)
 
 
-WARM_TEXT = (
-    "GENEVA (Reuters) - The World Health Organization said on Tuesday that a new vaccine trial in Kenya and Uganda "
-    "had enrolled its first volunteers, and officials in Nairobi expect results by the end of next year. "
-    "The trial, funded by the Gates Foundation, will follow ten thousand adults across both countries."
-)
-
-
 def warm_up(settings: Settings) -> None:
     """Pay the one-off costs before the first drop: Prefect's API (a temporary server if none is set), stage imports, NER."""
     from prefect.client.orchestration import get_client
 
-    from extractors.cleaning import clean_drafts
-    from extractors.dedup import compute_keys
-    from extractors.extraction import extract_drafts
-    from extractors.records import RawDocument
-
     with get_client(sync_client=True) as client:
         client.hello()
-    html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
-    docs = [
-        RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")
-        for kind, body in (("text", WARM_TEXT), ("html", html))
-    ]
-    drafts, _ = extract_drafts(docs, settings.limits)
-    articles, _ = clean_drafts(drafts, {}, replace(settings.limits, min_words=1))
-    compute_keys(articles, settings.dedup)
-    if settings.ner.ner_enabled:
-        from extractors.entities import extract_entities
-
-        extract_entities(articles, settings.ner)
+    warm_stages(settings)
 
 
 def count_line(counts: dict[str, int]) -> str:
