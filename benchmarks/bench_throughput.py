@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -95,7 +95,7 @@ def prefect_server(port: int = 4291):
         server.wait()
 
 
-def text_benchmark(count: int, rows: list[tuple], server_env: dict | None = None) -> None:
+def text_benchmark(count: int, rows: list[tuple], with_server: bool = True) -> None:
     """End-to-end text ingest vs bare spaCy nlp.pipe over the same bodies."""
     work = OUT / f"text{count}"
     shutil.rmtree(work, ignore_errors=True)
@@ -113,14 +113,15 @@ def text_benchmark(count: int, rows: list[tuple], server_env: dict | None = None
     batches = -(-count // 200)
     cost = prefect_cost(7 * batches)
     rows.append((f"  of which Prefect ({7 * batches} task runs + temporary server)", "", "", cost, "", cost / wall))
-    if server_env:
+    if with_server:  # started only now: its background services must not slow the baselines down
         shutil.rmtree(work / "inbox")
         shutil.copytree(work / "corpus", work / "inbox")
-        wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", env=server_env)
+        with prefect_server() as server_env:
+            wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", env=server_env)
         rows.append((f"newsflow ingest inbox, Prefect server running ({count} files)", articles, words, wall, rss, base_wall / wall))
 
 
-def html_benchmark(rows: list[tuple], server_env: dict | None = None) -> None:
+def html_benchmark(rows: list[tuple], with_server: bool = True) -> None:
     """The HTML path with entities off vs bare trafilatura.extract over the same pages."""
     work = OUT / "html"
     shutil.rmtree(work, ignore_errors=True)
@@ -133,10 +134,11 @@ def html_benchmark(rows: list[tuple], server_env: dict | None = None) -> None:
     shutil.copytree(work / "pages", work / "inbox")
     wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities")
     rows.append((f"newsflow ingest inbox, HTML, --no-entities ({pages} pages)", articles, words, wall, rss, base_wall / wall))
-    if server_env:
+    if with_server:
         shutil.rmtree(work / "inbox")
         shutil.copytree(work / "pages", work / "inbox")
-        wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities", env=server_env)
+        with prefect_server() as server_env:
+            wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities", env=server_env)
         rows.append((f"newsflow ingest inbox, HTML, --no-entities, Prefect server running", articles, words, wall, rss, base_wall / wall))
 
 
@@ -168,13 +170,11 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true", help="skip the runs against a running Prefect server")
     args = parser.parse_args()
     rows: list[tuple] = []
-    with ExitStack() as stack:
-        server_env = None if args.no_server else stack.enter_context(prefect_server())
-        text_benchmark(args.articles, rows, server_env)
-        if not args.skip_html:
-            html_benchmark(rows, server_env)
-        if args.memory_articles:
-            memory_benchmark(args.memory_articles, rows)
+    text_benchmark(args.articles, rows, not args.no_server)
+    if not args.skip_html:
+        html_benchmark(rows, not args.no_server)
+    if args.memory_articles:
+        memory_benchmark(args.memory_articles, rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
     table = render(rows)
     note = ("Ratio: baseline seconds / newsflow seconds for the same inputs (>= 1 means newsflow is faster). "
