@@ -15,8 +15,9 @@ from extractors.layout import Analysis, analyse, chrome_candidates
 from extractors.lines import count_words, line_hash, load_lexicon
 from extractors.records import Article, Draft, Rejection, RemovedLine
 from extractors.settings import Limits
+from extractors.workers import map_documents
 
-__all__ = ["clean_drafts", "line_hash", "observed_lines"]
+__all__ = ["clean_batch", "clean_drafts", "line_hash", "observed_lines"]
 
 CHROME_MIN_DOCS = 3  # a line seen in this many documents of one site is that site's chrome
 
@@ -74,21 +75,43 @@ def clean_drafts(
     `site_lines` holds the chrome learned from earlier batches (storage.site_lines.load_site_lines);
     lines recurring in CHROME_MIN_DOCS drafts of one site within this batch count as chrome too.
     """
+    articles, rejections, _observed = clean_batch(drafts, site_lines, limits)
+    return articles, rejections
+
+
+def _first_pass(draft: Draft) -> tuple[Analysis, str | None]:
+    """A draft's lines classified without site chrome, and the language of what that keeps (runs in workers)."""
+    analysis = analyse(draft, None, load_lexicon())
+    return analysis, detect_language(_kept_text(analysis))
+
+
+def _kept_text(analysis: Analysis) -> str:
+    """The lines the analysis keeps, whitespace-collapsed, one paragraph each."""
+    kept = (" ".join(l.split()) for no, l in enumerate(analysis.lines) if l.strip() and no not in analysis.reasons)
+    return "\n\n".join(kept)
+
+
+def clean_batch(
+    drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits
+) -> tuple[list[Article], list[Rejection], list[tuple[str, str, str]]]:
+    """clean_drafts plus observed_lines of the same drafts, each line analysed once."""
     lexicon = load_lexicon()
     drafts = [_truncated(draft, limits) for draft in drafts]
-    analyses = [analyse(draft, None, lexicon) for draft in drafts]
-    in_batch = _learned(_observations(drafts, analyses))
+    first = map_documents(_first_pass, drafts, limits)
+    analyses = [analysis for analysis, _language in first]
+    observed = _observations(drafts, analyses)
+    in_batch = _learned(observed)
     articles: list[Article] = []
     rejections: list[Rejection] = []
-    for draft, analysis in zip(drafts, analyses):
+    for draft, (analysis, language) in zip(drafts, first):
         chrome = set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set())
         if chrome and _has_chrome(analysis, chrome):
             analysis = analyse(draft, chrome, lexicon)
-        kept = [" ".join(l.split()) for no, l in enumerate(analysis.lines) if l.strip() and no not in analysis.reasons]
-        text = "\n\n".join(kept)
+            language = detect_language(_kept_text(analysis))
+        text = _kept_text(analysis)
         n_words = count_words(text)
         if n_words < limits.min_words:
-            reason = "clean_empty" if not kept else "clean_too_short"
+            reason = "clean_empty" if not text else "clean_too_short"
             rejections.append(Rejection(draft.document_id, reason, f"{n_words} words left after cleaning"))
             continue
         removed = [
@@ -103,11 +126,11 @@ def clean_drafts(
                 site=draft.site,
                 author=draft.author,
                 published_at=draft.published_at,
-                language=detect_language(text) or draft.language,
+                language=language or draft.language,
                 attribution=analysis.attribution,
                 extractor=draft.extractor,
                 word_count=n_words,
                 removed=removed,
             )
         )
-    return articles, rejections
+    return articles, rejections, observed

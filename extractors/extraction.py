@@ -6,9 +6,7 @@ import multiprocessing
 from extractors.decoding import DecodeError, declared_charset, decode_text
 from extractors.records import Draft, RawDocument, Rejection
 from extractors.settings import Limits
-
-# Below this many pages a worker pool costs more than it saves.
-MIN_PAGES_FOR_POOL = 8
+from extractors.workers import use_pool, worker_pool
 
 
 def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
@@ -38,16 +36,8 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
 
 
 def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rejection]:
-    """HTML extraction on a pool of workers; the pool is killed afterwards, runaway pages with it.
-
-    Workers come from a fork server, not from this process: forking a process that runs threads (Prefect's,
-    the HTTP client's) can copy a lock some thread holds and hang the child. The server preloads the
-    extractors once, so each batch's workers still start warm.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["extractors.html", "extractors.extraction", "trafilatura", "readability"])
-    pool = context.Pool(min(limits.extract_processes, len(pages)))
-    try:
+    """HTML extraction on a pool of workers; the pool is killed afterwards, runaway pages with it."""
+    with worker_pool(limits, len(pages)) as pool:
         pending = [pool.apply_async(extract_one, (doc, limits)) for doc in pages]
         results: list[Draft | Rejection] = []
         for doc, job in zip(pages, pending):
@@ -57,15 +47,12 @@ def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rej
             except multiprocessing.TimeoutError:
                 results.append(Rejection(doc.document_id, "extract_timeout", f"no result within {limits.extract_timeout_s:g} s"))
         return results
-    finally:
-        pool.terminate()
-        pool.join()
 
 
 def extract_drafts(docs: list[RawDocument], limits: Limits) -> tuple[list[Draft], list[Rejection]]:
     """Decode each document and pull out its text and metadata; pages go to worker processes."""
     pages = [d for d in docs if d.media_type == "html"]
-    if limits.extract_processes > 1 and len(pages) >= MIN_PAGES_FOR_POOL:
+    if use_pool(limits, len(pages)):
         done = dict(zip((d.document_id for d in pages), _extract_pages(pages, limits)))
     else:
         done = {}

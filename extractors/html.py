@@ -19,12 +19,12 @@ GROWTH = 1.5
 CONTAINED = 0.8
 
 
-def _trafilatura(html: str, url: str | None) -> tuple[str, dict[str, str | None]]:
-    """Main text and metadata by trafilatura; comments are left out, recall is favoured (the cleaner trims)."""
+def _trafilatura(page, url: str | None) -> tuple[str, dict[str, str | None]]:
+    """Main text and metadata by trafilatura from the page or its parsed tree; recall is favoured (the cleaner trims)."""
     import trafilatura
 
     result = trafilatura.bare_extraction(
-        html,
+        page,
         url=url,
         with_metadata=True,
         include_comments=False,
@@ -60,15 +60,18 @@ def _readability(html: str) -> tuple[str, str | None]:
     return "\n".join(blocks), page.short_title() or None
 
 
-def _paragraph_words(html: str) -> int:
-    """Words inside the page's <p> elements: what a full extraction should roughly reach."""
-    import lxml.html
+def _parse(html: str):
+    """The page parsed once, as trafilatura parses it (None if it is no HTML), and the words in its <p> elements.
 
-    try:
-        tree = lxml.html.fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return 0
-    return sum(len(p.text_content().split()) for p in tree.iter("p"))
+    The word count is what a full extraction should roughly reach; it is taken before trafilatura,
+    which prunes the tree it is given.
+    """
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return None, 0
+    return tree, sum(len(p.text_content().split()) for p in tree.iter("p"))
 
 
 def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
@@ -111,14 +114,15 @@ def _iso639_1(tag: str | None) -> str | None:
 def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
     """Run the extractors in order of preference and build the draft."""
     try:
-        text, meta = _trafilatura(html, doc.url)
+        tree, paragraph_words = _parse(html)
+        text, meta = _trafilatura(html if tree is None else tree, doc.url)
     except Exception as exc:  # the parser choking on one malformed page is that page's problem
-        text, meta, failure = "", {}, exc
+        text, meta, failure, paragraph_words = "", {}, exc, 0
     else:
         failure = None
     extractor = "trafilatura"
     n_words = len(text.split())
-    if n_words < min_words or n_words < SUSPECT_SHARE * _paragraph_words(html):
+    if n_words < min_words or n_words < SUSPECT_SHARE * paragraph_words:
         try:
             fallback, title = _readability(html)
         except Exception as exc:  # same: one page's problem, reported below if nothing was found

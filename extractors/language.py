@@ -19,7 +19,7 @@ def _identifier():
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when the text is too short or the guess too weak."""
     sample = (text or "")[:SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < MIN_LETTERS:
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
     code, confidence = _identifier().classify(sample)
     return code if confidence >= MIN_CONFIDENCE else None

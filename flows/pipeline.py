@@ -24,14 +24,13 @@ def extract_drafts(docs, limits):
 @stage
 def clean_drafts(drafts, db, limits):
     """Remove boilerplate lines, using what was learned about each site (task wrapper)."""
-    from extractors.cleaning import clean_drafts as run, observed_lines
+    from extractors.cleaning import clean_batch
     from storage.site_lines import load_site_lines
 
     sites = sorted({d.site for d in drafts if d.site})
     with connection(db) as con:
         known = load_site_lines(con, sites) if sites else {}
-    articles, rejections = run(drafts, known, limits)
-    return articles, rejections, observed_lines(drafts)
+    return clean_batch(drafts, known, limits)
 
 
 @stage
@@ -112,7 +111,9 @@ def warm_stages(settings: Settings) -> None:
     from extractors.cleaning import clean_drafts as clean
     from extractors.dedup import compute_keys
     from extractors.extraction import extract_drafts as extract
+    from extractors.workers import start_workers
 
+    start_workers(settings.limits)
     html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
     docs = [
         RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.cleaning import clean_drafts, line_hash, observed_lines
+from extractors.cleaning import clean_batch, clean_drafts, line_hash, observed_lines
 from extractors.lines import count_words, words
 from extractors.records import Draft
 from extractors.settings import Limits
@@ -410,3 +410,11 @@ def test_page_chrome_around_the_article(text, title, body, expected):
         assert (no in reasons) == (no not in body), f"line {no}: {line!r} -> {reasons.get(no)}"
     for no, reason in expected.items():
         assert reasons[no] == reason
+
+
+def test_clean_batch_returns_what_clean_drafts_and_observed_lines_return():
+    drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)] + [Draft("x", site_doc(7))]
+    articles, rejections, observed = clean_batch(drafts, {}, Limits())
+    assert (articles, rejections) == clean_drafts(drafts, {}, Limits())
+    assert sorted(observed) == sorted(observed_lines(drafts))
+    assert {site for site, _h, _line in observed} == {"kabar.example"}

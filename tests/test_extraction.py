@@ -3,9 +3,10 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from extractors.extraction import MIN_PAGES_FOR_POOL, extract_drafts
+from extractors.extraction import extract_drafts
 from extractors.records import Draft, RawDocument
 from extractors.settings import Limits
+from extractors.workers import MIN_ITEMS_FOR_POOL
 
 
 def raw(doc_id, content, media_type):
@@ -14,7 +15,7 @@ def raw(doc_id, content, media_type):
 
 
 def test_pool_and_in_process_give_the_same_drafts(shared_dir):
-    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:MIN_PAGES_FOR_POOL]
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:MIN_ITEMS_FOR_POOL]
     docs = [raw(f"p{i}", p.read_bytes(), "html") for i, p in enumerate(pages)]
     docs.append(raw("t", "A title\n\nSome text".encode(), "text"))
     docs.append(raw("bin", b"\x00\x01\x02" * 100, "html"))
@@ -22,7 +23,7 @@ def test_pool_and_in_process_give_the_same_drafts(shared_dir):
     pooled = extract_drafts(docs, replace(Limits(), extract_processes=2))
     assert [(d.document_id, d.text, d.title) for d in serial[0]] == [(d.document_id, d.text, d.title) for d in pooled[0]]
     assert [(r.document_id, r.reason) for r in pooled[1]] == [("bin", "decode_binary")]
-    assert sum(1 for d in pooled[0] if d.extractor in {"trafilatura", "readability"}) >= MIN_PAGES_FOR_POOL - 1
+    assert sum(1 for d in pooled[0] if d.extractor in {"trafilatura", "readability"}) >= MIN_ITEMS_FOR_POOL - 1
 
 
 def test_plain_text_keeps_given_metadata():

@@ -1,0 +1,30 @@
+"""Worker pools: the same results in the same order as in-process, for extraction and cleaning alike."""
+from dataclasses import replace
+
+from extractors.cleaning import clean_batch
+from extractors.records import Draft
+from extractors.settings import Limits
+from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool
+
+
+def test_small_batches_and_one_process_stay_in_process():
+    assert not use_pool(Limits(extract_processes=2), MIN_ITEMS_FOR_POOL - 1)
+    assert not use_pool(Limits(extract_processes=1), 1000)
+    assert use_pool(Limits(extract_processes=2), MIN_ITEMS_FOR_POOL)
+
+
+def test_map_documents_keeps_order_on_the_pool():
+    items = [f"item number {n}" for n in range(50)]
+    assert map_documents(str.upper, items, Limits(extract_processes=2)) == [s.upper() for s in items]
+
+
+def test_cleaning_on_the_pool_matches_in_process(samples_dir):
+    texts = [p.read_text(encoding="utf-8") for p in sorted(samples_dir.glob("*.txt"))]
+    # Enough drafts for a pool; three share a site, so chrome is learned within the batch too.
+    drafts = [Draft(f"d{n}", text, site="kabar.example" if n % 3 == 0 else None)
+              for n, text in enumerate(texts * (MIN_ITEMS_FOR_POOL // len(texts) + 2))]
+    serial = clean_batch(drafts, {}, replace(Limits(), extract_processes=1))
+    pooled = clean_batch(drafts, {}, replace(Limits(), extract_processes=2))
+    assert use_pool(Limits(extract_processes=2), len(drafts))
+    assert pooled == serial
+    assert {a.language for a in pooled[0]} - {None}  # languages were detected in the workers
