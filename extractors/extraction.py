@@ -37,7 +37,7 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
 
 def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rejection]:
     """HTML extraction on a pool of workers; the pool is killed afterwards, runaway pages with it."""
-    with worker_pool(limits, len(pages)) as pool:
+    with worker_pool(limits.extract_processes, len(pages)) as pool:
         pending = [pool.apply_async(extract_one, (doc, limits)) for doc in pages]
         results: list[Draft | Rejection] = []
         for doc, job in zip(pages, pending):
@@ -52,7 +52,7 @@ def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rej
 def extract_drafts(docs: list[RawDocument], limits: Limits) -> tuple[list[Draft], list[Rejection]]:
     """Decode each document and pull out its text and metadata; pages go to worker processes."""
     pages = [d for d in docs if d.media_type == "html"]
-    if use_pool(limits, len(pages)):
+    if use_pool(limits.extract_processes, len(pages)):
         done = dict(zip((d.document_id for d in pages), _extract_pages(pages, limits)))
     else:
         done = {}

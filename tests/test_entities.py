@@ -271,3 +271,13 @@ def test_articles_in_another_language_get_no_entities(nlp):
     assert {m.article_id for m in mentions} == {"en"}
     unknown = Article(document_id="xx", title="", text=german, article_id="xx")
     assert extract_entities([unknown], Ner())  # language unknown: the model still runs
+
+
+def test_the_worker_pool_finds_the_same_mentions_as_one_process(nlp):
+    bodies = sample_bodies()
+    # Several copies of each body, and one long text split into pieces: enough for a pool.
+    articles = [article(f"{key}-{n}", text) for n in range(4) for key, text in bodies.items()]
+    articles.append(article("long", "\n\n".join(bodies.values()) * 8))
+    one = extract_entities(articles, Ner(ner_processes=1))
+    pooled = extract_entities(articles, Ner(ner_processes=2, ner_batch_size=3))
+    assert len(one) > 100 and pooled == one

@@ -8,14 +8,14 @@ from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool
 
 
 def test_small_batches_and_one_process_stay_in_process():
-    assert not use_pool(Limits(extract_processes=2), MIN_ITEMS_FOR_POOL - 1)
-    assert not use_pool(Limits(extract_processes=1), 1000)
-    assert use_pool(Limits(extract_processes=2), MIN_ITEMS_FOR_POOL)
+    assert not use_pool(2, MIN_ITEMS_FOR_POOL - 1)
+    assert not use_pool(1, 1000)
+    assert use_pool(2, MIN_ITEMS_FOR_POOL)
 
 
 def test_map_documents_keeps_order_on_the_pool():
     items = [f"item number {n}" for n in range(50)]
-    assert map_documents(str.upper, items, Limits(extract_processes=2)) == [s.upper() for s in items]
+    assert map_documents(str.upper, items, 2) == [s.upper() for s in items]
 
 
 def test_cleaning_on_the_pool_matches_in_process(samples_dir):
@@ -25,6 +25,6 @@ def test_cleaning_on_the_pool_matches_in_process(samples_dir):
               for n, text in enumerate(texts * (MIN_ITEMS_FOR_POOL // len(texts) + 2))]
     serial = clean_batch(drafts, {}, replace(Limits(), extract_processes=1))
     pooled = clean_batch(drafts, {}, replace(Limits(), extract_processes=2))
-    assert use_pool(Limits(extract_processes=2), len(drafts))
+    assert use_pool(2, len(drafts))
     assert pooled == serial
     assert {a.language for a in pooled[0]} - {None}  # languages were detected in the workers
