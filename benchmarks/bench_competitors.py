@@ -1,9 +1,10 @@
 """newsflow's HTML path against bare trafilatura, newspaper4k and news-please on the 181 extraction_aeb pages.
 
-    .venv/bin/python benchmarks/bench_competitors.py --venv /tmp/cmpvenv
+    .venv/bin/python benchmarks/bench_competitors.py [--venv benchmarks/out/cmpvenv]
 
 Same token metric as bench_cleaning.py; extraction time only (page HTML already in memory, one process each).
-newspaper4k and news-please run in the given separate virtual environment (see competitor_extract.py).
+newspaper4k and news-please run in a separate virtual environment, never the project's: created on first
+use with the versions measured below (see competitor_extract.py).
 """
 from __future__ import annotations
 
@@ -15,14 +16,20 @@ from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+COMPETITORS = ["newspaper4k==0.9.6", "news-please==1.6.16", "lxml_html_clean>=0.4"]
 sys.path.insert(0, str(HERE))
 from bench_cleaning import load_aeb, run_baseline, run_newsflow, score  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--venv", default="/tmp/cmpvenv", help="virtual environment with newspaper4k and news-please")
+    parser.add_argument("--venv", default=str(HERE / "out" / "cmpvenv"), help="virtual environment with newspaper4k and news-please")
     args = parser.parse_args()
+    python = Path(args.venv) / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", args.venv], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *COMPETITORS], check=True)
     pages = load_aeb()
     rows = []
     out, secs = run_baseline(pages)
@@ -30,7 +37,7 @@ def main() -> None:
     out, secs, _, _ = run_newsflow(pages)
     rows.append(("newsflow extract_html + clean_drafts", score(out, pages), secs))
     for tool in ("newspaper4k", "news-please"):
-        result = subprocess.run([str(Path(args.venv) / "bin" / "python"), str(HERE / "competitor_extract.py"), tool],
+        result = subprocess.run([str(python), str(HERE / "competitor_extract.py"), tool],
                                 capture_output=True, text=True, check=True)
         data = json.loads(result.stdout.strip().splitlines()[-1])
         rows.append((tool, score([data["texts"].get(row["id"], "") for row, _h, _g in pages], pages), data["seconds"]))

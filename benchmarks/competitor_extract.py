@@ -1,7 +1,7 @@
 """Extract the extraction_aeb pages with newspaper4k or news-please; prints {"seconds": s, "texts": {id: text}}.
 
-Runs in a separate virtual environment that has those packages (never the project's):
-    python -m venv /tmp/cmpvenv && /tmp/cmpvenv/bin/pip install newspaper4k news-please
+Runs in a separate virtual environment that has those packages, never the project's
+(bench_competitors.py creates it). Network fetches are off: newspaper4k would download images.
 """
 import json
 import sys

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["cleaning", "dedup", "stories", "ner", "feeds", "latency", "throughput"]
+ORDER = ["cleaning", "competitors", "dedup", "stories", "ner", "feeds", "latency", "throughput"]
 
 
 def main() -> int:

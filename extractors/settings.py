@@ -28,7 +28,7 @@ class Limits:
     max_file_bytes: int = 20_000_000  # larger inbox files are rejected unread
     max_text_chars: int = 300_000  # longer texts are cut before cleaning and NER
     extract_timeout_s: float = 20.0  # per-document time limit for HTML extraction
-    extract_processes: int = min(2, os.cpu_count() or 1)  # worker processes for HTML extraction
+    extract_processes: int = min(2, os.cpu_count() or 1)  # worker processes for HTML extraction and cleaning
     batch_size: int = 200  # documents per micro-batch (one transaction, one Prefect task each)
     min_words: int = 20  # a cleaned body shorter than this is rejected as `clean_too_short`
 
