@@ -137,6 +137,17 @@ def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
 
 
+def start_workers_early(entities: bool) -> None:
+    """Start the workers' fork server before Prefect is imported: its preloading runs on another core meanwhile."""
+    from dataclasses import replace
+
+    from extractors.settings import load_settings
+    from extractors.workers import start_workers
+
+    settings = load_settings()
+    start_workers(replace(settings, ner=replace(settings.ner, ner_enabled=entities)))
+
+
 def warm_up_in_background(db: str, entities: bool) -> None:
     """Load the stages' models in a thread while Prefect's temporary server starts (the two overlap)."""
     import threading
@@ -160,15 +171,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sql":
             run_sql(args.query, args.db, args.format)
         elif args.command == "ingest" and args.source == "inbox":
-            from flows.ingest import ingest_inbox
-
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
+            start_workers_early(not args.no_entities)
+            from flows.ingest import ingest_inbox
+
             warm_up_in_background(args.db, not args.no_entities)
             totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
                                   batch_size=args.batch_size, entities=not args.no_entities)
             print_summary(args.db, totals)
         elif args.command == "ingest":
+            start_workers_early(not args.no_entities)
             from flows import feeds
 
             warm_up_in_background(args.db, not args.no_entities)
@@ -181,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                 totals = feeds.ingest_urls(args.sources, **options)
             print_summary(args.db, totals)
         elif args.command == "watch":
+            start_workers_early(not args.no_entities)
             from flows.watch import watch
 
             watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
