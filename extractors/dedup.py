@@ -175,10 +175,13 @@ def lead_hash(words: list[str], lead_words: int, band: int) -> int:
     return int(_mix(np.frombuffer(digest, dtype="<u8") ^ np.uint64(band + 1))[0])
 
 
-def compute_keys(articles: list[Article], settings: Dedup) -> list[DedupKeys]:
+def compute_keys(
+    articles: list[Article], settings: Dedup, shingles: dict[str, np.ndarray] | None = None
+) -> list[DedupKeys]:
     """Dedup keys per article (same order); also sets article.canonical_url and article.text_sha256.
 
-    bands holds num_bands MinHash bands and, last, the lead band (see lead_hash).
+    bands holds num_bands MinHash bands and, last, the lead band (see lead_hash). Given a `shingles`
+    dict, each article's shingle set is kept in it by document_id, for find_duplicates to reuse.
     """
     keys = []
     for article in articles:
@@ -190,6 +193,8 @@ def compute_keys(articles: list[Article], settings: Dedup) -> list[DedupKeys]:
         article.text_sha256 = hashlib.sha256(normal.encode("utf-8")).hexdigest()
         words = _WORD.findall(normal)
         hashes = _shingles(words, settings.shingle_words)
+        if shingles is not None:
+            shingles[article.document_id] = hashes
         if len(hashes):
             sig = minhash(hashes, settings.num_perm)
             bands = band_hashes(sig, settings.num_bands).tolist()
@@ -210,14 +215,17 @@ def shingle_similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def find_duplicates(
-    articles: list[Article], keys: list[DedupKeys], candidates: Candidates, settings: Dedup
+    articles: list[Article], keys: list[DedupKeys], candidates: Candidates, settings: Dedup,
+    batch_shingles: dict[str, np.ndarray] | None = None,
 ) -> list[Decision]:
     """One Decision per article (same order), precedence url > exact > near; sets article.article_id.
 
     Near: LSH band hits are verified on the exact shingle sets (similarity = max(Jaccard, containment)),
     so the band layout only decides what is compared. Copies inside the batch are caught too: the first
-    becomes new, later ones point at it.
+    becomes new, later ones point at it. `batch_shingles` (from compute_keys) spares computing the batch's
+    own shingle sets again.
     """
+    own = batch_shingles or {}
     by_url = dict(candidates.by_url)
     by_sha = dict(candidates.by_sha)
     bands = {k: list(v) for k, v in candidates.by_band.items()}  # grows with this batch's new articles
@@ -227,7 +235,7 @@ def find_duplicates(
     for article, key in zip(articles, keys):
         decision = _match_key(key, by_url, by_sha)
         if decision is None:
-            decision = _match_near(article, key, bands, texts, shingles, settings)
+            decision = _match_near(article, key, bands, texts, shingles, settings, own.get(key.document_id))
         article.article_id = decision.article_id
         decisions.append(decision)
         if key.canonical_url:
@@ -235,6 +243,8 @@ def find_duplicates(
         by_sha.setdefault(key.text_sha256, decision.article_id)
         if decision.status == "new" and key.bands:
             texts[decision.article_id] = article.text
+            if key.document_id in own:
+                shingles[decision.article_id] = own[key.document_id]
             for band, value in enumerate(key.bands):
                 bands.setdefault((band, value), []).append(decision.article_id)
     return decisions
@@ -258,12 +268,13 @@ def top_band_hits(key: DedupKeys, bands: dict[tuple[int, int], list[str]], limit
     return sorted(hits, key=lambda aid: (-hits[aid], aid))[:limit]
 
 
-def _match_near(article, key, bands, texts, shingles, settings) -> Decision:
+def _match_near(article, key, bands, texts, shingles, settings, mine=None) -> Decision:
     """The most similar band hit at or above the threshold, else a new article."""
     pool = [aid for aid in top_band_hits(key, bands, settings.max_candidates) if aid in texts]
     best_id, best = None, -1.0  # (an article whose text is gone cannot be verified)
     if pool:
-        mine = shingle_hashes(article.text, settings.shingle_words)
+        if mine is None:
+            mine = shingle_hashes(article.text, settings.shingle_words)
         for aid in sorted(pool):  # sorted: ties resolve the same way on every run
             if aid not in shingles:
                 shingles[aid] = shingle_hashes(texts[aid], settings.shingle_words)

@@ -39,10 +39,11 @@ def find_duplicates(articles, db, settings):
     from extractors.dedup import compute_keys, find_duplicates as decide
     from storage.dedup_index import find_candidates
 
-    keys = compute_keys(articles, settings)
+    shingles: dict = {}
+    keys = compute_keys(articles, settings, shingles)
     with connection(db) as con:
         candidates = find_candidates(con, keys)
-    return keys, decide(articles, keys, candidates, settings)
+    return keys, decide(articles, keys, candidates, settings, shingles)
 
 
 @stage

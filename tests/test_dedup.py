@@ -395,3 +395,21 @@ def edit_copy(text: str) -> str:
     """A copy with its last paragraph dropped and two words changed."""
     paragraphs = [p for p in text.split("\n") if p.strip()]
     return "\n".join(paragraphs[:-1]).replace(" the ", " a ", 2)
+
+
+def test_reusing_the_batch_shingle_sets_changes_no_decision(putin_call):
+    _title, paragraphs = putin_call
+    con = fresh_db()
+    ingest(con, [make("stored", "\n".join(paragraphs))])
+    others = [p.read_text(encoding="utf-8") for p in sorted((SHARED / "benchdata" / "extraction_aeb" / "gold").glob("*.txt"))][:4]
+    batch = [make("copy", syndicated_copy(paragraphs)), make("a", others[0]), make("a2", edit_copy(others[0])),
+             make("b", others[1]), make("half", "\n".join(paragraphs[: len(paragraphs) // 2]))]
+    plain_keys = compute_keys([make(a.document_id, a.text) for a in batch], SETTINGS)
+    plain = find_duplicates([make(a.document_id, a.text) for a in batch], plain_keys, find_candidates(con, plain_keys), SETTINGS)
+    shingles: dict = {}
+    keys = compute_keys(batch, SETTINGS, shingles)
+    assert set(shingles) == {a.document_id for a in batch}
+    reused = find_duplicates(batch, keys, find_candidates(con, keys), SETTINGS, shingles)
+    assert reused == plain
+    assert [(d.status, d.method) for d in reused] == [
+        ("duplicate", "near"), ("new", None), ("duplicate", "near"), ("new", None), ("duplicate", "near")]
