@@ -79,10 +79,11 @@ def clean_drafts(
     return articles, rejections
 
 
-def _first_pass(draft: Draft) -> tuple[Analysis, str | None]:
-    """A draft's lines classified without site chrome, and the language of what that keeps (runs in workers)."""
+def _first_pass(draft: Draft) -> tuple[Analysis, str, str | None]:
+    """A draft's lines classified without site chrome, the text that keeps, and its language (runs in workers)."""
     analysis = analyse(draft, None, load_lexicon())
-    return analysis, detect_language(_kept_text(analysis))
+    text = _kept_text(analysis)
+    return analysis, text, detect_language(text)
 
 
 def _kept_text(analysis: Analysis) -> str:
@@ -98,17 +99,17 @@ def clean_batch(
     lexicon = load_lexicon()
     drafts = [_truncated(draft, limits) for draft in drafts]
     first = map_documents(_first_pass, drafts, limits.extract_processes)
-    analyses = [analysis for analysis, _language in first]
+    analyses = [analysis for analysis, _text, _language in first]
     observed = _observations(drafts, analyses)
     in_batch = _learned(observed)
     articles: list[Article] = []
     rejections: list[Rejection] = []
-    for draft, (analysis, language) in zip(drafts, first):
+    for draft, (analysis, text, language) in zip(drafts, first):
         chrome = set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set())
         if chrome and _has_chrome(analysis, chrome):
             analysis = analyse(draft, chrome, lexicon)
-            language = detect_language(_kept_text(analysis))
-        text = _kept_text(analysis)
+            text = _kept_text(analysis)
+            language = detect_language(text)
         n_words = count_words(text)
         if n_words < limits.min_words:
             reason = "clean_empty" if not text else "clean_too_short"

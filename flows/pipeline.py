@@ -115,9 +115,7 @@ def warm_stages(settings: Settings) -> None:
     from extractors.cleaning import clean_drafts as clean
     from extractors.dedup import compute_keys
     from extractors.extraction import extract_drafts as extract
-    from extractors.workers import start_workers
 
-    start_workers(settings)
     html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
     docs = [
         RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")
