@@ -137,6 +137,13 @@ def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
 
 
+def start_temporary_server():
+    """Prefect's temporary server, started now so it comes up while everything else loads (None if an API is set)."""
+    from flows.temporary_server import start_temporary_server as start
+
+    return start()
+
+
 def start_workers_early(entities: bool) -> None:
     """Start the workers' fork server before Prefect is imported: its preloading runs on another core meanwhile."""
     from dataclasses import replace
@@ -149,13 +156,31 @@ def start_workers_early(entities: bool) -> None:
 
 
 def warm_up_in_background(db: str, entities: bool) -> None:
-    """Load the stages' models in a thread while Prefect's temporary server starts (the two overlap)."""
+    """Load the stages' models in a thread while Prefect's flow run starts (the two overlap)."""
     import threading
 
     from flows.ingest import settings_for
     from flows.pipeline import warm_stages
 
     threading.Thread(target=warm_stages, args=(settings_for(db, ner=entities),), name="warm-up", daemon=True).start()
+
+
+def one_shot_run(server):
+    """Context for a one-shot flow run: the temporary server (if started) answering, and no heartbeats.
+
+    Prefect joins a flow run's heartbeat thread at exit, and it sleeps in whole seconds (up to 1 s per run);
+    a run in the foreground of a terminal needs no zombie detection. Set PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+    to keep heartbeats; deployments (`newsflow serve`) keep them.
+    """
+    from contextlib import nullcontext
+
+    if server is not None:
+        server.wait_ready()
+    if os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") or os.environ.get("PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
+        return nullcontext()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # The temporary server needs ~10 s on an idle machine; Prefect's 20 s default fails on a busy one.
+    # Should Prefect start its own temporary server after all: ~10 s on an idle machine; its 20 s default fails on a busy one.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
         if args.command == "sql":
@@ -173,14 +198,17 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ingest" and args.source == "inbox":
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
+            server = start_temporary_server()
             start_workers_early(not args.no_entities)
             from flows.ingest import ingest_inbox
 
             warm_up_in_background(args.db, not args.no_entities)
-            totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
-                                  batch_size=args.batch_size, entities=not args.no_entities)
+            with one_shot_run(server):
+                totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
+                                      batch_size=args.batch_size, entities=not args.no_entities)
             print_summary(args.db, totals)
         elif args.command == "ingest":
+            server = start_temporary_server()
             start_workers_early(not args.no_entities)
             from flows import feeds
 
@@ -188,15 +216,19 @@ def main(argv: list[str] | None = None) -> int:
             options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
                            respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
                            entities=not args.no_entities)
-            if args.source == "feeds":
-                totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
-            else:
-                totals = feeds.ingest_urls(args.sources, **options)
+            with one_shot_run(server):
+                if args.source == "feeds":
+                    totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
+                else:
+                    totals = feeds.ingest_urls(args.sources, **options)
             print_summary(args.db, totals)
         elif args.command == "watch":
+            server = start_temporary_server()
             start_workers_early(not args.no_entities)
             from flows.watch import watch
 
+            if server is not None:
+                server.wait_ready()
             watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
         elif args.command == "serve":
             from flows.serve import serve
