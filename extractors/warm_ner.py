@@ -1,5 +1,5 @@
-"""Imported by the workers' fork server when entities are on: loads the NER model once for every worker."""
-from extractors.entities import load_ner
+"""Imported by the workers' fork server when entities are on: loads the NER model and the name tables once for every worker."""
+from extractors.entities import article_mentions
 from extractors.settings import load_settings
 
-load_ner(load_settings().ner)
+article_mentions(load_settings().ner, [("warm", "President Xi Jinping of China met Olaf Scholz in Berlin on Tuesday.")])

@@ -155,14 +155,20 @@ def start_workers_early(entities: bool) -> None:
     start_workers(replace(settings, ner=replace(settings.ner, ner_enabled=entities)))
 
 
-def warm_up_in_background(db: str, entities: bool) -> None:
-    """Load the stages' models in a thread while Prefect's flow run starts (the two overlap)."""
+def warm_up_in_background(db: str, entities: bool, documents: int | None = None) -> None:
+    """Load the stages' models in a thread while Prefect's flow run starts.
+
+    With `documents` known and enough for a worker pool, the NER model is left to the workers.
+    """
     import threading
 
+    from extractors.workers import use_pool
     from flows.ingest import settings_for
     from flows.pipeline import warm_stages
 
-    threading.Thread(target=warm_stages, args=(settings_for(db, ner=entities),), name="warm-up", daemon=True).start()
+    settings = settings_for(db, ner=entities)
+    ner_here = documents is None or not use_pool(settings.ner.ner_processes, documents)
+    threading.Thread(target=warm_stages, args=(settings, ner_here), name="warm-up", daemon=True).start()
 
 
 def one_shot_run(server):
@@ -202,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             start_workers_early(not args.no_entities)
             from flows.ingest import ingest_inbox
 
-            warm_up_in_background(args.db, not args.no_entities)
+            warm_up_in_background(args.db, not args.no_entities, sum(1 for _ in os.scandir(args.dir)))
             with one_shot_run(server):
                 totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
                                       batch_size=args.batch_size, entities=not args.no_entities)

@@ -104,10 +104,11 @@ WARM_TEXT = (
 )
 
 
-def warm_stages(settings: Settings) -> None:
+def warm_stages(settings: Settings, ner_here: bool = True) -> None:
     """Pay the stages' one-off costs (imports, lexicons, language and NER models) on a throw-away document.
 
-    The CLI runs it in a thread while Prefect's temporary server starts, so the two overlap.
+    `ner_here=False` leaves the NER model to the worker processes: only batches too small for a pool
+    run it in this process, and then load it on first use.
     """
     from dataclasses import replace
     from datetime import datetime, timezone
@@ -124,7 +125,7 @@ def warm_stages(settings: Settings) -> None:
     drafts, _ = extract(docs, settings.limits)
     articles, _ = clean(drafts, {}, replace(settings.limits, min_words=1))
     compute_keys(articles, settings.dedup)
-    if settings.ner.ner_enabled:
+    if settings.ner.ner_enabled and ner_here:
         from extractors.entities import extract_entities as run
 
         for article in articles:
