@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import replace
+from functools import partial
 
+from extractors.dedup import TextKeys, text_keys
 from extractors.language import detect_language
 from extractors.layout import Analysis, analyse, chrome_candidates
 from extractors.lines import count_words, line_hash, load_lexicon
 from extractors.records import Article, Draft, Rejection, RemovedLine
-from extractors.settings import Limits
+from extractors.settings import Dedup, Limits
 from extractors.workers import map_documents
 
 __all__ = ["clean_batch", "clean_drafts", "line_hash", "observed_lines"]
@@ -79,11 +81,12 @@ def clean_drafts(
     return articles, rejections
 
 
-def _first_pass(draft: Draft) -> tuple[Analysis, str, str | None]:
-    """A draft's lines classified without site chrome, the text that keeps, and its language (runs in workers)."""
+def _first_pass(draft: Draft, dedup: Dedup | None = None) -> tuple[Analysis, str, str | None, TextKeys | None]:
+    """A draft's lines classified without site chrome, the text that keeps, its language and, given
+    dedup settings, that text's dedup keys (runs in workers)."""
     analysis = analyse(draft, None, load_lexicon())
     text = _kept_text(analysis)
-    return analysis, text, detect_language(text)
+    return analysis, text, detect_language(text), text_keys(text, dedup) if dedup else None
 
 
 def _kept_text(analysis: Analysis) -> str:
@@ -93,23 +96,32 @@ def _kept_text(analysis: Analysis) -> str:
 
 
 def clean_batch(
-    drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits
+    drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits,
+    dedup: Dedup | None = None, keys_out: dict[str, TextKeys] | None = None,
 ) -> tuple[list[Article], list[Rejection], list[tuple[str, str, str]]]:
-    """clean_drafts plus observed_lines of the same drafts, each line analysed once."""
+    """clean_drafts plus observed_lines of the same drafts, each line analysed once.
+
+    Given `dedup` settings and a `keys_out` dict, the workers also compute each body's dedup keys
+    (compute_keys' `known`), kept in keys_out by document_id unless site chrome changed the body afterwards.
+    """
     lexicon = load_lexicon()
     drafts = [_truncated(draft, limits) for draft in drafts]
-    first = map_documents(_first_pass, drafts, limits.extract_processes)
-    analyses = [analysis for analysis, _text, _language in first]
+    first = map_documents(partial(_first_pass, dedup=dedup if keys_out is not None else None), drafts,
+                          limits.extract_processes)
+    analyses = [analysis for analysis, *_rest in first]
     observed = _observations(drafts, analyses)
     in_batch = _learned(observed)
     articles: list[Article] = []
     rejections: list[Rejection] = []
-    for draft, (analysis, text, language) in zip(drafts, first):
+    for draft, (analysis, text, language, body_keys) in zip(drafts, first):
         chrome = set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set())
         if chrome and _has_chrome(analysis, chrome):
             analysis = analyse(draft, chrome, lexicon)
             text = _kept_text(analysis)
             language = detect_language(text)
+            body_keys = None  # computed for the text before the chrome came off
+        if body_keys is not None and keys_out is not None:
+            keys_out[draft.document_id] = body_keys
         n_words = count_words(text)
         if n_words < limits.min_words:
             reason = "clean_empty" if not text else "clean_too_short"

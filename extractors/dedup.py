@@ -175,13 +175,37 @@ def lead_hash(words: list[str], lead_words: int, band: int) -> int:
     return int(_mix(np.frombuffer(digest, dtype="<u8") ^ np.uint64(band + 1))[0])
 
 
+@dataclass(slots=True)
+class TextKeys:
+    """The body's half of an article's dedup keys, computed where the body is (in a cleaning worker)."""
+
+    text_sha256: str
+    shingles: np.ndarray  # sorted unique shingle hashes, reused to verify band hits
+    signature: list[int]
+    bands: list[int]  # num_bands MinHash bands and, last, the lead band (see lead_hash)
+
+
+def text_keys(text: str, settings: Dedup) -> TextKeys:
+    """Exact hash, shingle set, MinHash signature and LSH bands of a body."""
+    normal = normalize_text(text)
+    words = _WORD.findall(normal)
+    hashes = _shingles(words, settings.shingle_words)
+    if not len(hashes):  # no words: nothing to compare, only url/exact keys apply
+        return TextKeys(hashlib.sha256(normal.encode("utf-8")).hexdigest(), hashes, [], [])
+    sig = minhash(hashes, settings.num_perm)
+    bands = band_hashes(sig, settings.num_bands).tolist()
+    bands.append(lead_hash(words, settings.lead_words, settings.num_bands))
+    return TextKeys(hashlib.sha256(normal.encode("utf-8")).hexdigest(), hashes, sig.tolist(), bands)
+
+
 def compute_keys(
-    articles: list[Article], settings: Dedup, shingles: dict[str, np.ndarray] | None = None
+    articles: list[Article], settings: Dedup, shingles: dict[str, np.ndarray] | None = None,
+    known: dict[str, TextKeys] | None = None,
 ) -> list[DedupKeys]:
     """Dedup keys per article (same order); also sets article.canonical_url and article.text_sha256.
 
-    bands holds num_bands MinHash bands and, last, the lead band (see lead_hash). Given a `shingles`
-    dict, each article's shingle set is kept in it by document_id, for find_duplicates to reuse.
+    `known` holds TextKeys already computed for some bodies (by document_id); the rest are computed here.
+    Given a `shingles` dict, each article's shingle set is kept in it by document_id, for find_duplicates to reuse.
     """
     keys = []
     for article in articles:
@@ -189,20 +213,11 @@ def compute_keys(
         if canonical and not is_article_url(canonical):
             canonical = None  # a front page URL would merge every story of the site
         article.canonical_url = canonical or article.canonical_url
-        normal = normalize_text(article.text)
-        article.text_sha256 = hashlib.sha256(normal.encode("utf-8")).hexdigest()
-        words = _WORD.findall(normal)
-        hashes = _shingles(words, settings.shingle_words)
+        body = (known or {}).get(article.document_id) or text_keys(article.text, settings)
+        article.text_sha256 = body.text_sha256
         if shingles is not None:
-            shingles[article.document_id] = hashes
-        if len(hashes):
-            sig = minhash(hashes, settings.num_perm)
-            bands = band_hashes(sig, settings.num_bands).tolist()
-            bands.append(lead_hash(words, settings.lead_words, settings.num_bands))
-            sig_list = sig.tolist()
-        else:  # no words: nothing to compare, only url/exact keys apply
-            sig_list, bands = [], []
-        keys.append(DedupKeys(article.document_id, canonical, article.text_sha256, sig_list, bands))
+            shingles[article.document_id] = body.shingles
+        keys.append(DedupKeys(article.document_id, canonical, body.text_sha256, body.signature, body.bands))
     return keys
 
 

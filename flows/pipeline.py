@@ -22,25 +22,28 @@ def extract_drafts(docs, limits):
 
 
 @stage
-def clean_drafts(drafts, db, limits):
-    """Remove boilerplate lines, using what was learned about each site (task wrapper)."""
+def clean_drafts(drafts, db, limits, dedup):
+    """Remove boilerplate lines, using what was learned about each site; the workers also compute the
+    bodies' dedup keys (task wrapper)."""
     from extractors.cleaning import clean_batch
     from storage.site_lines import load_site_lines
 
     sites = sorted({d.site for d in drafts if d.site})
     with connection(db) as con:
         known = load_site_lines(con, sites) if sites else {}
-    return clean_batch(drafts, known, limits)
+    body_keys: dict = {}
+    articles, rejections, observed = clean_batch(drafts, known, limits, dedup, body_keys)
+    return articles, rejections, observed, body_keys
 
 
 @stage
-def find_duplicates(articles, db, settings):
+def find_duplicates(articles, body_keys, db, settings):
     """Compute keys, look up candidates in the index, decide new or duplicate (task wrapper)."""
     from extractors.dedup import compute_keys, find_duplicates as decide
     from storage.dedup_index import find_candidates
 
     shingles: dict = {}
-    keys = compute_keys(articles, settings, shingles)
+    keys = compute_keys(articles, settings, shingles, body_keys)
     with connection(db) as con:
         candidates = find_candidates(con, keys)
     return keys, decide(articles, keys, candidates, settings, shingles)
@@ -88,9 +91,9 @@ def prepare_batch(
     # quote(): Prefect would otherwise walk every record of the batch looking for futures (~1 s per 200 docs).
     drafts, failed = extract_drafts(quote(live), settings.limits)
     batch.rejections += failed
-    articles, failed, batch.site_lines = clean_drafts(quote(drafts), db, settings.limits)
+    articles, failed, batch.site_lines, body_keys = clean_drafts(quote(drafts), db, settings.limits, settings.dedup)
     batch.rejections += failed
-    batch.keys, batch.decisions = find_duplicates(quote(articles), db, settings.dedup)
+    batch.keys, batch.decisions = find_duplicates(quote(articles), quote(body_keys), db, settings.dedup)
     batch.articles = articles
     new: list[Article] = [a for a, d in zip(articles, batch.decisions) if d.status == "new"]
     batch.mentions = extract_entities(quote(new), settings.ner)

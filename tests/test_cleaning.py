@@ -418,3 +418,21 @@ def test_clean_batch_returns_what_clean_drafts_and_observed_lines_return():
     assert (articles, rejections) == clean_drafts(drafts, {}, Limits())
     assert sorted(observed) == sorted(observed_lines(drafts))
     assert {site for site, _h, _line in observed} == {"kabar.example"}
+
+
+def test_body_keys_from_the_workers_match_keys_computed_afterwards():
+    from extractors.dedup import compute_keys
+    from extractors.settings import Dedup
+
+    # Four pages of one site (their shared chrome is learned in the batch and removed in a second pass)
+    # and one page of another site.
+    drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)] + [Draft("x", site_doc(7))]
+    body_keys: dict = {}
+    articles, _, _ = clean_batch(drafts, {}, Limits(), Dedup(), body_keys)
+    plain, _, _ = clean_batch(drafts, {}, Limits())
+    assert articles == plain
+    with_known = compute_keys(articles, Dedup(), known=body_keys)
+    assert with_known == compute_keys(plain, Dedup())
+    changed = {a.document_id for a in articles if a.document_id not in body_keys}
+    assert changed == {"d0", "d1", "d2", "d3"}  # chrome came off after the first pass: their keys were dropped
+    assert set(body_keys) == {"x"}

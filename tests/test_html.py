@@ -121,3 +121,21 @@ def test_site_name_leaves_the_title():
     assert strip_site_name("Budget passes - dailyplanet.com", None, "https://www.dailyplanet.com/x") == "Budget passes"
     # A dash that is part of the headline stays.
     assert strip_site_name("Spider-Man - Far From Home review", None, "https://x.example/") == "Spider-Man - Far From Home review"
+
+
+def test_metadata_matches_trafilatura_extract_metadata_on_every_page(shared_dir):
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.utils import load_html
+
+    from extractors.html import META_FIELDS, _metadata
+
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))
+    assert len(pages) > 100
+    found_dates = 0
+    for path in pages:
+        html = path.read_bytes().decode("utf-8", "replace")
+        ours = _metadata(load_html(html), None)
+        theirs = extract_metadata(load_html(html), None, {"extensive_search": True, "original_date": True})
+        assert ours == {key: getattr(theirs, key) for key in META_FIELDS}, path.name
+        found_dates += ours["date"] is not None
+    assert found_dates > len(pages) // 2  # the comparison covers pages with dates, not only empty fields
