@@ -84,3 +84,43 @@ def write_text_inbox(folder: Path, count: int, words: int = 700, seed: int = 7) 
 def html_pages() -> list[Path]:
     """The extraction_aeb news pages."""
     return sorted((BENCH / "extraction_aeb" / "html").glob("*.html"))
+
+
+def write_html_variants(folder: Path, copies: int, seed: int = 13) -> list[Path]:
+    """The extraction_aeb pages plus `copies` variants of each: the same markup and chrome, with every paragraph
+    of 10+ words replaced by another benchmark paragraph and the page's own URLs made unique, so each variant is
+    a distinct article of the same site (a larger HTML corpus whose pages cost what real ones cost)."""
+    import lxml.html
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pool = paragraphs()
+    rng = random.Random(seed)
+    order = list(range(len(pool)))
+    rng.shuffle(order)
+    cursor = 0
+    written = []
+    for page in html_pages():
+        raw = page.read_bytes()
+        (folder / page.name).write_bytes(raw)
+        written.append(folder / page.name)
+        for k in range(1, copies + 1):
+            tree = lxml.html.document_fromstring(raw)
+            for p in tree.iter("p"):
+                if len(p.text_content().split()) >= 10:
+                    for child in list(p):
+                        p.remove(child)
+                    p.text = pool[order[cursor]]
+                    cursor += 1
+                    if cursor == len(order):
+                        rng.shuffle(order)
+                        cursor = 0
+            for element in tree.iter("link", "meta"):
+                for attr in ("href", "content"):
+                    value = element.get(attr) or ""
+                    if value.startswith("http") and ("canonical" in (element.get("rel") or "") or
+                                                    (element.get("property") or element.get("name") or "").endswith(":url")):
+                        element.set(attr, value.split("?")[0].rstrip("/") + f"-v{k}")
+            path = folder / f"{page.stem}-v{k}.html"
+            path.write_bytes(lxml.html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>"))
+            written.append(path)
+    return written

@@ -81,12 +81,13 @@ def clean_drafts(
     return articles, rejections
 
 
-def _first_pass(draft: Draft, dedup: Dedup | None = None) -> tuple[Analysis, str, str | None, TextKeys | None]:
-    """A draft's lines classified without site chrome, the text that keeps, its language and, given
-    dedup settings, that text's dedup keys (runs in workers)."""
-    analysis = analyse(draft, None, load_lexicon())
+def _analysed(item: tuple[Draft, set[str] | None], dedup: Dedup | None = None) -> tuple[Analysis, str, str | None, TextKeys | None, int]:
+    """A draft's lines classified (with its site's chrome, when given), the text that keeps, its language,
+    its word count and, given dedup settings, that text's dedup keys (runs in workers)."""
+    draft, chrome = item
+    analysis = analyse(draft, chrome, load_lexicon())
     text = _kept_text(analysis)
-    return analysis, text, detect_language(text), text_keys(text, dedup) if dedup else None
+    return analysis, text, detect_language(text), text_keys(text, dedup) if dedup else None, count_words(text)
 
 
 def _kept_text(analysis: Analysis) -> str:
@@ -101,28 +102,30 @@ def clean_batch(
 ) -> tuple[list[Article], list[Rejection], list[tuple[str, str, str]]]:
     """clean_drafts plus observed_lines of the same drafts, each line analysed once.
 
-    Given `dedup` settings and a `keys_out` dict, the workers also compute each body's dedup keys
-    (compute_keys' `known`), kept in keys_out by document_id unless site chrome changed the body afterwards.
+    Both passes (without chrome, then again for drafts carrying their site's learned chrome) run on the
+    worker pool. Given `dedup` settings and a `keys_out` dict, the workers also compute each final body's
+    dedup keys (compute_keys' `known`), kept in keys_out by document_id.
     """
-    lexicon = load_lexicon()
     drafts = [_truncated(draft, limits) for draft in drafts]
-    first = map_documents(partial(_first_pass, dedup=dedup if keys_out is not None else None), drafts,
-                          limits.extract_processes)
-    analyses = [analysis for analysis, *_rest in first]
-    observed = _observations(drafts, analyses)
+    work = partial(_analysed, dedup=dedup if keys_out is not None else None)
+    done = map_documents(work, [(draft, None) for draft in drafts], limits.extract_processes)
+    observed = _observations(drafts, [analysis for analysis, *_rest in done])
     in_batch = _learned(observed)
+    # Drafts carrying chrome learned for their site (before or in this batch) are analysed again with it.
+    chrome_of = {
+        index: chrome
+        for index, draft in enumerate(drafts)
+        if (chrome := set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set()))
+        and _has_chrome(done[index][0], chrome)
+    }
+    again = map_documents(work, [(drafts[i], chrome) for i, chrome in chrome_of.items()], limits.extract_processes)
+    for index, result in zip(chrome_of, again):
+        done[index] = result
     articles: list[Article] = []
     rejections: list[Rejection] = []
-    for draft, (analysis, text, language, body_keys) in zip(drafts, first):
-        chrome = set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set())
-        if chrome and _has_chrome(analysis, chrome):
-            analysis = analyse(draft, chrome, lexicon)
-            text = _kept_text(analysis)
-            language = detect_language(text)
-            body_keys = None  # computed for the text before the chrome came off
+    for draft, (analysis, text, language, body_keys, n_words) in zip(drafts, done):
         if body_keys is not None and keys_out is not None:
             keys_out[draft.document_id] = body_keys
-        n_words = count_words(text)
         if n_words < limits.min_words:
             reason = "clean_empty" if not text else "clean_too_short"
             rejections.append(Rejection(draft.document_id, reason, f"{n_words} words left after cleaning"))

@@ -70,8 +70,11 @@ def _trafilatura(page, url: str | None) -> tuple[str, dict[str, str | None]]:
     return result.text or "", _metadata(tree, url)
 
 
-def _readability(html: str) -> tuple[str, str | None]:
-    """Main text by readability-lxml (the fallback), one block element per line, and its title."""
+def _readability(html: str):
+    """Main text by readability-lxml (the fallback), one block element per line, and its Document.
+
+    The title is left to the caller (`short_title()` parses and cleans the page again: half the cost).
+    """
     import lxml.html
     from readability import Document
 
@@ -86,7 +89,7 @@ def _readability(html: str) -> tuple[str, str | None]:
             blocks.append(f"- {text}" if element.tag == "li" else text)
     if not blocks:
         blocks = [b.strip() for b in _BLOCKS.split(tree.text_content()) if b.strip()]
-    return "\n".join(blocks), page.short_title() or None
+    return "\n".join(blocks), page
 
 
 def _parse(html: str):
@@ -153,12 +156,13 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
     n_words = len(text.split())
     if n_words < min_words or n_words < SUSPECT_SHARE * paragraph_words:
         try:
-            fallback, title = _readability(html)
+            fallback, page = _readability(html)
         except Exception as exc:  # same: one page's problem, reported below if nothing was found
-            fallback, title, failure = "", None, failure or exc
+            fallback, page, failure = "", None, failure or exc
         if _better_fallback(text, fallback, min_words):
             text, extractor = fallback, "readability"
-            meta = {**meta, "title": meta.get("title") or title}
+            if not meta.get("title") and page is not None:
+                meta = {**meta, "title": page.short_title() or None}
     if not text.strip():
         if failure is not None:
             return Rejection(doc.document_id, "extract_failed", f"{type(failure).__name__}: {failure}"[:500])
