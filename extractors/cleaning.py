@@ -81,7 +81,9 @@ def clean_drafts(
     return articles, rejections
 
 
-def _analysed(item: tuple[Draft, set[str] | None], dedup: Dedup | None = None) -> tuple[Analysis, str, str | None, TextKeys | None, int]:
+def _analysed(
+    item: tuple[Draft, set[str] | None], dedup: Dedup | None = None
+) -> tuple[Analysis, str, str | None, TextKeys | None, int]:
     """A draft's lines classified (with its site's chrome, when given), the text that keeps, its language,
     its word count and, given dedup settings, that text's dedup keys (runs in workers)."""
     draft, chrome = item
