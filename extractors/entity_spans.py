@@ -143,6 +143,15 @@ def _strip_words(text: str, start: int, end: int, label: str) -> tuple[int, int]
     return (words[0][0], words[-1][1]) if words else (start, start)
 
 
+def _strip_credit(text: str, start: int, end: int) -> int:
+    """ "…a sad day ANDREW HARNIK/AP Donald Trump was…": a photo credit's agency run into the next name."""
+    words = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+    first = text[words[0][0]:words[0][1]] if words else ""
+    if len(words) > 1 and start > 0 and text[start - 1] == "/" and first.isupper() and first.isalpha() and len(first) <= 8:
+        return words[1][0]
+    return start
+
+
 def _split_nationality(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     """ "Croat Alen Boksic" -> the nationality (NORP) and the person, when a full name follows."""
     words = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
@@ -154,6 +163,7 @@ def _split_nationality(text: str, start: int, end: int) -> list[tuple[int, int, 
 def _clean_part(text: str, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
     """Clean one piece of a model span; see clean_span."""
     start, end = _strip_edges(text, start, end)
+    start = _strip_credit(text, start, end)
     start = _strip_article(text, start, end)
     start, end = _strip_words(text, start, end, label)
     start, end = _strip_edges(text, start, end)

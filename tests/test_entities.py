@@ -281,3 +281,14 @@ def test_the_worker_pool_finds_the_same_mentions_as_one_process(nlp):
     one = extract_entities(articles, Ner(ner_processes=1))
     pooled = extract_entities(articles, Ner(ner_processes=2, ner_batch_size=3))
     assert len(one) > 100 and pooled == one
+
+
+def test_a_photo_credit_run_into_a_name_is_not_part_of_it():
+    text = "a sad day ANDREW HARNIK/AP Donald Trump was formally charged today"
+    start = text.index("AP Donald")
+    spans = clean_span(text, start, start + len("AP Donald Trump"), "PERSON")
+    assert [text[a:b] for a, b, _ in spans] == ["Donald Trump"]
+    # Not a credit: no slash before it, or nothing after the capitals.
+    plain = "AP Donald Trump"
+    assert [plain[a:b] for a, b, _ in clean_span(plain, 0, len(plain), "PERSON")] == ["AP Donald Trump"]
+    assert [text[a:b] for a, b, _ in clean_span(text, start, start + 2, "ORG")] == ["AP"]
