@@ -24,6 +24,15 @@ CONTAINED = 0.8
 META_FIELDS = ("title", "author", "date", "sitename", "url")
 
 
+def quiet_extractor_logs() -> None:
+    """Silence trafilatura's per-page warnings ("discarding data: None"): every page it gives up on becomes a
+    rejection with its reason in `documents`, so the log line only repeats that, without naming the page."""
+    import logging
+
+    for name in ("trafilatura", "readability", "htmldate"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def _metadata(tree, url: str | None) -> dict[str, str | None]:
     """Title, author, publication date, site name and URL of a parsed page: trafilatura.metadata.extract_metadata's
     steps for those fields, in its order (tests/test_html.py checks the results are the same)."""

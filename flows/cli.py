@@ -194,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        from extractors.html import quiet_extractor_logs
+
+        quiet_extractor_logs()
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Should Prefect start its own temporary server after all: ~10 s on an idle machine; its 20 s default fails on a busy one.
@@ -250,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(exc, duckdb.Error):
             print(f"newsflow: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        if "Failed to reach API" in str(exc):  # Prefect's RuntimeError when the configured server is down
+            print(f"newsflow: {str(exc).strip()}: is that Prefect server running? (or unset PREFECT_API_URL "
+                  "to run on a temporary one)", file=sys.stderr)
             return 1
         raise
     return 0

@@ -68,6 +68,33 @@ def test_sql_is_read_only_and_errors_are_clear(tmp_path):
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
 
 
+def test_a_page_without_text_is_a_rejection_not_log_noise(tmp_path, samples_dir, shared_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(sorted(samples_dir.iterdir())[0], inbox)
+    # A page cut off inside its <head>: trafilatura gives up on it ("discarding data" at WARNING).
+    page = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[0]
+    (inbox / "truncated.html").write_bytes(page.read_bytes()[:400])
+    db = str(tmp_path / "news.duckdb")
+    result = newsflow("ingest", "inbox", str(inbox), "--db", db)
+    assert "rejected: 1" in result.stdout
+    assert "discarding data" not in result.stdout + result.stderr  # trafilatura's own warning, silenced
+    rows = json.loads(newsflow("sql", "SELECT error FROM documents WHERE status = 'rejected'", "--db", db, "--format", "json").stdout)
+    assert [r["error"] for r in rows] == ["clean_empty"]
+
+
+def test_an_unreachable_prefect_server_is_a_clear_error_and_touches_nothing(tmp_path, samples_dir):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(samples_dir, inbox)
+    before = sorted(p.name for p in inbox.iterdir())
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING", PREFECT_API_URL="http://127.0.0.1:9/api")
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(tmp_path / "x.duckdb")],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.startswith("newsflow: Failed to reach API at http://127.0.0.1:9/api") and "Traceback" not in result.stderr
+    assert sorted(p.name for p in inbox.iterdir()) == before
+
+
 def test_missing_inbox_is_a_clear_error(tmp_path):
     result = newsflow("ingest", "inbox", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"), check=False)
     assert result.returncode == 2 and "does not exist" in result.stderr
