@@ -188,14 +188,15 @@ class TextKeys:
 def text_keys(text: str, settings: Dedup) -> TextKeys:
     """Exact hash, shingle set, MinHash signature and LSH bands of a body."""
     normal = normalize_text(text)
+    digest = hashlib.sha256(normal.encode("utf-8")).hexdigest()
     words = _WORD.findall(normal)
     hashes = _shingles(words, settings.shingle_words)
     if not len(hashes):  # no words: nothing to compare, only url/exact keys apply
-        return TextKeys(hashlib.sha256(normal.encode("utf-8")).hexdigest(), hashes, [], [])
+        return TextKeys(digest, hashes, [], [])
     sig = minhash(hashes, settings.num_perm)
     bands = band_hashes(sig, settings.num_bands).tolist()
     bands.append(lead_hash(words, settings.lead_words, settings.num_bands))
-    return TextKeys(hashlib.sha256(normal.encode("utf-8")).hexdigest(), hashes, sig.tolist(), bands)
+    return TextKeys(digest, hashes, sig.tolist(), bands)
 
 
 def compute_keys(

@@ -64,14 +64,10 @@ def _metadata(tree, url: str | None) -> dict[str, str | None]:
     return {key: getattr(found, key, None) for key in META_FIELDS}
 
 
-def _trafilatura(page, url: str | None) -> tuple[str, dict[str, str | None]]:
-    """Main text by trafilatura from the page or its parsed tree, and its metadata; recall is favoured (the cleaner trims)."""
+def _trafilatura(tree, url: str | None) -> tuple[str, dict[str, str | None]]:
+    """Main text by trafilatura from the parsed page, and its metadata; recall is favoured (the cleaner trims)."""
     import trafilatura
-    from trafilatura.utils import load_html
 
-    tree = load_html(page)
-    if tree is None:
-        return "", {}
     result = trafilatura.bare_extraction(tree, url=url, include_comments=False, favor_recall=True, include_tables=True)
     if result is None:
         return "", {}
@@ -146,17 +142,11 @@ def _domain(url: str | None) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
-def _iso639_1(tag: str | None) -> str | None:
-    """'en-US' or 'EN' from the page's lang attribute as 'en'; None if it is no language code."""
-    code = (tag or "").strip().lower().replace("_", "-").split("-")[0]
-    return code if re.fullmatch(r"[a-z]{2}", code) else None
-
-
 def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
     """Run the extractors in order of preference and build the draft."""
     try:
         tree, paragraph_words = _parse(html)
-        text, meta = _trafilatura(html if tree is None else tree, doc.url)
+        text, meta = _trafilatura(tree, doc.url) if tree is not None else ("", {})
     except Exception as exc:  # the parser choking on one malformed page is that page's problem
         text, meta, failure, paragraph_words = "", {}, exc, 0
     else:
@@ -188,7 +178,6 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         site=doc.site or _domain(doc.url or meta.get("url")) or meta.get("sitename"),
         author=(meta.get("author") or doc.author),
         published_at=published,
-        language=_iso639_1(meta.get("language")),
         extractor=extractor,
         title_given=bool(title or doc.title),
     )

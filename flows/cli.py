@@ -30,10 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsflow",
         description="Ingest news articles (inbox files, feeds, web pages) into DuckDB: cleaned, deduplicated, with entities.",
-        epilog="examples:\n  newsflow ingest inbox ./inbox\n  newsflow sql \"SELECT count(*) FROM articles\"",
+        epilog="examples:\n  newsflow ingest inbox ./inbox\n  newsflow sql \"SELECT count(*) FROM articles\"\n\n"
+               "Prefect: ingest and watch runs use the server at PREFECT_API_URL (or the active Prefect profile);\n"
+               "without one they start a temporary Prefect server for the command's duration.",
         formatter_class=formatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs and the HTML extractors' warnings")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
@@ -137,22 +139,22 @@ def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
 
 
-def start_temporary_server():
-    """Prefect's temporary server, started now so it comes up while everything else loads (None if an API is set)."""
-    from flows.temporary_server import start_temporary_server as start
-
-    return start()
-
-
-def start_workers_early(entities: bool) -> None:
-    """Start the workers' fork server before Prefect is imported: its preloading runs on another core meanwhile."""
+def start_early(entities: bool, quiet: bool):
+    """Before Prefect is imported: Prefect's temporary server (None when an API URL is configured) and the
+    workers' fork server, so both come up on the other core meanwhile; extractor warnings silenced if `quiet`."""
     from dataclasses import replace
 
+    from extractors.html import quiet_extractor_logs
     from extractors.settings import load_settings
     from extractors.workers import start_workers
+    from flows.temporary_server import start_temporary_server
 
+    if quiet:
+        quiet_extractor_logs()
+    server = start_temporary_server()
     settings = load_settings()
     start_workers(replace(settings, ner=replace(settings.ner, ner_enabled=entities)))
+    return server
 
 
 def warm_up_in_background(db: str, entities: bool, documents: int | None = None) -> None:
@@ -194,9 +196,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        from extractors.html import quiet_extractor_logs
-
-        quiet_extractor_logs()
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Should Prefect start its own temporary server after all: ~10 s on an idle machine; its 20 s default fails on a busy one.
@@ -207,8 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ingest" and args.source == "inbox":
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
-            server = start_temporary_server()
-            start_workers_early(not args.no_entities)
+            server = start_early(not args.no_entities, quiet=not args.verbose)
             from flows.ingest import ingest_inbox
 
             warm_up_in_background(args.db, not args.no_entities, sum(1 for _ in os.scandir(args.dir)))
@@ -217,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                                       batch_size=args.batch_size, entities=not args.no_entities)
             print_summary(args.db, totals)
         elif args.command == "ingest":
-            server = start_temporary_server()
-            start_workers_early(not args.no_entities)
+            server = start_early(not args.no_entities, quiet=not args.verbose)
             from flows import feeds
 
             warm_up_in_background(args.db, not args.no_entities)
@@ -232,8 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                     totals = feeds.ingest_urls(args.sources, **options)
             print_summary(args.db, totals)
         elif args.command == "watch":
-            server = start_temporary_server()
-            start_workers_early(not args.no_entities)
+            server = start_early(not args.no_entities, quiet=not args.verbose)
             from flows.watch import watch
 
             if server is not None:
