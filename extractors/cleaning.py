@@ -81,15 +81,29 @@ def clean_drafts(
     return articles, rejections
 
 
-def _analysed(
-    item: tuple[Draft, set[str] | None], dedup: Dedup | None = None
-) -> tuple[Analysis, str, str | None, TextKeys | None, int]:
-    """A draft's lines classified (with its site's chrome, when given), the text that keeps, its language,
-    its word count and, given dedup settings, that text's dedup keys (runs in workers)."""
-    draft, chrome = item
+Facts = tuple[str, "str | None", "TextKeys | None", int]  # kept text, language, dedup keys, word count
+
+
+def _analysed(item: tuple[Draft, set[str] | None, bool], dedup: Dedup | None = None) -> tuple[Analysis, Facts | str]:
+    """A draft's lines classified (with its site's chrome, when given) and, when `final`, the kept text's facts
+    (runs in workers); otherwise only the kept text, its facts waiting for the second pass."""
+    draft, chrome, final = item
     analysis = analyse(draft, chrome, load_lexicon())
     text = _kept_text(analysis)
-    return analysis, text, detect_language(text), text_keys(text, dedup) if dedup else None, count_words(text)
+    return analysis, (_facts(text, dedup) if final else text)
+
+
+def _facts(text: str, dedup: Dedup | None) -> Facts:
+    """The kept text, its language, its dedup keys (given dedup settings) and its word count."""
+    return text, detect_language(text), text_keys(text, dedup) if dedup else None, count_words(text)
+
+
+def _second_pass(item: tuple[Draft, set[str]] | str, dedup: Dedup | None = None) -> tuple[Analysis | None, Facts]:
+    """A draft analysed again with its site's chrome, or a first pass's kept text given its facts (runs in workers)."""
+    if isinstance(item, str):
+        return None, _facts(item, dedup)
+    analysis, facts = _analysed((*item, True), dedup)
+    return analysis, facts
 
 
 def _kept_text(analysis: Analysis) -> str:
@@ -104,25 +118,45 @@ def clean_batch(
 ) -> tuple[list[Article], list[Rejection], list[tuple[str, str, str]]]:
     """clean_drafts plus observed_lines of the same drafts, each line analysed once.
 
-    Both passes (without chrome, then again for drafts carrying their site's learned chrome) run on the
+    Both passes (with the chrome learned before, then again for drafts carrying chrome learned in this
+    batch, or only the body's facts for the other drafts of sites frequent enough to learn) run on the
     worker pool. Given `dedup` settings and a `keys_out` dict, the workers also compute each final body's
     dedup keys (compute_keys' `known`), kept in keys_out by document_id.
     """
     drafts = [_truncated(draft, limits) for draft in drafts]
-    work = partial(_analysed, dedup=dedup if keys_out is not None else None)
-    done = map_documents(work, [(draft, None) for draft in drafts], limits.extract_processes)
-    observed = _observations(drafts, [analysis for analysis, *_rest in done])
+    keys_for = dedup if keys_out is not None else None
+    # The first pass already applies the chrome learned in earlier batches, and gives final results for
+    # pages of sites too rare in this batch to learn more; the others' facts wait for the second pass.
+    known = [site_lines.get(draft.site or "") or None for draft in drafts]
+    per_site = Counter(draft.site for draft in drafts if draft.site)
+    may_learn = [per_site[draft.site] >= CHROME_MIN_DOCS for draft in drafts]
+    first = map_documents(
+        partial(_analysed, dedup=keys_for),
+        [(draft, chrome, not learns) for draft, chrome, learns in zip(drafts, known, may_learn)],
+        limits.extract_processes,
+    )
+    analyses = [analysis for analysis, _ in first]
+    observed = _observations(drafts, analyses)
     in_batch = _learned(observed)
-    # Drafts carrying chrome learned for their site (before or in this batch) are analysed again with it.
-    chrome_of = {
-        index: chrome
-        for index, draft in enumerate(drafts)
-        if (chrome := set(site_lines.get(draft.site or "", ())) | in_batch.get(draft.site or "", set()))
-        and _has_chrome(done[index][0], chrome)
+    # A draft carrying chrome first learned in this batch is analysed again with all its site's chrome; for
+    # the others the first analysis is what that would give, and only their facts are computed.
+    pending = [index for index, learns in enumerate(may_learn) if learns]
+    again = {
+        index: (known[index] or set()) | in_batch[drafts[index].site]
+        for index in pending
+        if drafts[index].site in in_batch
+        and _has_chrome(analyses[index], in_batch[drafts[index].site] - (known[index] or set()))
     }
-    again = map_documents(work, [(drafts[i], chrome) for i, chrome in chrome_of.items()], limits.extract_processes)
-    for index, result in zip(chrome_of, again):
-        done[index] = result
+    second = map_documents(
+        partial(_second_pass, dedup=keys_for),
+        [(drafts[i], again[i]) if i in again else first[i][1] for i in pending],
+        limits.extract_processes,
+    )
+    facts: list[Facts] = [result for _, result in first]  # str where pending, replaced below
+    for index, (analysis, result) in zip(pending, second):
+        analyses[index] = analysis if analysis is not None else analyses[index]
+        facts[index] = result
+    done = [(analysis, *fact) for analysis, fact in zip(analyses, facts)]
     articles: list[Article] = []
     rejections: list[Rejection] = []
     for draft, (analysis, text, language, body_keys, n_words) in zip(drafts, done):

@@ -230,8 +230,9 @@ def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | Non
         line = raw.strip()
         # Phrases are matched at the head of a line: a long paragraph needs no full normalisation.
         analysis.norms.append(normalise(line[:400]) if line else "")
-        analysis.counts.append(len(words(line)) if line else 0)
-        analysis.paras.append(bool(line) and is_paragraph(line))
+        n_words = len(words(line)) if line else 0
+        analysis.counts.append(n_words)
+        analysis.paras.append(bool(line) and is_paragraph(line, n_words))
     for no, raw in enumerate(lines):
         if raw.strip():
             reason = _evidence_reason(analysis, no, lexicon, chrome or set())
@@ -390,7 +391,8 @@ def chrome_candidates(analysis: Analysis) -> list[tuple[str, str]]:
             continue
         # Lexicon hits need no learning; comment threads and related lists under an end marker are
         # one-off lines that would only bloat the table.
-        if analysis.reasons.get(no) not in (None, "clean_ticker_headline", "clean_category"):
+        # Known chrome keeps counting, so a site's doc_count goes on growing with every page.
+        if analysis.reasons.get(no) not in (None, "clean_ticker_headline", "clean_category", "clean_site_chrome"):
             continue
         if analysis.counts[no] <= OBSERVED_MAX_WORDS:
             found.setdefault(line_hash(line), line)

@@ -89,6 +89,8 @@ def words(line: str) -> list[str]:
 
 def count_words(text: str) -> int:
     """Words as a reader counts them: space-separated tokens, and two characters a word in CJK or Thai."""
+    if not _DENSE.search(text):
+        return len(text.split())  # the common case: every token is one word
     total = 0
     for token in text.split():
         dense = len(_DENSE.findall(token))
@@ -101,9 +103,9 @@ def ends_sentence(line: str) -> bool:
     return bool(_SENTENCE_END.search(line.rstrip()))
 
 
-def is_paragraph(line: str) -> bool:
-    """A line that reads as running text: long, or a sentence of ten words or more."""
-    n = len(words(line))
+def is_paragraph(line: str, n_words: int | None = None) -> bool:
+    """A line that reads as running text: long, or a sentence of ten words or more (`n_words`: len(words(line)))."""
+    n = len(words(line)) if n_words is None else n_words
     return n >= 25 or (n >= 10 and ends_sentence(line))
 
 

@@ -160,7 +160,8 @@ def start_early(entities: bool, quiet: bool):
 def warm_up_in_background(db: str, entities: bool, documents: int | None = None) -> None:
     """Load the stages' models in a thread while Prefect's flow run starts.
 
-    With `documents` known and enough for a worker pool, the NER model is left to the workers.
+    With `documents` known and enough for a worker pool, the NER model, extraction and cleaning are left
+    to the workers (warming them here would only take CPU from the workers' first batch).
     """
     import threading
 
@@ -170,7 +171,8 @@ def warm_up_in_background(db: str, entities: bool, documents: int | None = None)
 
     settings = settings_for(db, ner=entities)
     ner_here = documents is None or not use_pool(settings.ner.ner_processes, documents)
-    threading.Thread(target=warm_stages, args=(settings, ner_here), name="warm-up", daemon=True).start()
+    pages_here = documents is None or not use_pool(settings.limits.extract_processes, documents)
+    threading.Thread(target=warm_stages, args=(settings, ner_here, pages_here), name="warm-up", daemon=True).start()
 
 
 def one_shot_run(server):

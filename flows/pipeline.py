@@ -107,11 +107,12 @@ WARM_TEXT = (
 )
 
 
-def warm_stages(settings: Settings, ner_here: bool = True) -> None:
+def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = True) -> None:
     """Pay the stages' one-off costs (imports, lexicons, language and NER models) on a throw-away document.
 
-    `ner_here=False` leaves the NER model to the worker processes: only batches too small for a pool
-    run it in this process, and then load it on first use.
+    `ner_here=False` leaves the NER model to the worker processes, `pages_here=False` extraction and
+    cleaning (trafilatura, the lexicons, the language model): only batches too small for a pool run them
+    in this process, and then load what they need on first use.
     """
     from dataclasses import replace
     from datetime import datetime, timezone
@@ -125,6 +126,9 @@ def warm_stages(settings: Settings, ner_here: bool = True) -> None:
         RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")
         for kind, body in (("text", WARM_TEXT), ("html", html))
     ]
+    if not pages_here:
+        compute_keys([], settings.dedup)  # imports numpy for dedup, which stays in this process
+        return
     drafts, _ = extract(docs, settings.limits)
     articles, _ = clean(drafts, {}, replace(settings.limits, min_words=1))
     compute_keys(articles, settings.dedup)

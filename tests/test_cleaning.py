@@ -412,6 +412,33 @@ def test_page_chrome_around_the_article(text, title, body, expected):
         assert reasons[no] == reason
 
 
+def test_chrome_learned_before_is_applied_in_the_first_pass_and_keeps_counting():
+    drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)]
+    learned_here, _, observed_here = clean_batch(drafts, {}, Limits())
+    chrome = {line_hash("Kabar Nusantara Online"), line_hash("Jelajahi Dunia Bersama Kami")}
+    known = {"kabar.example": chrome}
+    articles, _, observed = clean_batch(drafts, known, Limits())
+    # Known or learned in this batch, the chrome goes the same way...
+    assert articles == learned_here
+    assert all({r.reason for r in a.removed if r.line_no in (0, 1)} == {"clean_site_chrome"} for a in articles)
+    # ...and every page still counts it, so the site's doc_count grows.
+    assert sorted(observed) == sorted(observed_here)
+    assert sum(1 for _site, h, _line in observed if h in chrome) == 2 * len(drafts)
+
+
+def test_pages_of_a_frequent_site_without_shared_chrome_get_their_facts(shared_dir):
+    from extractors.dedup import compute_keys
+    from extractors.settings import Dedup
+
+    # Three different articles of one site: the site could learn chrome in the batch, but shares no line.
+    drafts = [Draft(f"s{n}", "\n".join(sample_lines(shared_dir, name)), site="one.example") for n, name in enumerate(SAMPLES)]
+    body_keys: dict = {}
+    articles, _, observed = clean_batch(drafts, {}, Limits(), Dedup(), body_keys)
+    assert len(articles) == 3 and not [h for _s, h, _l in observed if sum(h == o[1] for o in observed) >= 3]
+    assert all(a.language and a.word_count == count_words(a.text) for a in articles)
+    assert compute_keys(articles, Dedup(), known=body_keys) == compute_keys(articles, Dedup())
+
+
 def test_clean_batch_returns_what_clean_drafts_and_observed_lines_return():
     drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)] + [Draft("x", site_doc(7))]
     articles, rejections, observed = clean_batch(drafts, {}, Limits())

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 from extractors.cleaning import clean_batch
 from extractors.records import Draft
-from extractors.settings import Limits
+from extractors.settings import Dedup, Limits
 from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool
 
 
@@ -23,8 +23,12 @@ def test_cleaning_on_the_pool_matches_in_process(samples_dir):
     # Enough drafts for a pool; three share a site, so chrome is learned within the batch too.
     drafts = [Draft(f"d{n}", text, site="kabar.example" if n % 3 == 0 else None)
               for n, text in enumerate(texts * (MIN_ITEMS_FOR_POOL // len(texts) + 2))]
-    serial = clean_batch(drafts, {}, replace(Limits(), extract_processes=1))
-    pooled = clean_batch(drafts, {}, replace(Limits(), extract_processes=2))
+    serial_keys: dict = {}
+    pooled_keys: dict = {}
+    serial = clean_batch(drafts, {}, replace(Limits(), extract_processes=1), Dedup(), serial_keys)
+    pooled = clean_batch(drafts, {}, replace(Limits(), extract_processes=2), Dedup(), pooled_keys)
     assert use_pool(2, len(drafts))
     assert pooled == serial
+    as_lists = lambda keys: {k: (v.text_sha256, v.shingles.tolist(), v.signature, v.bands) for k, v in keys.items()}  # noqa: E731
+    assert as_lists(pooled_keys) == as_lists(serial_keys) and set(pooled_keys) == {d.document_id for d in drafts}
     assert {a.language for a in pooled[0]} - {None}  # languages were detected in the workers
