@@ -11,7 +11,7 @@ from prefect.utilities.annotations import quote
 
 from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
 from extractors.settings import Settings, load_settings
-from flows.pipeline import prepare_batch, write_batch
+from flows.pipeline import live_documents, prepare_batch, write_batch
 from storage.archive import move_file, move_originals, plan_destinations
 from storage.db import connection, writer_lock
 from storage.writes import finish_run, start_run, stored_paths_of
@@ -38,6 +38,15 @@ def settings_for(db: str | None = None, inbox: str | None = None, archive: str |
 def read_inbox(inbox, paths, limits):
     """Read a chunk of inbox files into documents (task wrapper)."""
     return read_files(inbox, paths, limits)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False)
+def read_ahead(inbox, paths, settings):
+    """Read the next chunk of inbox files and extract them while this batch is written (task wrapper)."""
+    from extractors.extraction import extract_drafts
+
+    docs, rejections, files = read_files(inbox, paths, settings.limits)
+    return docs, rejections, files, extract_drafts(live_documents(docs, rejections), settings.limits)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -68,29 +77,59 @@ def run_id_now() -> str:
     return str(flow_run.id or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
 
 
+def file_states(paths: list[Path]) -> list[tuple[int, int, int] | None]:
+    """(inode, size, mtime_ns) of each file, None when it is gone: what must not change under a read-ahead."""
+    states = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            states.append(None)
+        else:
+            states.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return states
+
+
 def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str) -> dict[str, int]:
-    """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works."""
+    """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works.
+
+    While a batch is written, the next chunk is read and extracted on the worker pool (extraction needs no
+    database); that work is used only if the next batch, under its own lock, finds the same files unchanged.
+    """
     totals = {"documents": 0, "articles": 0, "duplicates": 0, "rejected": 0, "mentions": 0, "files": 0}
     db = settings.paths.db
     archive = settings.paths.archive_dir(inbox)
     quarantine = settings.paths.quarantine_dir(inbox)
     size = max(1, settings.limits.batch_size)
-    for start in range(0, len(paths), size):
-        # Holding a connection for the batch makes the stages' own connections share one open database:
-        # no reopening, and one checkpoint per batch instead of one per stage (about halves watch latency).
-        with writer_lock(db), connection(db):
-            chunk = finish_interrupted(db, inbox, paths[start:start + size])
-            if not chunk:
-                continue
-            docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
-            files = [f for f in files if f.document_ids]
-            batch = prepare_batch(docs, rejections, settings, run_id)
-            plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
-            counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
-            archive_originals(quote(files), quote(plan), quote(batch), quarantine)
-        totals["files"] += len(files)
-        for key, value in counts.items():
-            totals[key] += value
+    ahead = None  # (chunk, its file states before reading, future of read_ahead)
+    try:
+        for start in range(0, len(paths), size):
+            # Holding a connection for the batch makes the stages' own connections share one open database:
+            # no reopening, and one checkpoint per batch instead of one per stage (about halves watch latency).
+            with writer_lock(db), connection(db):
+                chunk = finish_interrupted(db, inbox, paths[start:start + size])
+                taken, ahead = ahead, None
+                if not chunk:
+                    continue
+                if taken is not None and taken[0] == chunk and taken[1] == file_states(chunk):
+                    docs, rejections, files, extracted = taken[2].result()
+                else:  # nothing read ahead, or another process touched these files since
+                    docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
+                    extracted = None
+                files = [f for f in files if f.document_ids]
+                batch = prepare_batch(docs, rejections, settings, run_id, extracted)
+                following = paths[start + size:start + 2 * size]
+                if following:
+                    ahead = (following, file_states(following), read_ahead.submit(inbox, quote(following), quote(settings)))
+                plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
+                counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
+                archive_originals(quote(files), quote(plan), quote(batch), quarantine)
+            totals["files"] += len(files)
+            for key, value in counts.items():
+                totals[key] += value
+    finally:
+        if ahead is not None:
+            ahead[2].wait()  # a read-ahead left behind by a failed batch: its pool must not outlive the run
     return totals
 
 

@@ -5,7 +5,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from extractors.records import Article, Batch, RawDocument, Rejection
+from extractors.records import Article, Batch, Draft, RawDocument, Rejection
 from extractors.settings import Settings
 from storage.db import DatabaseLocked, connection
 
@@ -77,19 +77,27 @@ def _is_transient(state) -> bool:
     return False
 
 
+def live_documents(docs: list[RawDocument], rejections: list[Rejection]) -> list[RawDocument]:
+    """The documents not already rejected (by the reader)."""
+    rejected = {r.document_id for r in rejections}
+    return [d for d in docs if d.document_id not in rejected]
+
+
 def prepare_batch(
-    docs: list[RawDocument], rejections: list[Rejection], settings: Settings, run_id: str
+    docs: list[RawDocument], rejections: list[Rejection], settings: Settings, run_id: str,
+    extracted: tuple[list[Draft], list[Rejection]] | None = None,
 ) -> Batch:
-    """Run every stage but the write; call it while holding the database's writer lock."""
+    """Run every stage but the write; call it while holding the database's writer lock.
+
+    `extracted`: extract_drafts' result for these documents when it was computed ahead (flows.ingest).
+    """
     from extractors.workers import start_workers
 
     start_workers(settings)  # a no-op once it runs
     db = settings.paths.db
     batch = Batch(run_id=run_id, documents=docs, rejections=list(rejections))
-    rejected = {r.document_id for r in rejections}
-    live = [d for d in docs if d.document_id not in rejected]
     # quote(): Prefect would otherwise walk every record of the batch looking for futures (~1 s per 200 docs).
-    drafts, failed = extract_drafts(quote(live), settings.limits)
+    drafts, failed = extracted or extract_drafts(quote(live_documents(docs, rejections)), settings.limits)
     batch.rejections += failed
     articles, failed, batch.site_lines, body_keys = clean_drafts(quote(drafts), db, settings.limits, settings.dedup)
     batch.rejections += failed

@@ -113,3 +113,43 @@ def test_crash_after_commit_before_move_is_finished_without_new_rows(prefect_har
     assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 3
     con.close()
     assert list(inbox.iterdir()) == [] and len(list(archive.rglob("*.txt"))) == 3
+
+
+def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness, tmp_path, shared_dir):
+    from flows.ingest import ingest_inbox
+
+    # Twelve real pages and a broken one: with batches of 4, each next chunk is read and extracted while the
+    # batch before it is written (flows.ingest.read_ahead).
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:12]
+    landed = {}
+    for batch_size in (4, 100):
+        inbox = tmp_path / f"inbox{batch_size}"
+        inbox.mkdir()
+        for page in pages:
+            shutil.copy(page, inbox / page.name)
+        (inbox / "zz-broken.html").write_bytes(b"\x00\x01" * 300)
+        db = tmp_path / f"news{batch_size}.duckdb"
+        totals = ingest_inbox(inbox=str(inbox), db=str(db), batch_size=batch_size, entities=False)
+        assert totals["files"] == 13 and totals["rejected"] >= 1 and list(inbox.iterdir()) == []
+        con = duckdb.connect(str(db), read_only=True)
+        landed[batch_size] = con.execute(
+            """SELECT d.source_ref, d.status, d.error, a.title, a.text FROM documents d
+               LEFT JOIN articles a USING (article_id) ORDER BY d.source_ref"""
+        ).fetchall()
+        con.close()
+    assert len(landed[4]) == 13 and landed[4] == landed[100]
+
+
+def test_file_states_change_when_a_file_is_replaced_or_gone(tmp_path):
+    from flows.ingest import file_states
+
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    first.write_text("<p>one</p>")
+    second.write_text("<p>two</p>")
+    before = file_states([first, second])
+    assert file_states([first, second]) == before and None not in before
+    (tmp_path / "new.html").write_text("<p>one, edited</p>")
+    (tmp_path / "new.html").replace(first)  # another writer replaced it after the read-ahead
+    second.unlink()
+    after = file_states([first, second])
+    assert after[0] != before[0] and after[1] is None
