@@ -11,7 +11,7 @@ from prefect.utilities.annotations import quote
 
 from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
 from extractors.settings import Settings, load_settings
-from flows.pipeline import live_documents, prepare_batch, write_batch
+from flows.pipeline import extract_drafts, live_documents, prepare_batch, write_batch
 from storage.archive import move_file, move_originals, plan_destinations
 from storage.db import connection, writer_lock
 from storage.writes import finish_run, start_run, stored_paths_of
@@ -42,7 +42,7 @@ def read_inbox(inbox, paths, limits):
 
 @task(cache_policy=NO_CACHE, persist_result=False)
 def read_ahead(inbox, paths, settings):
-    """Read the next chunk of inbox files and extract them while this batch is written (task wrapper)."""
+    """Read the next chunk of inbox files and extract them while this batch is finished (task wrapper)."""
     from extractors.extraction import extract_drafts
 
     docs, rejections, files = read_files(inbox, paths, settings.limits)
@@ -93,8 +93,9 @@ def file_states(paths: list[Path]) -> list[tuple[int, int, int] | None]:
 def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str) -> dict[str, int]:
     """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works.
 
-    While a batch is written, the next chunk is read and extracted on the worker pool (extraction needs no
-    database); that work is used only if the next batch, under its own lock, finds the same files unchanged.
+    While a batch is cleaned, deduplicated and written, the next chunk is read and extracted on the worker
+    pool (extraction needs no database), so the cores have work while this process does the batch's serial
+    part; that work is used only if the next batch, under its own lock, finds the same files unchanged.
     """
     totals = {"documents": 0, "articles": 0, "duplicates": 0, "rejected": 0, "mentions": 0, "files": 0}
     db = settings.paths.db
@@ -115,12 +116,12 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                     docs, rejections, files, extracted = taken[2].result()
                 else:  # nothing read ahead, or another process touched these files since
                     docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
-                    extracted = None
+                    extracted = extract_drafts(quote(live_documents(docs, rejections)), settings.limits)
+                following = paths[start + size:start + 2 * size]
+                if following:  # extracted while this batch is cleaned, deduplicated and written
+                    ahead = (following, file_states(following), read_ahead.submit(inbox, quote(following), quote(settings)))
                 files = [f for f in files if f.document_ids]
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
-                following = paths[start + size:start + 2 * size]
-                if following:
-                    ahead = (following, file_states(following), read_ahead.submit(inbox, quote(following), quote(settings)))
                 plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
                 counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
                 archive_originals(quote(files), quote(plan), quote(batch), quarantine)

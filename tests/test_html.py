@@ -139,3 +139,19 @@ def test_metadata_matches_trafilatura_extract_metadata_on_every_page(shared_dir)
         assert ours == {key: getattr(theirs, key) for key in META_FIELDS}, path.name
         found_dates += ours["date"] is not None
     assert found_dates > len(pages) // 2  # the comparison covers pages with dates, not only empty fields
+
+
+def test_fallback_text_is_readabilitys_own(shared_dir):
+    from readability import Document
+
+    from extractors.html import _readability
+
+    # The fallback's Document skips readability's javascript scrub; the text must not change. Pages with
+    # javascript links and on* attributes are common among these.
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:40]
+    scrubbed = 0
+    for path in pages:
+        html = path.read_bytes().decode("utf-8", "replace")
+        assert _readability(html)[0] == _readability(html, Document)[0], path.name
+        scrubbed += "javascript:" in html or " onclick=" in html
+    assert scrubbed >= 5
