@@ -102,8 +102,7 @@ def _second_pass(item: tuple[Draft, set[str]] | str, dedup: Dedup | None = None)
     """A draft analysed again with its site's chrome, or a first pass's kept text given its facts (runs in workers)."""
     if isinstance(item, str):
         return None, _facts(item, dedup)
-    analysis, facts = _analysed((*item, True), dedup)
-    return analysis, facts
+    return _analysed((*item, True), dedup)
 
 
 def _kept_text(analysis: Analysis) -> str:
@@ -127,25 +126,25 @@ def clean_batch(
     keys_for = dedup if keys_out is not None else None
     # The first pass already applies the chrome learned in earlier batches, and gives final results for
     # pages of sites too rare in this batch to learn more; the others' facts wait for the second pass.
-    known = [site_lines.get(draft.site or "") or None for draft in drafts]
     per_site = Counter(draft.site for draft in drafts if draft.site)
     may_learn = [per_site[draft.site] >= CHROME_MIN_DOCS for draft in drafts]
     first = map_documents(
         partial(_analysed, dedup=keys_for),
-        [(draft, chrome, not learns) for draft, chrome, learns in zip(drafts, known, may_learn)],
+        [(draft, site_lines.get(draft.site or "") or None, not learns) for draft, learns in zip(drafts, may_learn)],
         limits.extract_processes,
     )
     analyses = [analysis for analysis, _ in first]
     observed = _observations(drafts, analyses)
-    in_batch = _learned(observed)
-    # A draft carrying chrome first learned in this batch is analysed again with all its site's chrome; for
-    # the others the first analysis is what that would give, and only their facts are computed.
+    # Per site: the chrome first learned in this batch, and all its chrome for a second pass.
+    fresh = {site: lines - set(site_lines.get(site, ())) for site, lines in _learned(observed).items()}
+    chrome_of = {site: lines | set(site_lines.get(site, ())) for site, lines in fresh.items() if lines}
+    # A draft carrying fresh chrome is analysed again with all its site's chrome; for the others the first
+    # analysis is what that would give, and only their facts are computed.
     pending = [index for index, learns in enumerate(may_learn) if learns]
     again = {
-        index: (known[index] or set()) | in_batch[drafts[index].site]
+        index: chrome_of[drafts[index].site]
         for index in pending
-        if drafts[index].site in in_batch
-        and _has_chrome(analyses[index], in_batch[drafts[index].site] - (known[index] or set()))
+        if drafts[index].site in chrome_of and _has_chrome(analyses[index], fresh[drafts[index].site])
     }
     second = map_documents(
         partial(_second_pass, dedup=keys_for),

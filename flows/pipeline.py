@@ -97,7 +97,9 @@ def prepare_batch(
     db = settings.paths.db
     batch = Batch(run_id=run_id, documents=docs, rejections=list(rejections))
     # quote(): Prefect would otherwise walk every record of the batch looking for futures (~1 s per 200 docs).
-    drafts, failed = extracted or extract_drafts(quote(live_documents(docs, rejections)), settings.limits)
+    if extracted is None:
+        extracted = extract_drafts(quote(live_documents(docs, rejections)), settings.limits)
+    drafts, failed = extracted
     batch.rejections += failed
     articles, failed, batch.site_lines, body_keys = clean_drafts(quote(drafts), db, settings.limits, settings.dedup)
     batch.rejections += failed
@@ -125,8 +127,12 @@ def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = Tr
     from dataclasses import replace
     from datetime import datetime, timezone
 
+    from extractors.dedup import compute_keys  # numpy: dedup stays in this process
+
+    ner_here = ner_here and settings.ner.ner_enabled
+    if not (pages_here or ner_here):
+        return
     from extractors.cleaning import clean_drafts as clean
-    from extractors.dedup import compute_keys
     from extractors.extraction import extract_drafts as extract
 
     html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
@@ -134,13 +140,10 @@ def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = Tr
         RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")
         for kind, body in (("text", WARM_TEXT), ("html", html))
     ]
-    if not pages_here:
-        compute_keys([], settings.dedup)  # imports numpy for dedup, which stays in this process
-        return
     drafts, _ = extract(docs, settings.limits)
     articles, _ = clean(drafts, {}, replace(settings.limits, min_words=1))
     compute_keys(articles, settings.dedup)
-    if settings.ner.ner_enabled and ner_here:
+    if ner_here:
         from extractors.entities import extract_entities as run
 
         for article in articles:
