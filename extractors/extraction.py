@@ -49,6 +49,12 @@ def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rej
         return results
 
 
+def live_documents(docs: list[RawDocument], rejections: list[Rejection]) -> list[RawDocument]:
+    """The documents not already rejected (by the reader)."""
+    rejected = {r.document_id for r in rejections}
+    return [d for d in docs if d.document_id not in rejected]
+
+
 def extract_drafts(docs: list[RawDocument], limits: Limits) -> tuple[list[Draft], list[Rejection]]:
     """Decode each document and pull out its text and metadata; pages go to worker processes."""
     pages = [d for d in docs if d.media_type == "html"]

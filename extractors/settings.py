@@ -1,6 +1,6 @@
 """Every default in one place, as frozen dataclasses; NEWSFLOW_<FIELD> environment variables override.
 
-Stages take the section they need as an argument; only flows/ calls `load_settings()`.
+Stages take the section they need as an argument; only flows/ calls `load_settings()` or `settings_for()`.
 """
 from __future__ import annotations
 
@@ -109,3 +109,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 changes[f.name] = _coerce(raw, getattr(section, f.name), f.name)
         sections[section_field.name] = replace(section, **changes)
     return Settings(**sections)
+
+
+def settings_for(db: str | None = None, inbox: str | None = None, archive: str | None = None,
+                 quarantine: str | None = None, batch_size: int | None = None, ner: bool | None = None) -> Settings:
+    """Settings from the environment, with a flow run's parameters on top."""
+    settings = load_settings()
+    paths = settings.paths
+    paths = replace(
+        paths,
+        db=Path(db) if db else paths.db,
+        inbox=Path(inbox) if inbox else paths.inbox,
+        archive=Path(archive) if archive else paths.archive,
+        quarantine=Path(quarantine) if quarantine else paths.quarantine,
+    )
+    limits = replace(settings.limits, batch_size=batch_size) if batch_size else settings.limits
+    ner_settings = replace(settings.ner, ner_enabled=ner) if ner is not None else settings.ner
+    return replace(settings, paths=paths, limits=limits, ner=ner_settings)

@@ -166,13 +166,22 @@ def warm_up_in_background(db: str, entities: bool, documents: int | None = None)
     import threading
 
     from extractors.workers import use_pool
-    from flows.ingest import settings_for
+    from extractors.settings import settings_for
     from flows.pipeline import warm_stages
 
     settings = settings_for(db, ner=entities)
     ner_here = documents is None or not use_pool(settings.ner.ner_processes, documents)
     pages_here = documents is None or not use_pool(settings.limits.extract_processes, documents)
     threading.Thread(target=warm_stages, args=(settings, ner_here, pages_here), name="warm-up", daemon=True).start()
+
+
+def head_start_of(args):
+    """The inbox's first chunk read and extracted while Prefect loads (flows.head_start)."""
+    from extractors.settings import settings_for
+    from flows.head_start import head_start
+
+    settings = settings_for(args.db, args.dir, args.archive, args.quarantine, args.batch_size, not args.no_entities)
+    return head_start(Path(args.dir), settings)
 
 
 def one_shot_run(server):
@@ -209,12 +218,13 @@ def main(argv: list[str] | None = None) -> int:
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
             server = start_early(not args.no_entities, quiet=not args.verbose)
-            from flows.ingest import ingest_inbox
+            with head_start_of(args):
+                from flows.ingest import ingest_inbox
 
-            warm_up_in_background(args.db, not args.no_entities, sum(1 for _ in os.scandir(args.dir)))
-            with one_shot_run(server):
-                totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
-                                      batch_size=args.batch_size, entities=not args.no_entities)
+                warm_up_in_background(args.db, not args.no_entities, sum(1 for _ in os.scandir(args.dir)))
+                with one_shot_run(server):
+                    totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
+                                          batch_size=args.batch_size, entities=not args.no_entities)
             print_summary(args.db, totals)
         elif args.command == "ingest":
             server = start_early(not args.no_entities, quiet=not args.verbose)

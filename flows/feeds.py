@@ -21,8 +21,8 @@ from prefect.cache_policies import NO_CACHE
 from extractors.feeds import FeedEntry, ParsedFeed, entry_documents, parse_feed, read_sources
 from extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
 from extractors.records import RawDocument, Rejection
-from extractors.settings import Settings
-from flows.ingest import run_id_now, settings_for
+from extractors.settings import Settings, settings_for
+from flows.ingest import run_id_now
 from flows.pipeline import prepare_batch, write_batch
 from storage.db import connection, writer_lock
 from storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries

@@ -1,7 +1,7 @@
 """The inbox flow: read what is in the inbox now, run the pipeline in micro-batches, move originals."""
 from __future__ import annotations
 
-from dataclasses import replace
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,28 +10,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
-from extractors.settings import Settings, load_settings
+from extractors.settings import Settings, settings_for
+from flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
 from flows.pipeline import extract_drafts, live_documents, prepare_batch, write_batch
 from storage.archive import move_file, move_originals, plan_destinations
 from storage.db import connection, writer_lock
 from storage.writes import finish_run, start_run, stored_paths_of
-
-
-def settings_for(db: str | None = None, inbox: str | None = None, archive: str | None = None,
-                 quarantine: str | None = None, batch_size: int | None = None, ner: bool | None = None) -> Settings:
-    """Settings from the environment, with flow parameters on top."""
-    settings = load_settings()
-    paths = settings.paths
-    paths = replace(
-        paths,
-        db=Path(db) if db else paths.db,
-        inbox=Path(inbox) if inbox else paths.inbox,
-        archive=Path(archive) if archive else paths.archive,
-        quarantine=Path(quarantine) if quarantine else paths.quarantine,
-    )
-    limits = replace(settings.limits, batch_size=batch_size) if batch_size else settings.limits
-    ner_settings = replace(settings.ner, ner_enabled=ner) if ner is not None else settings.ner
-    return replace(settings, paths=paths, limits=limits, ner=ner_settings)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -43,10 +27,7 @@ def read_inbox(inbox, paths, limits):
 @task(cache_policy=NO_CACHE, persist_result=False)
 def read_ahead(inbox, paths, settings):
     """Read the next chunk of inbox files and extract them while this batch is finished (task wrapper)."""
-    from extractors.extraction import extract_drafts
-
-    docs, rejections, files = read_files(inbox, paths, settings.limits)
-    return docs, rejections, files, extract_drafts(live_documents(docs, rejections), settings.limits)
+    return read_and_extract(inbox, paths, settings)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -77,32 +58,20 @@ def run_id_now() -> str:
     return str(flow_run.id or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
 
 
-def file_states(paths: list[Path]) -> list[tuple[int, int, int] | None]:
-    """(inode, size, mtime_ns) of each file, None when it is gone: what must not change under a read-ahead."""
-    states = []
-    for path in paths:
-        try:
-            stat = path.stat()
-        except OSError:
-            states.append(None)
-        else:
-            states.append((stat.st_ino, stat.st_size, stat.st_mtime_ns))
-    return states
-
-
 def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str) -> dict[str, int]:
     """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works.
 
     While a batch is cleaned, deduplicated and written, the next chunk is read and extracted on the worker
     pool (extraction needs no database), so the cores have work while this process does the batch's serial
-    part; that work is used only if the next batch, under its own lock, finds the same files unchanged.
+    part; that work is used only if the next batch, under its own lock, finds the same files unchanged. The
+    first chunk may come read ahead the same way, from before the flow run started (flows.head_start).
     """
     totals = {"documents": 0, "articles": 0, "duplicates": 0, "rejected": 0, "mentions": 0, "files": 0}
     db = settings.paths.db
     archive = settings.paths.archive_dir(inbox)
     quarantine = settings.paths.quarantine_dir(inbox)
     size = max(1, settings.limits.batch_size)
-    ahead = None  # (chunk, its file states before reading, future of read_ahead)
+    ahead = take_head_start()  # the first chunk, when the CLI started it before the flow run
     try:
         for start in range(0, len(paths), size):
             # Holding a connection for the batch makes the stages' own connections share one open database:
@@ -112,14 +81,16 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                 taken, ahead = ahead, None
                 if not chunk:
                     continue
-                if taken is not None and taken[0] == chunk and taken[1] == file_states(chunk):
-                    docs, rejections, files, extracted = taken[2].result()
+                if taken is not None and taken.matches(inbox, chunk, settings):
+                    docs, rejections, files, extracted = taken.future.result()
                 else:  # nothing read ahead, or another process touched these files since
                     docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
                     extracted = extract_drafts(quote(live_documents(docs, rejections)), settings.limits)
                 following = paths[start + size:start + 2 * size]
                 if following:  # extracted while this batch is cleaned, deduplicated and written
-                    ahead = (following, file_states(following), read_ahead.submit(inbox, quote(following), quote(settings)))
+                    states = file_states(following)  # before reading: a change while it reads shows too
+                    future = read_ahead.submit(inbox, quote(following), quote(settings))
+                    ahead = ReadAhead(inbox, following, states, settings, future)
                 files = [f for f in files if f.document_ids]
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
                 plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
@@ -129,8 +100,9 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
             for key, value in counts.items():
                 totals[key] += value
     finally:
-        if ahead is not None:
-            ahead[2].wait()  # a read-ahead left behind by a failed batch: its pool must not outlive the run
+        if ahead is not None:  # a read-ahead left behind by a failed batch: its pool must not outlive the run
+            with suppress(Exception):
+                ahead.future.result()
     return totals
 
 

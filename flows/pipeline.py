@@ -7,6 +7,7 @@ from prefect.utilities.annotations import quote
 
 from extractors.records import Article, Batch, Draft, RawDocument, Rejection
 from extractors.settings import Settings
+from extractors.extraction import live_documents
 from storage.db import DatabaseLocked, connection
 
 # Inputs are large byte strings and connections: never hash them for caching, never persist them.
@@ -75,12 +76,6 @@ def _is_transient(state) -> bool:
     except Exception:
         return False
     return False
-
-
-def live_documents(docs: list[RawDocument], rejections: list[Rejection]) -> list[RawDocument]:
-    """The documents not already rejected (by the reader)."""
-    rejected = {r.document_id for r in rejections}
-    return [d for d in docs if d.document_id not in rejected]
 
 
 def prepare_batch(

@@ -36,8 +36,8 @@ from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from extractors.reading import list_inbox
-from extractors.settings import Settings
-from flows.ingest import ingest_paths, run_id_now, settings_for
+from extractors.settings import Settings, settings_for
+from flows.ingest import ingest_paths, run_id_now
 from flows.pipeline import warm_stages
 from storage.db import DatabaseLocked, connect, connection
 from storage.writes import finish_run, start_run

@@ -138,18 +138,3 @@ def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness,
         ).fetchall()
         con.close()
     assert len(landed[4]) == 13 and landed[4] == landed[100]
-
-
-def test_file_states_change_when_a_file_is_replaced_or_gone(tmp_path):
-    from flows.ingest import file_states
-
-    first, second = tmp_path / "a.html", tmp_path / "b.html"
-    first.write_text("<p>one</p>")
-    second.write_text("<p>two</p>")
-    before = file_states([first, second])
-    assert file_states([first, second]) == before and None not in before
-    (tmp_path / "new.html").write_text("<p>one, edited</p>")
-    (tmp_path / "new.html").replace(first)  # another writer replaced it after the read-ahead
-    second.unlink()
-    after = file_states([first, second])
-    assert after[0] != before[0] and after[1] is None
