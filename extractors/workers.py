@@ -53,10 +53,21 @@ def use_pool(processes: int, items: int) -> bool:
     return processes > 1 and items >= MIN_ITEMS_FOR_POOL
 
 
+def _leave_interrupts_to_the_main_process() -> None:
+    """Pool initializer: a worker ignores Ctrl-C (a terminal sends it to every process of the group).
+
+    The main process stops the run and terminates its pools; a worker killed by Ctrl-C mid-document would
+    lose that result, and a thread waiting for it (a read-ahead) would wait out its time limit per document.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def worker_pool(processes: int, items: int) -> Iterator[multiprocessing.pool.Pool]:
     """A pool for one batch; terminated afterwards, so a runaway worker dies with it."""
-    pool = _context().Pool(min(processes, items))
+    pool = _context().Pool(min(processes, items), initializer=_leave_interrupts_to_the_main_process)
     try:
         yield pool
     finally:

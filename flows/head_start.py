@@ -8,6 +8,7 @@ when, under the writer lock, the chunk is still the first and its files are unch
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -65,20 +66,32 @@ def read_and_extract(inbox: Path, chunk: list[Path], settings: Settings) -> Extr
 @contextmanager
 def head_start(inbox: Path, settings: Settings) -> Iterator[ReadAhead | None]:
     """Within this block the inbox's first chunk is read and extracted on a thread (the pages on the worker
-    pool), for the flow run started inside it; leaving the block waits for that thread. Yields the head
-    start (None for an empty inbox)."""
+    pool), for the flow run started inside it. Yields the head start (None for an empty inbox).
+
+    A normal exit waits for the thread; an exception (Ctrl-C) does not: the process is on its way out, and
+    multiprocessing's exit handler terminates the thread's pool. The head start writes and moves nothing.
+    """
     chunk = list_inbox(inbox)[: max(1, settings.limits.batch_size)]
     if not chunk:
         yield None
         return
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="head-start") as executor:
-        states = file_states(chunk)
-        ahead = ReadAhead(inbox, chunk, states, settings, executor.submit(read_and_extract, inbox, chunk, settings))
-        token = _HEAD_START.set(ahead)
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def run() -> None:
         try:
-            yield ahead
-        finally:
-            _HEAD_START.reset(token)
+            future.set_result(read_and_extract(inbox, chunk, settings))
+        except BaseException as exc:  # noqa: BLE001 - raised again where the flow run takes the result
+            future.set_exception(exc)
+
+    ahead = ReadAhead(inbox, chunk, file_states(chunk), settings, future)
+    thread = threading.Thread(target=run, name="head-start", daemon=True)
+    token = _HEAD_START.set(ahead)
+    thread.start()
+    try:
+        yield ahead
+    finally:
+        _HEAD_START.reset(token)
+    thread.join()
 
 
 def take_head_start() -> ReadAhead | None:

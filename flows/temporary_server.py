@@ -120,6 +120,9 @@ def _launch() -> tuple[subprocess.Popen, int]:
              "prefect.server.api.server:create_app", "--log-level", "error", "--lifespan", "on"],
             env=env, stdin=subprocess.DEVNULL, pass_fds=[sock.fileno()],
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            # Out of the terminal's process group: on Ctrl-C the flow run still records its Crashed state
+            # on this server (a dead server makes Prefect retry for minutes); it is stopped at exit.
+            start_new_session=True,
         )
         return process, sock.getsockname()[1]
 

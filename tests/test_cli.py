@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,69 @@ def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir):
         assert "1 failed" in refused.stdout
     state = json.loads(newsflow("sql", "SELECT last_error FROM sources", "--db", db, "--format", "json").stdout)
     assert "private" in (state[0]["last_error"] or "")
+
+
+def test_ingest_inbox_gives_its_flow_run_a_head_start_with_the_same_settings(tmp_path, samples_dir):
+    from extractors.reading import list_inbox
+    from flows.cli import head_start_of
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(samples_dir, inbox)
+    args = build_parser().parse_args(
+        ["ingest", "inbox", str(inbox), "--db", str(tmp_path / "news.duckdb"), "--batch-size", "2", "--no-entities"]
+    )
+    with head_start_of(args) as ahead:
+        assert ahead.chunk == list_inbox(inbox)[:2]
+        assert ahead.settings.limits.batch_size == 2 and not ahead.settings.ner.ner_enabled
+        assert ahead.settings.paths.db == tmp_path / "news.duckdb"
+        docs, rejections, files, (drafts, failed) = ahead.future.result()
+    assert [f.path for f in files] == ahead.chunk and len(drafts) == 2 and not rejections + failed
+
+
+def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_dir):
+    import signal
+    import time
+
+    import duckdb
+
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:120]
+    inbox, archive, db = tmp_path / "inbox", tmp_path / "archive", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    for page in pages:
+        shutil.copy(page, inbox / page.name)
+    command = [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--batch-size", "10",
+               "--no-entities"]
+    # A new process group that takes SIGINT as a terminal's does (a CI job may start us with SIGINT ignored).
+    proc = subprocess.Popen(command, start_new_session=True, env=dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING"),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (archive.is_dir() and any(archive.rglob("*.html"))) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches every process of the group: workers included
+    interrupted = time.monotonic()
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # hung: leave no process behind for the next test
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and time.monotonic() - interrupted < 15, err[-2000:]
+    for _ in range(50):  # the fork server and the pool's workers end with the run
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("processes of the interrupted run are still alive")
+    left = {p.name for p in inbox.iterdir()}
+    archived = {p.name for p in archive.rglob("*.html")}
+    assert left | archived == {p.name for p in pages} and not left & archived and left
+    con = duckdb.connect(str(db), read_only=True)
+    assert {Path(r).name for (r,) in con.execute("SELECT source_ref FROM documents").fetchall()} == archived
+    con.close()
+    newsflow("ingest", "inbox", str(inbox), "--db", str(db), "--no-entities")
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(DISTINCT source_ref) FROM documents").fetchone()[0] == len(pages)
+    con.close()

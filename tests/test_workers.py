@@ -1,10 +1,12 @@
 """Worker pools: the same results in the same order as in-process, for extraction and cleaning alike."""
+import os
+import signal
 from dataclasses import replace
 
 from extractors.cleaning import clean_batch
 from extractors.records import Draft
 from extractors.settings import Dedup, Limits
-from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool
+from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool, worker_pool
 
 
 def test_small_batches_and_one_process_stay_in_process():
@@ -32,3 +34,14 @@ def test_cleaning_on_the_pool_matches_in_process(samples_dir):
     as_lists = lambda keys: {k: (v.text_sha256, v.shingles.tolist(), v.signature, v.bands) for k, v in keys.items()}  # noqa: E731
     assert as_lists(pooled_keys) == as_lists(serial_keys) and set(pooled_keys) == {d.document_id for d in drafts}
     assert {a.language for a in pooled[0]} - {None}  # languages were detected in the workers
+
+
+def _interrupted(n: int) -> int:
+    os.kill(os.getpid(), signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the group
+    return n * 2
+
+
+def test_workers_leave_ctrl_c_to_the_main_process():
+    # A worker killed mid-document would lose its result, and a read-ahead thread would wait for it.
+    with worker_pool(2, 8) as pool:
+        assert pool.map_async(_interrupted, range(8), chunksize=1).get(timeout=60) == [n * 2 for n in range(8)]
