@@ -157,31 +157,34 @@ def start_early(entities: bool, quiet: bool):
     return server
 
 
-def warm_up_in_background(db: str, entities: bool, documents: int | None = None) -> None:
+def warm_up_in_background(settings, documents: int | None = None) -> None:
     """Load the stages' models in a thread while Prefect's flow run starts.
 
-    With `documents` known and enough for a worker pool, the NER model, extraction and cleaning are left
-    to the workers (warming them here would only take CPU from the workers' first batch).
+    With `documents` (the first batch's size) known and enough for a worker pool, the NER model, extraction
+    and cleaning are left to the workers (warming them here would only take CPU from the workers' first batch).
     """
     import threading
 
     from extractors.workers import use_pool
-    from extractors.settings import settings_for
     from flows.pipeline import warm_stages
 
-    settings = settings_for(db, ner=entities)
     ner_here = documents is None or not use_pool(settings.ner.ner_processes, documents)
     pages_here = documents is None or not use_pool(settings.limits.extract_processes, documents)
     threading.Thread(target=warm_stages, args=(settings, ner_here, pages_here), name="warm-up", daemon=True).start()
 
 
-def head_start_of(args):
-    """The inbox's first chunk read and extracted while Prefect loads (flows.head_start)."""
+def inbox_settings(args):
+    """The inbox flow run's settings, from the command's options (as the flow derives them from its parameters)."""
     from extractors.settings import settings_for
+
+    return settings_for(args.db, args.dir, args.archive, args.quarantine, args.batch_size, not args.no_entities)
+
+
+def head_start_of(args, settings=None):
+    """The inbox's first chunk read and extracted while Prefect loads (flows.head_start)."""
     from flows.head_start import head_start
 
-    settings = settings_for(args.db, args.dir, args.archive, args.quarantine, args.batch_size, not args.no_entities)
-    return head_start(Path(args.dir), settings)
+    return head_start(Path(args.dir), settings or inbox_settings(args))
 
 
 def one_shot_run(server):
@@ -218,19 +221,21 @@ def main(argv: list[str] | None = None) -> int:
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
             server = start_early(not args.no_entities, quiet=not args.verbose)
-            with head_start_of(args):
+            settings = inbox_settings(args)
+            with head_start_of(args, settings) as ahead:
                 from flows.ingest import ingest_inbox
 
-                warm_up_in_background(args.db, not args.no_entities, sum(1 for _ in os.scandir(args.dir)))
+                warm_up_in_background(settings, len(ahead.chunk) if ahead else 0)
                 with one_shot_run(server):
                     totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
                                           batch_size=args.batch_size, entities=not args.no_entities)
             print_summary(args.db, totals)
         elif args.command == "ingest":
             server = start_early(not args.no_entities, quiet=not args.verbose)
+            from extractors.settings import settings_for
             from flows import feeds
 
-            warm_up_in_background(args.db, not args.no_entities)
+            warm_up_in_background(settings_for(args.db, ner=not args.no_entities))
             options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
                            respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
                            entities=not args.no_entities)

@@ -5,9 +5,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
+from extractors.extraction import live_documents
 from extractors.records import Article, Batch, Draft, RawDocument, Rejection
 from extractors.settings import Settings
-from extractors.extraction import live_documents
 from storage.db import DatabaseLocked, connection
 
 # Inputs are large byte strings and connections: never hash them for caching, never persist them.
