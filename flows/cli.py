@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 EXAMPLES = {
-    "inbox": "example:\n  newsflow ingest inbox ./inbox --db newsflow.duckdb   (Ctrl-C stops within seconds; files of\n"
-             "  the unfinished batch stay in the inbox, written batches are archived)",
+    "inbox": "example:\n  newsflow ingest inbox ./inbox --db newsflow.duckdb   (Ctrl-C stops within seconds; files not\n"
+             "  yet archived stay in the inbox, and the next run finishes them without ingesting anything twice)",
     "feeds": "example:\n  newsflow ingest feeds https://example.com/rss.xml feeds.txt subscriptions.opml",
     "urls": "example:\n  newsflow ingest urls https://example.com/news/2025/07/some-article",
     "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)",

@@ -177,9 +177,13 @@ def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_di
     archived = {p.name for p in archive.rglob("*.html")}
     assert left | archived == {p.name for p in pages} and not left & archived and left
     con = duckdb.connect(str(db), read_only=True)
-    assert {Path(r).name for (r,) in con.execute("SELECT source_ref FROM documents").fetchall()} == archived
+    recorded = {Path(r).name for (r,) in con.execute("SELECT source_ref FROM documents").fetchall()}
     con.close()
+    # Every moved file has its rows; a batch committed just before the interrupt may not have been moved yet
+    # (as after kill -9): the next run moves it without ingesting it again.
+    assert archived <= recorded and len(recorded - archived) <= 10
     newsflow("ingest", "inbox", str(inbox), "--db", str(db), "--no-entities")
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT count(DISTINCT source_ref) FROM documents").fetchone()[0] == len(pages)
+    assert con.execute("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone() == (len(pages),) * 2
     con.close()
+    assert list(inbox.iterdir()) == [] and {p.name for p in archive.rglob("*.html")} == {p.name for p in pages}
