@@ -15,12 +15,16 @@ class Paths:
     inbox: Path = Path("inbox")
     archive: Path | None = None  # default: a folder named `archive` beside the inbox
     quarantine: Path | None = None  # default: a folder named `quarantine` beside the inbox
+    cache_dir: Path | None = None  # default: $XDG_CACHE_HOME/newsflow or ~/.cache/newsflow (the language model, unpacked)
 
     def archive_dir(self, inbox: Path | None = None) -> Path:
         return self.archive or (inbox or self.inbox).resolve().parent / "archive"
 
     def quarantine_dir(self, inbox: Path | None = None) -> Path:
         return self.quarantine or (inbox or self.inbox).resolve().parent / "quarantine"
+
+    def cache(self) -> Path:
+        return self.cache_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsflow"
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,13 +105,6 @@ def prepare_batch(
     return batch
 
 
-WARM_TEXT = (
-    "GENEVA (Reuters) - The World Health Organization said on Tuesday that a new vaccine trial in Kenya and Uganda "
-    "had enrolled its first volunteers, and officials in Nairobi expect results by the end of next year. "
-    "The trial, funded by the Gates Foundation, will follow ten thousand adults across both countries."
-)
-
-
 def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = True) -> None:
     """Pay the stages' one-off costs (imports, lexicons, language and NER models) on a throw-away document.
 
@@ -119,24 +112,14 @@ def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = Tr
     cleaning (trafilatura, the lexicons, the language model): only batches too small for a pool run them
     in this process, and then load what they need on first use.
     """
-    from dataclasses import replace
-    from datetime import datetime, timezone
-
     from extractors.dedup import compute_keys  # numpy: dedup stays in this process
 
     ner_here = ner_here and settings.ner.ner_enabled
     if not (pages_here or ner_here):
         return
-    from extractors.cleaning import clean_drafts as clean
-    from extractors.extraction import extract_drafts as extract
+    from extractors.warming import warm_page_stages
 
-    html = f"<html><head><title>Vaccine trial</title></head><body><article><p>{WARM_TEXT}</p></article></body></html>"
-    docs = [
-        RawDocument(f"warm-{kind}", "inbox", f"warm.{kind}", body.encode(), kind, datetime.now(timezone.utc), "")
-        for kind, body in (("text", WARM_TEXT), ("html", html))
-    ]
-    drafts, _ = extract(docs, settings.limits)
-    articles, _ = clean(drafts, {}, replace(settings.limits, min_words=1))
+    articles = warm_page_stages(settings.limits, settings.dedup)
     compute_keys(articles, settings.dedup)
     if ner_here:
         from extractors.entities import extract_entities as run

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -13,6 +14,8 @@ SHARED = REPO.parent / "shared"
 # Flow tests talk to the harness's own server; keep Prefect quiet and local.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The unpacked language model (extractors/language.py) goes to a temporary folder, not the user's cache.
+os.environ.setdefault("NEWSFLOW_CACHE_DIR", os.path.join(tempfile.gettempdir(), "newsflow-test-cache"))
 
 
 @pytest.fixture(scope="session")

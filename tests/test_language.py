@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.language import detect_language
+from extractors.language import detect_language, load_identifier, unpacked_model
 
 SENTENCES = {
     "en": "The city council approved the new budget on Tuesday after a long debate about road repairs.",
@@ -31,3 +31,27 @@ def test_too_little_text_is_unknown():
     assert detect_language("") is None
     assert detect_language("OK 123") is None
     assert detect_language("1234 5678 9012 3456 7890 !!!") is None
+
+
+def test_the_unpacked_model_answers_as_the_packed_one(tmp_path):
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    packed = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    unpacked = load_identifier(tmp_path)
+    assert [p.suffix for p in tmp_path.iterdir()] == [".npz"]  # unpacked once, no partial file left
+    for text in SENTENCES.values():
+        assert unpacked.classify(text) == packed.classify(text)
+    again = load_identifier(tmp_path)  # from the cached file
+    assert again.classify(SENTENCES["id"]) == packed.classify(SENTENCES["id"])
+
+
+def test_an_unusable_cache_falls_back_to_the_packed_model(tmp_path):
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert load_identifier(not_a_folder).classify(SENTENCES["de"])[0] == "de"
+    damaged = unpacked_model(MODEL_DIR / MODEL_FILE, tmp_path / "cache")
+    damaged.write_bytes(b"not a zip file")
+    assert load_identifier(tmp_path / "cache").classify(SENTENCES["fr"])[0] == "fr"
+    assert not damaged.exists()  # removed, so the next load unpacks it again
