@@ -40,6 +40,7 @@ _COUNT = re.compile(r"\s*[(\[]\s*\d+\s*[)\]]\s*$")
 _NOSPACE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\u0e80-\u0eff\u1780-\u17ff\u1000-\u109f"
 _DENSE = re.compile(f"[{_NOSPACE}]")
 _WORD = re.compile(rf"[{_NOSPACE}]{{1,2}}|[^\W{_NOSPACE}]+(?:[-'’.][^\W{_NOSPACE}]+)*", re.UNICODE)
+_RUN = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…。！？:;][\"'”’»)\]]*$")
 _ICON = re.compile(r"^(?:(?:fa|fas|far|fab|bi|mdi|icon|ion|glyphicon|dashicons)[-_ ])?[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+$")
 _SHORTCODE = re.compile(r"\[/[a-z_]+\]|\[[a-z_]+\s+[a-z_]+\s*=\s*[\"”'].*?\]", re.IGNORECASE)
@@ -61,8 +62,15 @@ class Lexicon:
     patterns: dict[str, re.Pattern[str]]
     contained: dict[str, re.Pattern[str] | None]
     words: dict[str, frozenset[str]]
+    # Cheap necessary conditions, tested before the regexes (most lines match no phrase): a line can only
+    # match a section when it starts with one of its phrases' first words (or a digit, for "{n} ..."), and
+    # can only contain one of its 4+ word phrases when one of its word runs (\w+) is such a phrase's longest
+    # run. None: no shortcut.
+    starts: dict[str, tuple[tuple[str, ...], bool] | None]
+    inner_runs: dict[str, frozenset[str] | None]
 
 
+@lru_cache(maxsize=4096)  # a line is normalised by several classifiers in turn
 def normalise(line: str) -> str:
     """Casefolded line with unified quotes and dashes, collapsed spaces, no decorative ends."""
     text = unicodedata.normalize("NFKC", line).translate(_QUOTES).casefold()
@@ -144,8 +152,12 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
             merged[section].update(phrases)
     patterns: dict[str, re.Pattern[str]] = {}
     contained: dict[str, re.Pattern[str] | None] = {}
+    starts: dict[str, tuple[tuple[str, ...], bool] | None] = {}
+    inner_runs: dict[str, frozenset[str] | None] = {}
     for section, (_reason, mode) in SECTIONS.items():
         phrases = sorted(merged[section], key=len, reverse=True)
+        starts[section] = _first_words(phrases)
+        inner_runs[section] = _key_runs([p for p in phrases if len(p.split()) >= 4])
         alternation = "|".join(_phrase_regex(p) for p in phrases) or r"(?!x)x"
         if mode == "whole":
             patterns[section] = re.compile(rf"^(?:{alternation})$")
@@ -159,19 +171,52 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         four = "|".join(_phrase_regex(p) for p in phrases if len(p.split()) >= 4)
         contained[section] = re.compile(rf"(?<!\w)(?:{four})(?!\w)") if four else None
     words_ = {name: frozenset(w for p in merged[name] for w in normalise(p).split()) for name in WORD_SECTIONS}
-    return Lexicon(patterns, contained, words_)
+    return Lexicon(patterns, contained, words_, starts, inner_runs)
+
+
+def _first_words(phrases: list[str]) -> tuple[tuple[str, ...], bool] | None:
+    """The phrases' first normalised words, as their regexes must find them at the start of a line, and whether
+    one starts with a number ({n}); None when one starts with {rest}, which matches anything."""
+    firsts = {normalise(p).split()[0] for p in phrases if normalise(p)}
+    if "{rest}" in firsts:
+        return None
+    return tuple(sorted(firsts - {"{n}"})), "{n}" in firsts
+
+
+def _key_runs(phrases: list[str]) -> frozenset[str] | None:
+    """Each phrase's longest word run (\\w+), found whole in any line containing the phrase (its words are
+    separated by spaces and bounded by non-word characters); None when a phrase has no run but placeholders."""
+    keys = set()
+    for phrase in phrases:
+        runs = [run for word in normalise(phrase).split() if word not in ("{n}", "{rest}") for run in _RUN.findall(word)]
+        if not runs:
+            return None
+        keys.add(max(runs, key=len))
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=64)
+def _runs_of(norm: str) -> frozenset[str]:
+    """The word runs of a normalised line (cached: every section asks about the same line in turn)."""
+    return frozenset(_RUN.findall(norm))
 
 
 def match_section(norm: str, section: str, lexicon: Lexicon) -> bool:
     """True when a line, already passed through normalise(), matches one of the section's phrases."""
-    mode = SECTIONS[section][1]
-    if mode == "whole":
-        return bool(lexicon.patterns[section].match(strip_tail(norm)))
-    if lexicon.patterns[section].match(norm):
-        return True
+    starts = lexicon.starts[section]
+    if starts is None or norm.startswith(starts[0]) or (starts[1] and norm[:1].isdecimal()):
+        if SECTIONS[section][1] == "whole":
+            return bool(lexicon.patterns[section].match(strip_tail(norm)))
+        if lexicon.patterns[section].match(norm):
+            return True
+    elif SECTIONS[section][1] == "whole":
+        return False
     inner = lexicon.contained[section]
     # Inside a long paragraph a phrase is more likely quoted prose than a widget.
-    return bool(inner and len(norm) <= 400 and inner.search(norm))
+    if not inner or len(norm) > 400:
+        return False
+    runs = lexicon.inner_runs[section]
+    return (runs is None or not runs.isdisjoint(_runs_of(norm))) and bool(inner.search(norm))
 
 
 def is_menu_run(line: str, lexicon: Lexicon) -> bool:

@@ -17,6 +17,7 @@ from extractors.lines import (
     match_section,
     normalise,
     read_lexicon_file,
+    strip_tail,
 )
 
 
@@ -48,6 +49,33 @@ def test_phrase_matching_modes():
     # Long phrases match inside a line; short whole-line phrases do not.
     assert match_section(normalise("Your email address will not be published. Required fields are marked *"), "comment", lexicon)
     assert not match_section(normalise("The menu of the new restaurant is short"), "menu", lexicon)
+
+
+def _regexes_only(norm: str, section: str, lexicon) -> bool:
+    """match_section without its shortcuts: the section's regexes alone."""
+    if SECTIONS[section][1] == "whole":
+        return bool(lexicon.patterns[section].match(strip_tail(norm)))
+    inner = lexicon.contained[section]
+    return bool(lexicon.patterns[section].match(norm) or (inner and len(norm) <= 400 and inner.search(norm)))
+
+
+def test_shortcuts_never_change_a_match(samples_dir):
+    lexicon = load_lexicon()
+    phrases = [p.replace("{n}", "12").replace("{rest}", "to read the story")
+               for path in sorted(LEXICON_DIR.glob("*.txt")) for sec in SECTIONS
+               for p in read_lexicon_file(path).get(sec, [])]
+    # Every phrase alone, after a bullet, inside a sentence, with a separator; and every line of the samples.
+    lines = [form.format(p) for p in phrases
+             for form in ("{}", "» {}:", "He said «{}» twice, then left.", "{} | Home", "(e-mail) {} (12)")]
+    lines += [line for path in sorted(samples_dir.glob("*.txt")) for line in path.read_text(encoding="utf-8").splitlines()]
+    hits = 0
+    for line in lines:
+        norm = normalise(line)
+        for section in SECTIONS:
+            expected = _regexes_only(norm, section, lexicon)
+            assert match_section(norm, section, lexicon) == expected, (line, section)
+            hits += expected
+    assert hits > len(phrases)  # the lines do match: the comparison covers matches, not only misses
 
 
 def test_icons_links_shortcodes_and_bylines():
