@@ -107,6 +107,34 @@ def prefect_cost(task_runs: int, server_env: dict | None) -> tuple[float, float,
     return imports_only - python_only, flow_run, server_start
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (threads included)."""
+    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def wait_until_idle(pid: int, limit_s: float = 60.0) -> None:
+    """Wait until the process tree uses under 5% of a core for a second: a server just started is still
+    starting its services after it first answers, and a long-running one (the case measured) is idle."""
+    deadline = time.monotonic() + limit_s
+    before = tree_cpu_s(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = tree_cpu_s(pid)
+        if now - before < 0.05:
+            return
+        before = now
+
+
 @contextmanager
 def prefect_server(port: int = 4291):
     """A real Prefect server on loopback, as `newsflow serve` and deployments use; yields the env to reach it."""
@@ -127,6 +155,7 @@ def prefect_server(port: int = 4291):
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("the Prefect server did not start")
                 time.sleep(0.5)
+        wait_until_idle(server.pid)
         yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
     finally:
         os.killpg(server.pid, 15)
@@ -169,9 +198,16 @@ def text_benchmark(count: int, rows: list[tuple], with_server: bool = True) -> N
     rows.extend(server_rows)
 
 
-def html_benchmark(rows: list[tuple], with_server: bool = True, copies: int = 0) -> None:
+def html_benchmark(rows: list[tuple], with_server: bool = True, copies: int = 0, repeats: int = 3) -> None:
     """The HTML path with entities off vs bare trafilatura.extract over the same pages: the 181 extraction_aeb
-    pages, or with `copies` > 0 those plus that many generated variants of each (corpus.write_html_variants)."""
+    pages, or with `copies` > 0 those plus that many generated variants of each (corpus.write_html_variants).
+
+    Baseline and newsflow alternate `repeats` times and each row shows the median (this machine's speed drifts
+    by 5-25% within minutes; alternating gives both the same drift). The server rows have their own baselines,
+    taken while that server is running.
+    """
+    from statistics import median
+
     work = OUT / f"html{copies}"
     shutil.rmtree(work, ignore_errors=True)
     if copies:
@@ -180,20 +216,32 @@ def html_benchmark(rows: list[tuple], with_server: bool = True, copies: int = 0)
         (work / "pages").mkdir(parents=True)
         for page in html_pages():
             shutil.copy(page, work / "pages" / page.name)
-    base_wall, out, base_rss = timed([PYTHON, str(HERE / "bare_trafilatura.py"), str(work / "pages")])
-    pages = int(out.split()[0])
-    what = f"{pages} pages" + (f": the 181 and {copies} generated variants of each" if copies else "")
-    rows.append((f"bare trafilatura.extract ({what})", pages, int(out.split()[1]), base_wall, base_rss, 1.0))
-    shutil.copytree(work / "pages", work / "inbox")
-    wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities")
-    rows.append((f"newsflow ingest inbox, HTML, --no-entities ({pages} pages)", articles, words, wall, rss, base_wall / wall))
+
+    def alternate(env: dict | None) -> tuple[list[float], list[tuple], str, str]:
+        bare, ours = [], []
+        for _ in range(repeats):
+            base_wall, out, base_rss = timed([PYTHON, str(HERE / "bare_trafilatura.py"), str(work / "pages")])
+            bare.append(base_wall)
+            shutil.rmtree(work / "inbox", ignore_errors=True)
+            shutil.copytree(work / "pages", work / "inbox")
+            ours.append(ingest(work / "inbox", work / "news.duckdb", "--no-entities", env=env))
+        return bare, ours, out, base_rss
+
+    def add(label: str, bare: list[float], ours: list[tuple], out: str, base_rss: str, base_label: str) -> None:
+        pages, base = int(out.split()[0]), median(bare)
+        wall = median(o[0] for o in ours)
+        _, articles, words, rss = ours[0]
+        spread = lambda xs: f"median of {len(xs)}: {min(xs):.1f}-{max(xs):.1f} s"  # noqa: E731
+        what = f"{pages} pages" + (f": the 181 and {copies} generated variants of each" if copies else "")
+        rows.append((f"bare trafilatura.extract ({what}){base_label}, {spread(bare)}", pages, int(out.split()[1]), base,
+                     base_rss, 1.0))
+        rows.append((f"newsflow ingest inbox, HTML, --no-entities{label} ({pages} pages), {spread([o[0] for o in ours])}",
+                     articles, words, wall, rss, base / wall))
+
+    add("", *alternate(None), "")
     if with_server:
-        shutil.rmtree(work / "inbox")
-        shutil.copytree(work / "pages", work / "inbox")
         with prefect_server() as server_env:
-            wall, articles, words, rss = ingest(work / "inbox", work / "news.duckdb", "--no-entities", env=server_env)
-        rows.append((f"newsflow ingest inbox, HTML, --no-entities, Prefect server running ({pages} pages)", articles, words,
-                     wall, rss, base_wall / wall))
+            add(", Prefect server running", *alternate(server_env), ", beside the idle server")
 
 
 def memory_benchmark(count: int, rows: list[tuple]) -> None:
@@ -223,12 +271,15 @@ def main() -> None:
     parser.add_argument("--skip-html", action="store_true")
     parser.add_argument("--html-copies", type=int, default=4, help="generated variants per page for the larger HTML corpus")
     parser.add_argument("--no-server", action="store_true", help="skip the runs against a running Prefect server")
+    parser.add_argument("--skip-text", action="store_true", help="skip the text and NER rows")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs per HTML row (the median is shown)")
     args = parser.parse_args()
     rows: list[tuple] = []
-    text_benchmark(args.articles, rows, not args.no_server)
+    if not args.skip_text:
+        text_benchmark(args.articles, rows, not args.no_server)
     if not args.skip_html:
-        html_benchmark(rows, not args.no_server)
-        html_benchmark(rows, not args.no_server, copies=args.html_copies)
+        html_benchmark(rows, not args.no_server, repeats=args.repeats)
+        html_benchmark(rows, not args.no_server, copies=args.html_copies, repeats=args.repeats)
     if args.memory_articles:
         memory_benchmark(args.memory_articles, rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
