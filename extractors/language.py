@@ -66,7 +66,13 @@ def _identifier():
     """The identifier of this process (loaded once; the workers inherit their fork server's)."""
     from extractors.settings import load_settings
 
-    return load_identifier(load_settings().paths.cache())
+    try:
+        cache_dir = load_settings().paths.cache()
+    except RuntimeError:  # no home directory to hold the cache: the packed model it is
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return load_identifier(cache_dir)
 
 
 def detect_language(text: str) -> str | None:

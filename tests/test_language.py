@@ -55,3 +55,18 @@ def test_an_unusable_cache_falls_back_to_the_packed_model(tmp_path):
     damaged.write_bytes(b"not a zip file")
     assert load_identifier(tmp_path / "cache").classify(SENTENCES["fr"])[0] == "fr"
     assert not damaged.exists()  # removed, so the next load unpacks it again
+
+
+def test_no_home_for_the_cache_still_detects(monkeypatch):
+    from extractors import language
+    from extractors.settings import Paths
+
+    def no_home(self):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Paths, "cache", no_home)
+    language._identifier.cache_clear()
+    try:
+        assert detect_language(SENTENCES["nl"]) == "nl"
+    finally:
+        language._identifier.cache_clear()  # the next test loads the cached model again
