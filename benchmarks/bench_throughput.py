@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -29,19 +30,29 @@ NEWSFLOW = [PYTHON, "-m", "flows.cli"]
 OUT = HERE / "out"
 
 
-def tree_rss_mb(pid: int) -> int:
-    """Sum of RSS over a process and all its descendants, in MB (pages shared after fork count in each)."""
-    total, todo = 0, [pid]
+def process_tree(pid: int) -> Iterator[int]:
+    """A process and all its descendants (threads' children included), as they are now."""
+    todo = [pid]
     while todo:
         current = todo.pop()
+        yield current
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue  # it exited while we looked
+
+
+def tree_rss_mb(pid: int) -> int:
+    """Sum of RSS over a process and all its descendants, in MB (pages shared after fork count in each)."""
+    total = 0
+    for current in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
     return total // 1024
 
 
@@ -108,17 +119,14 @@ def prefect_cost(task_runs: int, server_env: dict | None) -> tuple[float, float,
 
 
 def tree_cpu_s(pid: int) -> float:
-    """CPU seconds used so far by a process and its children (threads included)."""
-    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
-    while todo:
-        current = todo.pop()
+    """CPU seconds used so far by a process and its descendants."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for current in process_tree(pid):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
+        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 

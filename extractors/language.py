@@ -36,6 +36,13 @@ def unpacked_model(model_file: Path, cache_dir: Path) -> Path:
     return target
 
 
+def _packed_identifier():
+    """py3langid's identifier from its packed model, probabilities normalised to 0..1 (py3langid's own load)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
 def load_identifier(cache_dir: Path):
     """py3langid's identifier with probabilities normalised to 0..1, from the unpacked model when it can be kept."""
     from zipfile import BadZipFile
@@ -48,7 +55,7 @@ def load_identifier(cache_dir: Path):
         path = unpacked_model(MODEL_DIR / MODEL_FILE, cache_dir)
     except OSError as exc:  # a read-only home, a full disk
         log.info("language model not unpacked into %s (%s); loading the packed one", cache_dir, exc)
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _packed_identifier()
     try:  # py3langid's own modelio.load_model, from the unpacked file
         with np.load(path, allow_pickle=False) as data:
             ptc, pc, classes = data["ptc"], data["pc"], data["classes"].tolist()
@@ -57,7 +64,7 @@ def load_identifier(cache_dir: Path):
     except (OSError, ValueError, KeyError, AttributeError, BadZipFile) as exc:  # damaged file, another layout
         log.warning("unpacked language model %s unusable (%s); removed, loading the packed one", path, exc)
         path.unlink(missing_ok=True)  # unpacked again next time
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _packed_identifier()
     return LanguageIdentifier(np.asarray(ptc), np.asarray(pc), classes, nextmove, output, norm_probs=True, tk_row=row)
 
 
@@ -69,9 +76,7 @@ def _identifier():
     try:
         cache_dir = load_settings().paths.cache()
     except RuntimeError:  # no home directory to hold the cache: the packed model it is
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _packed_identifier()
     return load_identifier(cache_dir)
 
 

@@ -203,13 +203,14 @@ def _runs_of(norm: str) -> frozenset[str]:
 
 def match_section(norm: str, section: str, lexicon: Lexicon) -> bool:
     """True when a line, already passed through normalise(), matches one of the section's phrases."""
+    whole = SECTIONS[section][1] == "whole"
     starts = lexicon.starts[section]
     if starts is None or norm.startswith(starts[0]) or (starts[1] and norm[:1].isdecimal()):
-        if SECTIONS[section][1] == "whole":
+        if whole:
             return bool(lexicon.patterns[section].match(strip_tail(norm)))
         if lexicon.patterns[section].match(norm):
             return True
-    elif SECTIONS[section][1] == "whole":
+    elif whole:
         return False
     inner = lexicon.contained[section]
     # Inside a long paragraph a phrase is more likely quoted prose than a widget.
