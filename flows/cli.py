@@ -33,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest news articles (inbox files, feeds, web pages) into DuckDB: cleaned, deduplicated, with entities.",
         epilog="examples:\n  newsflow ingest inbox ./inbox\n  newsflow sql \"SELECT count(*) FROM articles\"\n\n"
                "Prefect: ingest and watch runs use the server at PREFECT_API_URL (or the active Prefect profile);\n"
-               "without one they start a temporary Prefect server for the command's duration.",
+               "without one they start a temporary Prefect server for the command's duration.\n\n"
+               "Settings: NEWSFLOW_<FIELD> environment variables override the defaults of extractors/settings.py,\n"
+               "e.g. NEWSFLOW_EXTRACT_PROCESSES; NEWSFLOW_CACHE_DIR (default ~/.cache/newsflow) holds the unpacked\n"
+               "language model.",
         formatter_class=formatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs and the HTML extractors' warnings")
