@@ -57,6 +57,26 @@ def test_an_unusable_cache_falls_back_to_the_packed_model(tmp_path):
     assert not damaged.exists()  # removed, so the next load unpacks it again
 
 
+def test_installs_of_the_same_model_share_one_unpacked_file(tmp_path):
+    import lzma
+    import os
+    import shutil
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    first = unpacked_model(MODEL_DIR / MODEL_FILE, tmp_path / "cache")
+    other_install = tmp_path / "other" / MODEL_FILE  # another virtualenv: same bytes, another path and mtime
+    other_install.parent.mkdir(parents=True)
+    shutil.copyfile(MODEL_DIR / MODEL_FILE, other_install)
+    os.utime(other_install, ns=(1, 1))
+    assert unpacked_model(other_install, tmp_path / "cache") == first
+    assert len(list((tmp_path / "cache").iterdir())) == 1
+    another_model = tmp_path / "another.npz.xz"
+    another_model.write_bytes(lzma.compress(b"another model"))
+    assert unpacked_model(another_model, tmp_path / "cache").read_bytes() == b"another model"
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
 def test_no_home_for_the_cache_still_detects(monkeypatch):
     from extractors import language
     from extractors.settings import Paths
