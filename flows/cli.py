@@ -204,9 +204,12 @@ def one_shot_run(server):
         server.wait_ready()
     if os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") or os.environ.get("PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
         return nullcontext()
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.context import SettingsContext, get_settings_context
 
-    return temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    # temporary_settings() would validate all of Prefect's settings again (0.2 s); None is a valid value.
+    current = get_settings_context()
+    flows = current.settings.flows.model_copy(update={"heartbeat_frequency": None})
+    return SettingsContext(profile=current.profile, settings=current.settings.model_copy(update={"flows": flows}))
 
 
 def main(argv: list[str] | None = None) -> int:

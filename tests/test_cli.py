@@ -187,3 +187,22 @@ def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_di
     assert con.execute("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone() == (len(pages),) * 2
     con.close()
     assert list(inbox.iterdir()) == [] and {p.name for p in archive.rglob("*.html")} == {p.name for p in pages}
+
+
+def test_a_one_shot_run_sends_no_heartbeats_unless_asked(monkeypatch):
+    from prefect.settings import get_current_settings
+
+    from flows.cli import one_shot_run
+
+    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
+    monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
+    before = get_current_settings()
+    assert before.flows.heartbeat_frequency is not None  # Prefect's default
+    with one_shot_run(None):
+        inside = get_current_settings()
+        assert inside.flows.heartbeat_frequency is None
+        assert inside.api.url == before.api.url and inside.flows.default_retries == before.flows.default_retries
+    assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")  # asked for: left to Prefect
+    with one_shot_run(None):
+        assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
