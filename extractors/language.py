@@ -35,6 +35,9 @@ def unpacked_model(model_file: Path, cache_dir: Path) -> Path:
                 os.unlink(out.name)
                 raise
         os.replace(out.name, target)
+        # Files named by the earlier scheme (py3langid-<version>-<size>-<mtime>.npz): one per install, never read now.
+        for stale in cache_dir.glob("py3langid-*-*-*.npz"):
+            stale.unlink(missing_ok=True)
     return target
 
 

@@ -71,10 +71,13 @@ def test_installs_of_the_same_model_share_one_unpacked_file(tmp_path):
     os.utime(other_install, ns=(1, 1))
     assert unpacked_model(other_install, tmp_path / "cache") == first
     assert len(list((tmp_path / "cache").iterdir())) == 1
+    old_scheme = tmp_path / "cache" / "py3langid-0.4.0-4586720-1795679982312804729.npz"  # named by mtime
+    old_scheme.write_bytes(b"x")
     another_model = tmp_path / "another.npz.xz"
     another_model.write_bytes(lzma.compress(b"another model"))
     assert unpacked_model(another_model, tmp_path / "cache").read_bytes() == b"another model"
-    assert len(list((tmp_path / "cache").iterdir())) == 2
+    assert len(list((tmp_path / "cache").iterdir())) == 2  # both models kept, the old-scheme file removed
+    assert not old_scheme.exists()
 
 
 def test_no_home_for_the_cache_still_detects(monkeypatch):
