@@ -43,16 +43,20 @@ def process_tree(pid: int) -> Iterator[int]:
             continue  # it exited while we looked
 
 
+def proc_files(pid: int, name: str) -> Iterator[str]:
+    """/proc/<pid>/<name> of a process and each of its descendants, skipping those that exited meanwhile."""
+    for current in process_tree(pid):
+        try:
+            yield Path(f"/proc/{current}/{name}").read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+
+
 def tree_rss_mb(pid: int) -> int:
     """Sum of RSS over a process and all its descendants, in MB (pages shared after fork count in each)."""
     total = 0
-    for current in process_tree(pid):
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
+    for status in proc_files(pid, "status"):
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
     return total // 1024
 
 
@@ -121,11 +125,8 @@ def prefect_cost(task_runs: int, server_env: dict | None) -> tuple[float, float,
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds used so far by a process and its descendants."""
     tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for current in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
+    for stat in proc_files(pid, "stat"):
+        fields = stat.rsplit(")", 1)[1].split()
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
@@ -235,11 +236,13 @@ def html_benchmark(rows: list[tuple], with_server: bool = True, copies: int = 0,
             ours.append(ingest(work / "inbox", work / "news.duckdb", "--no-entities", env=env))
         return bare, ours, out, base_rss
 
+    def spread(xs: list[float]) -> str:
+        return f"median of {len(xs)}: {min(xs):.1f}-{max(xs):.1f} s"
+
     def add(label: str, bare: list[float], ours: list[tuple], out: str, base_rss: str, base_label: str) -> None:
         pages, base = int(out.split()[0]), median(bare)
         wall = median(o[0] for o in ours)
         _, articles, words, rss = ours[0]
-        spread = lambda xs: f"median of {len(xs)}: {min(xs):.1f}-{max(xs):.1f} s"  # noqa: E731
         what = f"{pages} pages" + (f": the 181 and {copies} generated variants of each" if copies else "")
         rows.append((f"bare trafilatura.extract ({what}){base_label}, {spread(bare)}", pages, int(out.split()[1]), base,
                      base_rss, 1.0))

@@ -177,7 +177,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
 def _first_words(phrases: list[str]) -> tuple[tuple[str, ...], bool] | None:
     """The phrases' first normalised words, as their regexes must find them at the start of a line, and whether
     one starts with a number ({n}); None when one starts with {rest}, which matches anything."""
-    firsts = {normalise(p).split()[0] for p in phrases if normalise(p)}
+    firsts = {norm.split()[0] for norm in map(normalise, phrases) if norm}
     if "{rest}" in firsts:
         return None
     return tuple(sorted(firsts - {"{n}"})), "{n}" in firsts

@@ -42,11 +42,3 @@ def warm_page_stages(limits: Limits, dedup: Dedup) -> list[Article]:
     drafts = [extract_one(doc, replace(here, min_words=10_000)) for doc in warm_documents()]
     articles, _, _ = clean_batch([d for d in drafts if isinstance(d, Draft)], {}, replace(here, min_words=1), dedup, {})
     return articles
-
-
-def warm_story_grouping(dedup: Dedup) -> int:
-    """Story grouping's one-off costs (scipy.sparse's import, 0.3 s; the stop words and background corpus) paid on
-    WARM_TEXT; returns the size of its TF-IDF vector. Runs where batches are written, not in the workers."""
-    from extractors.stories import story_terms, tfidf_matrix
-
-    return tfidf_matrix([story_terms("Vaccine trial", WARM_TEXT, dedup.story_lead_words)]).nnz

@@ -1,6 +1,6 @@
 """The throw-away page the fork server and the warm-up run through extraction and cleaning."""
 from extractors.settings import Dedup, Limits
-from extractors.warming import WARM_TEXT, warm_page_stages, warm_story_grouping
+from extractors.warming import WARM_TEXT, warm_page_stages
 
 
 def test_the_warm_page_goes_through_extraction_and_cleaning():
@@ -11,11 +11,3 @@ def test_the_warm_page_goes_through_extraction_and_cleaning():
     assert page.published_at is not None and page.published_at.year == 2026
     assert [r.reason for r in page.removed] == ["clean_repeated_title"]  # the cleaner ran on it
     assert all(a.text == WARM_TEXT and a.language == "en" for a in articles.values())
-
-
-def test_story_grouping_is_warmed_on_the_warm_text():
-    from extractors.stories import story_terms
-
-    terms = story_terms("Vaccine trial", WARM_TEXT, Dedup().story_lead_words)
-    assert {"vaccine", "nairobi", "kenya"} <= set(terms)
-    assert warm_story_grouping(Dedup()) == len(set(terms))  # one TF-IDF entry per distinct term
