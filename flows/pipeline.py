@@ -106,20 +106,19 @@ def prepare_batch(
 
 
 def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = True) -> None:
-    """Pay the stages' one-off costs (imports, lexicons, language and NER models, story grouping's scipy) on a
-    throw-away document.
+    """Pay the stages' one-off costs (imports, lexicons, language and NER models) on a throw-away document.
 
     `ner_here=False` leaves the NER model to the worker processes, `pages_here=False` extraction and
     cleaning (trafilatura, the lexicons, the language model): only batches too small for a pool run them
     in this process, and then load what they need on first use.
     """
     from extractors.dedup import compute_keys  # numpy: dedup stays in this process
-    from extractors.warming import warm_page_stages, warm_story_grouping
 
-    warm_story_grouping(settings.dedup)  # story grouping too: it runs where the batch is written
     ner_here = ner_here and settings.ner.ner_enabled
     if not (pages_here or ner_here):
         return
+    from extractors.warming import warm_page_stages
+
     articles = warm_page_stages(settings.limits, settings.dedup)
     compute_keys(articles, settings.dedup)
     if ner_here:
