@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                "language model.",
         formatter_class=formatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs and the HTML extractors' warnings")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs, its temporary server's output and the HTML extractors' warnings")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
@@ -145,7 +145,8 @@ def _cell(value: object) -> str:
 
 def start_early(entities: bool, quiet: bool):
     """Before Prefect is imported: Prefect's temporary server (None when an API URL is configured) and the
-    workers' fork server, so both come up on the other core meanwhile; extractor warnings silenced if `quiet`."""
+    workers' fork server, so both come up on the other core meanwhile. If `quiet`, extractor warnings are silenced
+    and the temporary server's output is kept off the terminal (shown only if it fails to start)."""
     from dataclasses import replace
 
     from extractors.html import quiet_extractor_logs
@@ -155,7 +156,7 @@ def start_early(entities: bool, quiet: bool):
 
     if quiet:
         quiet_extractor_logs()
-    server = start_temporary_server()
+    server = start_temporary_server(quiet)
     settings = load_settings()
     start_workers(replace(settings, ner=replace(settings.ner, ner_enabled=entities)))
     return server

@@ -5,6 +5,9 @@ whole server app into this process first (~3 s here), then waits for the server 
 (~4 s), while nothing else runs. Started here, before Prefect is even imported, the server process
 comes up on the other core while this one imports Prefect and the workers preload their models.
 It is the same server Prefect would start (same command, same environment flags), stopped at exit.
+Its output goes to a temporary file unless asked for (`newsflow -v`): stopped at exit, the server may log
+the cancelled flush of its last task-run events, a traceback that is no concern of a finished run. A
+server that fails to start is reported with the end of that output.
 """
 from __future__ import annotations
 
@@ -14,17 +17,31 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 @dataclass(slots=True)
 class TemporaryServer:
     process: subprocess.Popen
     port: int
+    output: IO[bytes] | None = None  # the server's stderr, when not shown
+
+    def last_output(self, chars: int = 2000) -> str:
+        """The end of the server's captured output ('' when it went to the terminal)."""
+        if self.output is None or self.output.closed:
+            return ""
+        self.output.seek(0)
+        return self.output.read().decode("utf-8", "replace")[-chars:].strip()
+
+    def _failure(self, message: str) -> RuntimeError:
+        tail = self.last_output()
+        return RuntimeError(f"{message}; its output ends:\n{tail}" if tail else message)
 
     @property
     def api_url(self) -> str:
@@ -36,7 +53,7 @@ class TemporaryServer:
         while True:
             status = self.process.poll()
             if status is not None:
-                raise RuntimeError(f"Prefect's temporary server exited with status {status} before it was ready")
+                raise self._failure(f"Prefect's temporary server exited with status {status} before it was ready")
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
                     if response.status == 200:
@@ -44,12 +61,13 @@ class TemporaryServer:
             except OSError:
                 pass
             if time.monotonic() > deadline:
+                error = self._failure(f"Prefect's temporary server did not answer within {timeout_s:g} s")
                 self.stop()
-                raise RuntimeError(f"Prefect's temporary server did not answer within {timeout_s:g} s")
+                raise error
             time.sleep(0.05)
 
     def stop(self) -> None:
-        """Terminate the server process and reap it."""
+        """Terminate the server process, reap it and discard its captured output."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -57,6 +75,8 @@ class TemporaryServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.output is not None:
+            self.output.close()
 
 
 def api_url_configured(environ: dict[str, str] | None = None, cwd: Path | None = None) -> bool:
@@ -105,7 +125,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _launch() -> tuple[subprocess.Popen, int]:
+def _launch(output: IO[bytes] | None) -> tuple[subprocess.Popen, int]:
     """Start the server process Prefect's SubprocessASGIServer would start, on a loopback port bound here.
 
     Binding here (uvicorn serves the inherited socket) leaves no window for another process to take the
@@ -118,7 +138,7 @@ def _launch() -> tuple[subprocess.Popen, int]:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--fd", str(sock.fileno()), "--factory",
              "prefect.server.api.server:create_app", "--log-level", "error", "--lifespan", "on"],
-            env=env, stdin=subprocess.DEVNULL, pass_fds=[sock.fileno()],
+            env=env, stdin=subprocess.DEVNULL, stderr=output, pass_fds=[sock.fileno()],
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             # Out of the terminal's process group: on Ctrl-C the flow run still records its Crashed state
             # on this server (a dead server makes Prefect retry for minutes); it is stopped at exit.
@@ -127,15 +147,17 @@ def _launch() -> tuple[subprocess.Popen, int]:
         return process, sock.getsockname()[1]
 
 
-def start_temporary_server() -> TemporaryServer | None:
+def start_temporary_server(quiet: bool = True) -> TemporaryServer | None:
     """Start the server now unless an API URL is configured, and point PREFECT_API_URL at it; stopped at exit.
+    `quiet`: its output is kept in a temporary file (shown if it fails to start), not on the terminal.
 
     Call it before Prefect is imported: Prefect reads PREFECT_API_URL once, at import.
     """
     if api_url_configured():
         return None
-    process, port = _launch()
-    server = TemporaryServer(process, port)
+    output = tempfile.TemporaryFile() if quiet else None
+    process, port = _launch(output)
+    server = TemporaryServer(process, port, output)
     atexit.register(server.stop)
     os.environ["PREFECT_API_URL"] = server.api_url
     return server

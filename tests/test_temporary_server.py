@@ -49,6 +49,24 @@ def test_the_server_answers_then_stops(tmp_path, monkeypatch):
     assert server.process.poll() is not None
 
 
+def test_a_server_that_cannot_start_is_reported_with_its_output_not_on_the_terminal(tmp_path, monkeypatch, capfd):
+    import pytest
+
+    not_a_folder = tmp_path / "home"
+    not_a_folder.write_text("x")  # Prefect cannot create its database under it
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    monkeypatch.setenv("PREFECT_HOME", str(not_a_folder))
+    monkeypatch.chdir(tmp_path)
+    server = start_temporary_server()
+    try:
+        with pytest.raises(RuntimeError, match="exited with status") as failure:
+            server.wait_ready(timeout_s=60)
+    finally:
+        server.stop()
+    assert "unable to open database file" in str(failure.value)  # the end of the server's own output
+    assert "unable to open database file" not in capfd.readouterr().err
+
+
 def test_cli_runs_its_flow_on_the_temporary_server_and_leaves_nothing_running(tmp_path, samples_dir):
     inbox = tmp_path / "inbox"
     shutil.copytree(samples_dir, inbox)
