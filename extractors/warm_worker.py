@@ -3,7 +3,9 @@ lexicons and the language model and pays every first-use cost once, so no forked
 from extractors.html import quiet_extractor_logs
 from extractors.settings import load_settings
 from extractors.warming import warm_page_stages
+from extractors.workers import freeze_for_workers
 
 quiet_extractor_logs()
 _settings = load_settings()
 warm_page_stages(_settings.limits, _settings.dedup)
+freeze_for_workers()

@@ -216,6 +216,10 @@ def one_shot_run(server):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsflow` command."""
     args = build_parser().parse_args(argv)
+    if args.command != "sql":  # batches allocate millions of objects; a query's process lasts a moment
+        from extractors.workers import relax_garbage_collection
+
+        relax_garbage_collection()
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
