@@ -1,9 +1,9 @@
 """Imported by the workers' fork server: runs a throw-away page through extraction and cleaning, which loads the
 lexicons and the language model and pays every first-use cost once, so no forked worker pays them again."""
 from extractors.html import quiet_extractor_logs
+from extractors.memory import freeze_for_workers
 from extractors.settings import load_settings
 from extractors.warming import warm_page_stages
-from extractors.workers import freeze_for_workers
 
 quiet_extractor_logs()
 _settings = load_settings()

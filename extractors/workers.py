@@ -1,7 +1,6 @@
 """Per-document work on every core: pools of worker processes forked from one warm fork server."""
 from __future__ import annotations
 
-import gc
 import multiprocessing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,12 +17,6 @@ PRELOAD = ["extractors.html", "extractors.extraction", "extractors.cleaning", "e
 NER_PRELOAD = ["extractors.entities", "extractors.warm_ner"]
 # Below this many documents a pool costs more than it saves.
 MIN_ITEMS_FOR_POOL = 8
-# Python looks for reference cycles every 700 new objects by default. A batch allocates millions, and reference
-# counting frees nearly all of them (bare trafilatura over the 181 test pages: 138 collections found 10 objects),
-# so those collections were almost pure cost: 0.55 CPU-s in the main process of a 181-page run, 0.7-0.9 CPU-s in
-# the workers over 905 pages. Every 100,000 objects they cost 0.16 s and ~0 there; garbage cycles are still
-# found, only later.
-GC_THRESHOLDS = (100_000, 10, 10)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,22 +32,6 @@ def _context(preload: list[str] | None = None):
     if preload is not None:
         context.set_forkserver_preload(preload)
     return context
-
-
-def relax_garbage_collection() -> None:
-    """Look for reference cycles every GC_THRESHOLDS[0] new objects instead of every 700."""
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-def freeze_for_workers() -> None:
-    """Put everything the fork server has loaded out of the collector's reach, with relaxed thresholds.
-
-    A forked worker's collections then skip those objects: walking them cost time and copied their memory
-    pages into every worker.
-    """
-    gc.collect()
-    gc.freeze()
-    relax_garbage_collection()
 
 
 def start_workers(settings: Settings) -> None:

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from extractors.memory import collect_rarely, freeze_start_up
+
 EXAMPLES = {
     "inbox": "example:\n  newsflow ingest inbox ./inbox --db newsflow.duckdb   (Ctrl-C stops within seconds; files not\n"
              "  yet archived stay in the inbox, and the next run finishes them without ingesting anything twice)",
@@ -193,7 +195,8 @@ def head_start_of(args, settings=None):
 
 
 def one_shot_run(server):
-    """Context for a one-shot flow run: the temporary server (if started) answering, and no heartbeats.
+    """Context for a one-shot flow run: the temporary server (if started) answering, start-up frozen
+    (extractors.memory), and no heartbeats.
 
     Prefect joins a flow run's heartbeat thread at exit, and it sleeps in whole seconds (up to 1 s per run);
     a run in the foreground of a terminal needs no zombie detection. Set PREFECT_FLOWS_HEARTBEAT_FREQUENCY
@@ -203,6 +206,7 @@ def one_shot_run(server):
 
     if server is not None:
         server.wait_ready()
+    freeze_start_up()
     if os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") or os.environ.get("PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
         return nullcontext()
     from prefect.context import SettingsContext, get_settings_context
@@ -216,10 +220,8 @@ def one_shot_run(server):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsflow` command."""
     args = build_parser().parse_args(argv)
-    if args.command != "sql":  # batches allocate millions of objects; a query's process lasts a moment
-        from extractors.workers import relax_garbage_collection
-
-        relax_garbage_collection()
+    if args.command != "sql":  # start-up loads Prefect (extractors.memory); a query's process lasts a moment
+        collect_rarely()
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
@@ -263,10 +265,12 @@ def main(argv: list[str] | None = None) -> int:
 
             if server is not None:
                 server.wait_ready()
+            freeze_start_up()
             watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
         elif args.command == "serve":
             from flows.serve import serve
 
+            freeze_start_up()
             serve()
     except KeyboardInterrupt:
         return 130

@@ -1,16 +1,12 @@
 """Worker pools: the same results in the same order as in-process, for extraction and cleaning alike."""
-import json
 import os
 import signal
-import subprocess
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 from extractors.cleaning import clean_batch
 from extractors.records import Draft
 from extractors.settings import Dedup, Limits
-from extractors.workers import GC_THRESHOLDS, MIN_ITEMS_FOR_POOL, map_documents, use_pool, worker_pool
+from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool, worker_pool
 
 
 def test_small_batches_and_one_process_stay_in_process():
@@ -50,28 +46,3 @@ def test_workers_leave_ctrl_c_to_the_main_process():
     with worker_pool(2, 8) as pool:
         assert pool.map_async(_interrupted, range(8), chunksize=1).get(timeout=60) == [n * 2 for n in range(8)]
 
-
-FORK_SERVER_GC = """
-import gc
-import json
-from dataclasses import replace
-from extractors.settings import Limits, Settings
-from extractors.workers import start_workers, worker_pool
-
-if __name__ == "__main__":
-    start_workers(replace(Settings(), limits=replace(Limits(), extract_processes=2)))
-    with worker_pool(2, 8) as pool:
-        print(json.dumps([pool.apply(gc.get_threshold), pool.apply(gc.get_freeze_count), gc.get_threshold()]))
-"""
-
-
-def test_workers_start_with_the_fork_servers_objects_frozen(tmp_path):
-    # A fresh interpreter: the fork server preloads only if it is started by start_workers.
-    script = tmp_path / "fork_server_gc.py"
-    script.write_text(FORK_SERVER_GC)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                         cwd=Path(__file__).parent.parent, check=True).stdout
-    worker_thresholds, frozen, parent_thresholds = json.loads(out)
-    assert tuple(worker_thresholds) == GC_THRESHOLDS
-    assert frozen > 50_000  # trafilatura, lxml, the lexicons: collections in the workers skip them
-    assert tuple(parent_thresholds) != GC_THRESHOLDS  # the caller's collector is its own business

@@ -1,0 +1,37 @@
+"""Python's cyclic garbage collector, set for this pipeline's processes.
+
+Reference counting frees nearly everything a batch allocates (bare trafilatura over the 181 test pages: 138
+collections found 10 objects), so the collector's passes are mostly cost, and a full pass walks every object
+loaded at start-up: 0.55 CPU-s of a 181-page run's main process, 0.39 s of the Prefect server's import,
+0.7-0.9 CPU-s of the workers over 905 pages. Start-up and short-lived workers run with rare passes; a process
+that goes on to ingest leaves what it loaded out of later passes (gc.freeze) and collects as often as Python's
+default again, so its cyclic garbage never piles up (with rare passes a 3,000-file run peaked 45 MB higher).
+"""
+from __future__ import annotations
+
+import gc
+
+# A pass every 100,000 new objects instead of 700: 0.16 CPU-s where the default took 0.55.
+RARE_THRESHOLDS = (100_000, 10, 10)
+PYTHON_THRESHOLDS = (700, 10, 10)
+
+
+def collect_rarely() -> None:
+    """Start-up and short-lived processes: a collector pass every RARE_THRESHOLDS[0] new objects."""
+    gc.set_threshold(*RARE_THRESHOLDS)
+
+
+def freeze_start_up() -> None:
+    """Once the code is loaded, before ingesting: later passes skip it, and come as often as Python's default."""
+    gc.freeze()
+    gc.set_threshold(*PYTHON_THRESHOLDS)
+
+
+def freeze_for_workers() -> None:
+    """In the workers' fork server, after loading: workers never walk (and so copy) its objects, and collect rarely.
+
+    Workers live for one batch, so their garbage goes with them.
+    """
+    gc.collect()
+    gc.freeze()
+    collect_rarely()
