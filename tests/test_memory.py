@@ -64,3 +64,18 @@ def test_workers_start_with_the_fork_servers_objects_frozen(tmp_path):
     assert tuple(worker_thresholds) == RARE_THRESHOLDS
     assert frozen > 50_000  # trafilatura, lxml, the lexicons: collections in the workers skip them
     assert tuple(parent_thresholds) == PYTHON_THRESHOLDS  # the caller's collector is its own business
+
+
+UNFROZEN_AT_EXIT = """
+import atexit, gc
+from extractors.memory import freeze_start_up
+atexit.register(lambda: print("at exit", gc.get_freeze_count()))  # runs after handlers registered later
+freeze_start_up()
+print("frozen", gc.get_freeze_count() > 1000)
+"""
+
+
+def test_frozen_objects_are_unfrozen_at_exit_so_shutdown_collects_them_as_always():
+    out = subprocess.run([sys.executable, "-c", UNFROZEN_AT_EXIT], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent).stdout.split("\n")
+    assert out[:2] == ["frozen True", "at exit 0"]
