@@ -25,11 +25,8 @@ def collect_rarely() -> None:
 
 
 def _freeze() -> None:
-    """gc.freeze, undone at exit: interpreter shutdown then collects in the order it always has.
-
-    Objects still frozen at shutdown outlive the final collection and are torn down later, after some C
-    extensions' state; one CI run segfaulted at exit after its output (not reproduced in 24 runs since).
-    """
+    """gc.freeze, undone at exit: interpreter shutdown then collects and tears down in the order it always has
+    (frozen objects would miss its final collection and outlive some C extensions' state)."""
     if not gc.get_freeze_count():
         atexit.register(gc.unfreeze)
     gc.freeze()

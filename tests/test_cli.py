@@ -206,3 +206,14 @@ def test_a_one_shot_run_sends_no_heartbeats_unless_asked(monkeypatch):
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")  # asked for: left to Prefect
     with one_shot_run(None):
         assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
+
+
+def test_the_warm_up_thread_is_waited_for_at_exit(tmp_path):
+    # A daemon thread still inside spaCy's model when a short run exited crashed the process (SIGSEGV).
+    from extractors.settings import settings_for
+    from flows.cli import warm_up_in_background
+
+    thread = warm_up_in_background(settings_for(str(tmp_path / "x.duckdb"), ner=False))
+    assert thread.name == "warm-up" and not thread.daemon
+    thread.join(timeout=120)
+    assert not thread.is_alive()
