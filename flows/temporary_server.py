@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from extractors.memory import RARE_THRESHOLDS
-
 SERVER_APP = "prefect.server.api.server:create_app"
 
 
@@ -143,8 +141,8 @@ def _launch(output: IO[bytes] | None) -> tuple[subprocess.Popen, int]:
         process = subprocess.Popen(
             # `python -m uvicorn`, with the app imported first under rare collector passes and then frozen
             # (extractors.memory): its import took 0.39 CPU-s of collection, 0.13 s so.
-            [sys.executable, "-c", f"import gc; gc.set_threshold(*{RARE_THRESHOLDS}); import {SERVER_APP.split(':')[0]}; "
-             f"from extractors.memory import freeze_start_up; freeze_start_up(); import uvicorn; uvicorn.main()",
+            [sys.executable, "-c", "from extractors.memory import collect_rarely, freeze_start_up; collect_rarely(); "
+             f"import {SERVER_APP.split(':')[0]}; freeze_start_up(); import uvicorn; uvicorn.main()",
              "--fd", str(sock.fileno()), "--factory",
              SERVER_APP, "--log-level", "error", "--lifespan", "on"],
             env=env, stdin=subprocess.DEVNULL, stderr=output, pass_fds=[sock.fileno()],
