@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from extractors.settings import Dedup  # noqa: E402
-from extractors.stories import StoryDoc, link_stories, stop_words, tfidf_matrix, story_terms  # noqa: E402
+from extractors.stories import StoryDoc, cosines, link_stories, stop_words, story_terms, tfidf_weights  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 RESULTS = REPO / "benchmarks" / "results" / "stories.md"
@@ -54,7 +54,10 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 def pair_cosines(docs: list[tuple[str, str]], terms_of) -> np.ndarray:
     """Cosine of each (2i, 2i+1) pair with IDF over all texts (the pool)."""
-    matrix = tfidf_matrix([terms_of(title, body) for title, body in docs])
+    from scipy import sparse  # a benchmark dependency: the pipeline needs only cosines of new rows
+
+    tfidf = tfidf_weights([terms_of(title, body) for title, body in docs])
+    matrix = sparse.csr_matrix((tfidf.values, (tfidf.rows, tfidf.cols)), shape=tfidf.shape)
     a, b = matrix[0::2], matrix[1::2]
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
 
@@ -63,8 +66,8 @@ def cold_cosines(docs: list[tuple[str, str]], settings: Dedup) -> np.ndarray:
     """Cosine with IDF from the pair alone: a first batch in an empty database."""
     out = []
     for i in range(0, len(docs), 2):
-        m = tfidf_matrix([story_terms(t, b, settings.story_lead_words) for t, b in docs[i : i + 2]])
-        out.append(float((m[0] @ m[1].T).toarray()[0, 0]))
+        pair = tfidf_weights([story_terms(t, b, settings.story_lead_words) for t, b in docs[i : i + 2]])
+        out.append(float(cosines(pair, 1)[0, 0]))
     return np.array(out)
 
 

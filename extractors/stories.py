@@ -67,10 +67,18 @@ def background_df() -> tuple[int, dict[str, int]]:
     return docs, df
 
 
-def tfidf_matrix(term_lists: list[list[str]]):
-    """Row-normalised TF-IDF vectors as a scipy CSR matrix; IDF over these documents plus the background."""
-    from scipy import sparse  # scipy arrives with datasketch; imported only when stories are grouped
+@dataclass(slots=True)
+class TfIdf:
+    """Row-normalised TF-IDF weights as coordinates, entries grouped by row in row order."""
 
+    rows: np.ndarray  # int64 row of each entry
+    cols: np.ndarray  # int64 term of each entry
+    values: np.ndarray  # float64 weight of each entry
+    shape: tuple[int, int]  # (documents, terms)
+
+
+def tfidf_weights(term_lists: list[list[str]]) -> TfIdf:
+    """Sublinear TF-IDF vectors of these documents, each of unit length; IDF over them plus the background."""
     vocab: dict[str, int] = {}
     rows, cols, tfs = [], [], []
     for row, terms in enumerate(term_lists):
@@ -79,15 +87,38 @@ def tfidf_matrix(term_lists: list[list[str]]):
             cols.append(vocab.setdefault(term, len(vocab)))
             tfs.append(1.0 + math.log(k))
     n = len(term_lists)
-    cols_arr = np.asarray(cols, dtype=np.int64)
+    rows_arr, cols_arr = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
     background_docs, background = background_df()
     df = np.bincount(cols_arr, minlength=len(vocab)).astype(np.float64)
     df += np.fromiter((background.get(term, 0) for term in vocab), dtype=np.float64, count=len(vocab))
     idf = np.log((1.0 + n + background_docs) / (1.0 + df)) + 1.0
     values = np.asarray(tfs, dtype=np.float64) * idf[cols_arr]
-    matrix = sparse.csr_matrix((values, (np.asarray(rows, dtype=np.int64), cols_arr)), shape=(n, len(vocab)))
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    return sparse.diags(1.0 / np.where(norms == 0, 1.0, norms)) @ matrix
+    norms = np.sqrt(np.bincount(rows_arr, weights=values * values, minlength=n))
+    values /= np.where(norms == 0, 1.0, norms)[rows_arr]
+    return TfIdf(rows_arr, cols_arr, values, (n, len(vocab)))
+
+
+def cosines(tfidf: TfIdf, first_row: int) -> np.ndarray:
+    """Cosine of each row from first_row on against every row: an (n - first_row) x n array.
+
+    A sparse product in numpy, one row at a time through each term's postings: scipy.sparse did the same,
+    but importing it cost 0.2 CPU-s in the serial end of every run that stores new articles.
+    """
+    n, terms = tfidf.shape
+    row_start = np.concatenate(([0], np.cumsum(np.bincount(tfidf.rows, minlength=n))))
+    col_start = np.concatenate(([0], np.cumsum(np.bincount(tfidf.cols, minlength=terms))))
+    by_col = np.argsort(tfidf.cols, kind="stable")
+    posting_rows, posting_values = tfidf.rows[by_col], tfidf.values[by_col]
+    out = np.zeros((n - first_row, n))
+    for i in range(first_row, n):
+        own = slice(row_start[i], row_start[i + 1])
+        starts = col_start[tfidf.cols[own]]
+        lengths = col_start[tfidf.cols[own] + 1] - starts
+        # positions of every posting of this row's terms, term after term
+        at = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        weights = np.repeat(tfidf.values[own], lengths) * posting_values[at]
+        out[i - first_row] = np.bincount(posting_rows[at], weights=weights, minlength=n)
+    return out
 
 
 def story_similarities(new: list[StoryDoc], docs: list[StoryDoc], settings: Dedup) -> np.ndarray:
@@ -95,8 +126,8 @@ def story_similarities(new: list[StoryDoc], docs: list[StoryDoc], settings: Dedu
 
     new must be the tail of docs; IDF is computed over docs.
     """
-    matrix = tfidf_matrix([story_terms(d.title, d.text, settings.story_lead_words) for d in docs])
-    return (matrix[len(docs) - len(new) :] @ matrix.T).toarray()
+    tfidf = tfidf_weights([story_terms(d.title, d.text, settings.story_lead_words) for d in docs])
+    return cosines(tfidf, len(docs) - len(new))
 
 
 def link_stories(new: list[StoryDoc], pool: list[StoryDoc], settings: Dedup) -> dict[str, str]:

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from extractors.settings import Dedup
-from extractors.stories import StoryDoc, link_stories, story_terms
+from extractors.stories import StoryDoc, cosines, link_stories, story_terms, tfidf_weights
 from storage.stories import assign_stories
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,6 +70,22 @@ def test_story_terms_keep_content_words_of_title_and_lead():
     terms = story_terms("Apple strikes a new deal", "The 2 companies said on Monday that they had agreed " * 50, 10)
     # the title's content words, then those of the first 10 body words only; no stop words or numbers
     assert terms == ["apple", "strikes", "new", "deal", "companies", "monday", "agreed"]
+
+
+def test_cosines_equal_the_dense_product_of_the_tfidf_vectors():
+    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:40]]
+    texts = [split(row[key]) for row in rows for key in ("text1", "text2")] + [("", "")]  # an empty one too
+    tfidf = tfidf_weights([story_terms(title, body, SETTINGS.story_lead_words) for title, body in texts])
+    dense = np.zeros(tfidf.shape)
+    dense[tfidf.rows, tfidf.cols] = tfidf.values  # one entry per (row, term)
+    first = len(texts) - 25
+    got = cosines(tfidf, first)
+    assert got.shape == (25, len(texts))
+    assert np.allclose(got, dense[first:] @ dense.T, rtol=0, atol=1e-12)
+    assert np.allclose(np.diag(got[:, first:])[:-1], 1.0)  # unit vectors; the empty text has none
+    assert not got[-1].any() and not got[:, -1].any()
+    assert 0.0 < got[:-1, : first].max() < 1.0
 
 
 def test_two_outlets_reporting_one_event_share_a_story():
