@@ -280,17 +280,21 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--memory-articles", type=int, default=0, help="also run a large run for peak memory (e.g. 10000)")
     parser.add_argument("--skip-html", action="store_true")
-    parser.add_argument("--html-copies", type=int, default=4, help="generated variants per page for the larger HTML corpus")
+    parser.add_argument("--html-copies", type=int, default=4,
+                        help="generated variants per page for the larger HTML corpus (0: only the 181 pages)")
     parser.add_argument("--no-server", action="store_true", help="skip the runs against a running Prefect server")
     parser.add_argument("--skip-text", action="store_true", help="skip the text and NER rows")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs per HTML row (the median is shown)")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "throughput.md",
+                        help="where the table goes (e.g. a partial run: --skip-text --html-copies 0 --repeats 7 --out x.md)")
     args = parser.parse_args()
     rows: list[tuple] = []
     if not args.skip_text:
         text_benchmark(args.articles, rows, not args.no_server)
     if not args.skip_html:
         html_benchmark(rows, not args.no_server, repeats=args.repeats)
-        html_benchmark(rows, not args.no_server, copies=args.html_copies, repeats=args.repeats)
+        if args.html_copies:
+            html_benchmark(rows, not args.no_server, copies=args.html_copies, repeats=args.repeats)
     if args.memory_articles:
         memory_benchmark(args.memory_articles, rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
@@ -304,8 +308,8 @@ def main() -> None:
             "a worker shares with its fork server count in each; the separate Prefect server is not included).\n")
     text = f"# Throughput\n\nMachine: {machine}\n\n{table}\n{note}"
     print(text)
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "throughput.md").write_text(text, encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
