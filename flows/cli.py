@@ -299,7 +299,12 @@ def run() -> None:
     """The console script: main, then a quick exit (flows.shutdown)."""
     from flows.shutdown import exit_process
 
-    exit_process(main())
+    try:
+        code = main()
+    except BrokenPipeError:  # the reader stopped early (`newsflow sql ... | head`): no traceback for that
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        code = 1
+    exit_process(code)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,20 @@ def test_sql_is_read_only_and_errors_are_clear(tmp_path):
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
 
 
+def test_sql_output_cut_short_by_its_reader_is_no_traceback(tmp_path):
+    db = str(tmp_path / "news.duckdb")
+    from storage.db import connection
+
+    with connection(db):
+        pass
+    reader = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", "SELECT * FROM range(200000)", "--db", db],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout.readline().strip() == b"range"  # then stop reading, as `| head -1` does
+    reader.stdout.close()
+    assert reader.wait(timeout=60) == 1
+    assert reader.stderr.read() == b""
+
+
 def test_a_page_without_text_is_a_rejection_not_log_noise(tmp_path, samples_dir, shared_dir):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
