@@ -25,8 +25,8 @@ def collect_rarely() -> None:
 
 
 def _freeze() -> None:
-    """gc.freeze, undone at exit: interpreter shutdown then collects and tears down in the order it always has
-    (frozen objects would miss its final collection and outlive some C extensions' state)."""
+    """gc.freeze, undone at exit, so a process that exits normally (the temporary server, the fork server) is
+    collected and torn down as it always was. The `newsflow` command skips that teardown (flows/shutdown.py)."""
     if not gc.get_freeze_count():
         atexit.register(gc.unfreeze)
     gc.freeze()

@@ -112,8 +112,9 @@ def cosines(tfidf: TfIdf, first_row: int) -> np.ndarray:
     out = np.zeros((n - first_row, n))
     for i in range(first_row, n):
         own = slice(row_start[i], row_start[i + 1])
-        starts = col_start[tfidf.cols[own]]
-        lengths = col_start[tfidf.cols[own] + 1] - starts
+        terms_here = tfidf.cols[own]
+        starts = col_start[terms_here]
+        lengths = col_start[terms_here + 1] - starts
         # positions of every posting of this row's terms, term after term
         at = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
         weights = np.repeat(tfidf.values[own], lengths) * posting_values[at]

@@ -45,4 +45,3 @@ def test_workers_leave_ctrl_c_to_the_main_process():
     # A worker killed mid-document would lose its result, and a read-ahead thread would wait for it.
     with worker_pool(2, 8) as pool:
         assert pool.map_async(_interrupted, range(8), chunksize=1).get(timeout=60) == [n * 2 for n in range(8)]
-
