@@ -284,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         import duckdb
 
+        from flows.interrupts import caused_by_ctrl_c
+
+        if caused_by_ctrl_c(exc):  # Prefect's ValueError from an interrupted task start
+            return 130
         if isinstance(exc, duckdb.Error):
             print(f"newsflow: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
@@ -297,8 +301,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """The console script: main, then a quick exit (flows.shutdown)."""
+    from flows.interrupts import deliver_lost_ctrl_c
     from flows.shutdown import exit_process
 
+    deliver_lost_ctrl_c()
     try:
         code = main()
     except BrokenPipeError:  # the reader stopped early (`newsflow sql ... | head`): no traceback for that

@@ -90,11 +90,27 @@ def connect(
 @contextmanager
 def connection(path: str | Path, *, read_only: bool = False, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection held only for the block, so other processes can open the file in between."""
-    con = connect(path, read_only=read_only, wait_s=wait_s)
+    with ctrl_c_kept():
+        con = connect(path, read_only=read_only, wait_s=wait_s)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def ctrl_c_kept() -> Iterator[None]:
+    """Give back the KeyboardInterrupt that DuckDB turns into RuntimeError('Query interrupted').
+
+    A Ctrl-C during a query is the user stopping the run: it must crash the run (exit 130), not
+    fail one batch as if its data were bad.
+    """
     try:
-        yield con
-    finally:
-        con.close()
+        yield
+    except RuntimeError as exc:
+        if type(exc) is not RuntimeError or str(exc) != "Query interrupted":
+            raise
+        raise KeyboardInterrupt("Ctrl-C during a DuckDB query") from exc
 
 
 @contextmanager

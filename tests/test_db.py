@@ -78,6 +78,20 @@ def test_transaction_rolls_back_on_error(db):
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
 
 
+def test_ctrl_c_during_a_query_is_a_keyboard_interrupt_and_rolls_back(tmp_path):
+    import os
+    import signal
+
+    path = tmp_path / "db.duckdb"
+    with pytest.raises(KeyboardInterrupt) as raised, connection(path) as con, transaction(con):
+        con.execute("INSERT INTO runs (run_id, flow, started_at) VALUES ('r', 'x', now())")
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+        con.execute("SELECT count(*) FROM range(100000000000) t(x) WHERE x % 7 = 3").fetchall()  # minutes
+    assert type(raised.value.__cause__) is RuntimeError  # what DuckDB raised: the query was running
+    with connection(path, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+
+
 def test_writer_lock_admits_one_writer_at_a_time(tmp_path):
     inside, overlaps = [], []
 
