@@ -36,7 +36,7 @@ def test_other_exceptions_in_finalizers_are_still_reported(monkeypatch):
     assert seen == [OSError]
 
 
-def test_ctrl_c_while_prefect_creates_a_task_run_still_exits_130(prefect_harness, monkeypatch):
+def test_ctrl_c_while_prefect_creates_a_task_run_is_found_in_its_error(prefect_harness, monkeypatch):
     import prefect.task_engine
     from prefect import flow, task
 
@@ -56,4 +56,3 @@ def test_ctrl_c_while_prefect_creates_a_task_run_still_exits_130(prefect_harness
         one_step()
     assert caused_by_ctrl_c(raised.value)
     assert not caused_by_ctrl_c(ValueError("Task run is not set"))
-
