@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+# A CI job may start the tests with SIGINT ignored (a background job), and processes started from here would
+# inherit that: the Ctrl-C tests need SIGINT as a terminal delivers it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Flow tests talk to the harness's own server; keep Prefect quiet and local.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -49,13 +55,3 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
-
-
-@pytest.fixture()
-def ctrl_c_raises():
-    """SIGINT raises KeyboardInterrupt, as in a terminal: a CI job may start the tests with SIGINT ignored."""
-    import signal
-
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)

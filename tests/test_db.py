@@ -78,7 +78,7 @@ def test_transaction_rolls_back_on_error(db):
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
 
 
-def test_ctrl_c_during_a_query_is_a_keyboard_interrupt_and_rolls_back(tmp_path, ctrl_c_raises):
+def test_ctrl_c_during_a_query_is_a_keyboard_interrupt_and_rolls_back(tmp_path):
     import os
     import signal
 

@@ -13,7 +13,7 @@ class _Finalized:
         signal.raise_signal(signal.SIGINT)  # Ctrl-C lands while a finalizer runs
 
 
-def test_ctrl_c_swallowed_by_a_finalizer_arrives_again(monkeypatch, ctrl_c_raises):
+def test_ctrl_c_swallowed_by_a_finalizer_arrives_again(monkeypatch):
     monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # put back after the test
     deliver_lost_ctrl_c()
     started = time.monotonic()
