@@ -43,6 +43,15 @@ def landed(db: Path) -> list[tuple]:
     return query(db, "SELECT source_ref, status, raw_size FROM documents ORDER BY source_ref")
 
 
+def _stacks() -> str:
+    """Every thread's current stack, to tell where a hang is."""
+    import traceback
+
+    names = {t.ident: t.name for t in threading.enumerate()}
+    return "\n".join(f"--- {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
+                     for ident, frame in sys._current_frames().items())
+
+
 class Watcher:
     """`watch()` running in a background thread with a stop event; errors surface on stop()."""
 
@@ -70,8 +79,8 @@ class Watcher:
 
     def stop(self) -> dict[str, int]:
         self.stop_event.set()
-        self.thread.join(60)
-        assert not self.thread.is_alive(), "the watcher did not stop"
+        self.thread.join(180)  # it finishes the batch in hand first; a busy CI machine's Prefect API can be slow
+        assert not self.thread.is_alive(), "the watcher did not stop; its threads now:\n" + _stacks()
         if self.error is not None:
             raise self.error
         return self.totals
