@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                "without one they start a temporary Prefect server for the command's duration.\n\n"
                "Settings: NEWSFLOW_<FIELD> environment variables override the defaults of extractors/settings.py,\n"
                "e.g. NEWSFLOW_EXTRACT_PROCESSES; NEWSFLOW_CACHE_DIR (default ~/.cache/newsflow) holds the unpacked\n"
-               "language model.",
+               "language model.\n\n"
+               "Exit status: 0 done (rejected files are in quarantine/ and in the summary), 1 an error (database,\n"
+               "Prefect server), 2 a missing folder or database or a bad argument, 130 stopped by Ctrl-C.",
         formatter_class=formatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs, its temporary server's output and the HTML extractors' warnings")

@@ -24,18 +24,18 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _run(tmp_path: Path, code: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), str(code)], capture_output=True, text=True,
+def _python(source: str, *args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", source, *map(str, args)], capture_output=True, text=True,
                           timeout=60, cwd=REPO)
 
 
 def test_exit_process_joins_threads_runs_handlers_flushes_and_keeps_the_code(tmp_path):
-    done = _run(tmp_path, 3)
+    done = _python(CHILD, tmp_path, 3)
     assert done.returncode == 3, done.stderr
     assert done.stdout == "summary"
     assert (tmp_path / "thread").read_text() == "done"
     assert (tmp_path / "handler").read_text() == "True"  # the handlers ran after the thread finished
-    assert _run(tmp_path, 0).returncode == 0
+    assert _python(CHILD, tmp_path, 0).returncode == 0
 
 
 def test_an_unflushable_stdout_gives_python_s_exit_status_120():
@@ -48,7 +48,7 @@ def test_an_unflushable_stdout_gives_python_s_exit_status_120():
         sys.stdout = ClosedPipe()
         exit_process(0)
     """)
-    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60, cwd=REPO)
+    done = _python(child)
     assert done.returncode == 120, done.stderr
 
 
