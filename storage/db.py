@@ -34,11 +34,11 @@ def check_database(path: str | Path, *, write: bool) -> None:
     if path.is_dir():
         raise DatabaseUnusable(f"{path} is a folder, not a database file (give --db a file, e.g. {path / 'newsflow.duckdb'})")
     if not path.exists():
-        if not write:
-            raise not_ingested_yet(path)
         folder = next(p for p in path.absolute().parents if p.exists())
         if not folder.is_dir():
-            raise DatabaseUnusable(f"cannot create {path}: {folder} is a file, not a folder")
+            raise DatabaseUnusable(f"there can be no database at {path}: {folder} is a file, not a folder")
+        if not write:
+            raise not_ingested_yet(path)
         if not os.access(folder, os.W_OK | os.X_OK):
             raise DatabaseUnusable(f"cannot create {path}: the folder {folder} is read-only for this user")
         return
