@@ -30,6 +30,13 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), help="DuckDB file (default: %(default)s, env NEWSFLOW_DB)")
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with an example in every command's help."""
     formatter = argparse.RawDescriptionHelpFormatter
@@ -86,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help="the SQL to run")
     _add_db(sql)
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: %(default)s)")
-    sql.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="stop the query after this long (default: %(default)g; 0: no limit)")
-    sql.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+    sql.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="stop the query after this long (default: %(default)g; 0: no limit)")
+    sql.add_argument("--wait", type=_seconds, default=30.0, metavar="SECONDS",
                      help="how long to wait while a writer holds the database (default: %(default)g)")
     sql.add_argument("--allow-files", action="append", default=[], metavar="DIR",
                      help="let the query read files under DIR (read_csv, read_parquet, glob...; repeatable); no other file is reachable")
