@@ -13,11 +13,11 @@ import duckdb
 
 from storage.db import check_database, connection
 
-# SHOW, DESCRIBE, SUMMARIZE, FROM-first, WITH, VALUES and PIVOT without ON ... parse as SELECT. CALL runs a
+# SHOW, DESCRIBE, SUMMARIZE, FROM-first, WITH and VALUES parse as SELECT. CALL runs a
 # table function, which SELECT * FROM can do too. PRAGMA is not a read: IMPORT DATABASE parses as one.
 READS = {duckdb.StatementType.SELECT, duckdb.StatementType.CALL}
 # EXPLAIN, after any comments, with ANALYZE or options: what follows is the statement it explains.
-EXPLAIN = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*explain\s+(?:analyze\s+)?(?:\([^)]*\)\s*)?", re.IGNORECASE | re.DOTALL)
+EXPLAIN = re.compile(r"(?:\s|--[^\n]*|/\*.*?\*/)*explain\s+(?:analyze\s+)?(?:\([^)]*\)\s*)?", re.IGNORECASE | re.DOTALL)
 ONE_READ = "newsflow sql runs one read-only statement (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, CALL, EXPLAIN)"
 
 
