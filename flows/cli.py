@@ -15,7 +15,10 @@ EXAMPLES = {
     "urls": "example:\n  newsflow ingest urls https://example.com/news/2025/07/some-article",
     "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)",
     "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
-    "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv",
+    "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv\n\n"
+           "One read-only statement per call, on the database only: no other file or database, no settings,\n"
+           "no extensions, unless --allow-files DIR opens the files under DIR to reading, e.g.\n"
+           "  newsflow sql \"SELECT count(*) FROM read_csv('exports/sources.csv')\" --allow-files exports",
 }
 
 
@@ -25,6 +28,13 @@ def _default(name: str, fallback: str) -> str:
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), help="DuckDB file (default: %(default)s, env NEWSFLOW_DB)")
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds >= 0")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help="the SQL to run")
     _add_db(sql)
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default: %(default)s)")
+    sql.add_argument("--timeout", type=_seconds, default=60.0, metavar="SECONDS", help="stop the query after this long (default: %(default)g; 0: no limit)")
+    sql.add_argument("--wait", type=_seconds, default=30.0, metavar="SECONDS",
+                     help="how long to wait while a writer holds the database (default: %(default)g)")
+    sql.add_argument("--allow-files", action="append", default=[], metavar="DIR",
+                     help="let the query read files under DIR (read_csv, read_parquet, glob...; repeatable); no other file is reachable")
     return parser
 
 
@@ -117,17 +132,29 @@ def _invoked_as() -> str:
     return called if called.endswith("newsflow") and "/" in called else "newsflow"
 
 
-def run_sql(query: str, db: str, fmt: str) -> None:
-    """Print a query's result as a table, CSV or JSON."""
+def run_sql(args) -> None:
+    """Print a query's result as a table, CSV or JSON (storage.readonly: what the query can reach)."""
     import csv
     import json
 
-    from storage.db import connection
+    import duckdb
 
-    with connection(db, read_only=True, wait_s=10) as con:
-        cursor = con.execute(query)
-        columns = [c[0] for c in cursor.description or []]
-        rows = cursor.fetchall()
+    from storage.db import DatabaseLocked
+    from storage.readonly import QueryRefused, read_only_connection, run_query
+
+    for folder in args.allow_files:
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"--allow-files {folder}: no such folder")
+    try:
+        with read_only_connection(args.db, allow_files=args.allow_files, wait_s=args.wait) as con:
+            columns, rows = run_query(con, args.query, args.timeout or None)
+    except duckdb.PermissionException as exc:  # DuckDB's own text, then what can be read
+        raise QueryRefused(f"{str(exc).splitlines()[0]}: newsflow sql reads the database only, and the files under "
+                           "the folders given with --allow-files DIR") from exc
+    except DatabaseLocked as exc:
+        raise DatabaseLocked(f"{args.db} is busy: another process (newsflow ingest or watch, or a duckdb shell) kept it "
+                             f"open for writing for {args.wait:g} s; retry, give a longer --wait SECONDS, or stop the writer") from exc
+    fmt = args.format
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -235,8 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     # Should Prefect start its own temporary server after all: ~10 s on an idle machine; its 20 s default fails on a busy one.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
+        if args.command in ("ingest", "watch"):  # a bad --db said in one line now, not as a flow run's traceback
+            from storage.db import check_database
+
+            check_database(args.db, write=True)
         if args.command == "sql":
-            run_sql(args.query, args.db, args.format)
+            run_sql(args)
         elif args.command == "ingest" and args.source == "inbox":
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
@@ -284,6 +315,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsflow: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
+        from storage.db import DatabaseLocked, DatabaseUnusable
+        from storage.readonly import QueryRefused, QueryTimedOut
+
+        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused)):
+            print(f"newsflow: {exc}", file=sys.stderr)
+            return 1
+        if isinstance(exc, QueryTimedOut):
+            print(f"newsflow: {exc} (--timeout SECONDS gives it longer, 0 no limit)", file=sys.stderr)
+            return 1
         import duckdb
 
         from flows.interrupts import caused_by_ctrl_c

@@ -18,6 +18,43 @@ class DatabaseLocked(RuntimeError):
     """Another process held the database file for longer than we were willing to wait."""
 
 
+class DatabaseUnusable(RuntimeError):
+    """The database path cannot be used: a folder, not a DuckDB file, or not writable by this user."""
+
+
+def not_ingested_yet(path: str | Path) -> FileNotFoundError:
+    """What a reader is told before the first file has landed."""
+    return FileNotFoundError(f"no database at {path} yet: nothing has been ingested (run newsflow ingest, "
+                             "or wait for newsflow watch to land its first file)")
+
+
+def check_database(path: str | Path, *, write: bool) -> None:
+    """Raise DatabaseUnusable with one line saying why `path` cannot serve (FileNotFoundError: a reader, no file yet)."""
+    path = Path(path)
+    if path.is_dir():
+        raise DatabaseUnusable(f"{path} is a folder, not a database file (give --db a file, e.g. {path / 'newsflow.duckdb'})")
+    if not path.exists():
+        folder = next(p for p in path.absolute().parents if p.exists())
+        if not folder.is_dir():
+            raise DatabaseUnusable(f"there can be no database at {path}: {folder} is a file, not a folder")
+        if not write:
+            raise not_ingested_yet(path)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise DatabaseUnusable(f"cannot create {path}: the folder {folder} is read-only for this user")
+        return
+    if write and not os.access(path, os.W_OK):
+        raise DatabaseUnusable(f"{path} is read-only for this user: ingest and watch write it (newsflow sql can read it)")
+    if write and not os.access(path.absolute().parent, os.W_OK | os.X_OK):
+        # DuckDB writes <db>.wal beside the file on every write, and writer_lock() keeps <db>.lock there.
+        raise DatabaseUnusable(f"the folder of {path} is read-only for this user: ingest and watch write "
+                               f"{path.name}.wal and {path.name}.lock beside it (newsflow sql can read it)")
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.Error as exc:  # IOException for a foreign file, Error for a damaged header
+        if not (isinstance(exc, duckdb.IOException) and _is_lock_error(exc)):  # held elsewhere: connect() waits
+            raise DatabaseUnusable(f"{path} is not a DuckDB database, or is damaged ({str(exc).splitlines()[0]})") from exc
+
+
 def schema_sql() -> str:
     """The text of storage/schema.sql."""
     return resources.files("storage").joinpath("schema.sql").read_text(encoding="utf-8")
@@ -69,7 +106,7 @@ def connect(
         try:
             if read_only:
                 if not Path(path).exists():
-                    raise FileNotFoundError(f"no database at {path}: run `newsflow ingest` first")
+                    raise not_ingested_yet(path)
                 return duckdb.connect(path, read_only=True)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(path)

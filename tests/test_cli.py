@@ -60,13 +60,110 @@ def test_ingest_then_query_then_ingest_again_doubles_nothing(tmp_path, samples_d
 def test_sql_is_read_only_and_errors_are_clear(tmp_path):
     db = str(tmp_path / "news.duckdb")
     missing = newsflow("sql", "SELECT 1", "--db", db, check=False)
-    assert missing.returncode == 2 and "no database" in missing.stderr
+    assert missing.returncode == 2 and missing.stderr == (
+        f"newsflow: no database at {db} yet: nothing has been ingested (run newsflow ingest, "
+        "or wait for newsflow watch to land its first file)\n")
     from storage.db import connection
 
     with connection(db):
         pass
     write = newsflow("sql", "DELETE FROM articles", "--db", db, check=False)
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
+
+
+def test_sql_waits_for_a_writer_then_says_in_one_line_that_the_database_is_busy(tmp_path):
+    import time
+
+    from storage.db import connection
+    from tests.test_db import hold_database
+
+    db = tmp_path / "news.duckdb"
+    with connection(db):
+        pass
+    holder = hold_database(db, 3)  # a writer's batch
+    started = time.monotonic()
+    waited = newsflow("sql", "SELECT count(*) AS n FROM articles", "--db", str(db), "--format", "csv")
+    assert waited.stdout.splitlines() == ["n", "0"] and time.monotonic() - started > 1.0
+    holder.wait()
+    holder = hold_database(db, 120)  # a writer that keeps it
+    try:
+        started = time.monotonic()
+        busy = newsflow("sql", "SELECT count(*) FROM articles", "--db", str(db), "--wait", "2", check=False)
+        assert busy.returncode == 1 and busy.stdout == "" and 2 <= time.monotonic() - started < 60
+        assert busy.stderr == (f"newsflow: {db} is busy: another process (newsflow ingest or watch, or a duckdb shell) kept it "
+                               "open for writing for 2 s; retry, give a longer --wait SECONDS, or stop the writer\n")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def as_a_user_without_root_powers() -> list[str]:
+    """A command prefix under which file modes apply: root without the capabilities that override them."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+
+
+def test_a_database_path_that_cannot_serve_is_one_line_saying_why(tmp_path, samples_dir):
+    from storage.db import connection
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(samples_dir, inbox)
+    (tmp_path / "folder.duckdb").mkdir()
+    (tmp_path / "notes.duckdb").write_text("not a database\n")
+    (tmp_path / "empty.duckdb").write_bytes(b"")
+    (tmp_path / "file").write_text("")
+    with connection(tmp_path / "damaged.duckdb"):
+        pass
+    with open(tmp_path / "damaged.duckdb", "r+b") as damaged:  # its first database header
+        damaged.seek(4096)
+        damaged.write(b"\xff" * 64)
+    cases = {
+        "folder.duckdb": "is a folder, not a database file",
+        "notes.duckdb": "is not a DuckDB database, or is damaged",
+        "empty.duckdb": "is not a DuckDB database, or is damaged",
+        "damaged.duckdb": "is not a DuckDB database, or is damaged",
+        "file/news.duckdb": "is a file, not a folder",
+    }
+    for name, reason in cases.items():
+        db = str(tmp_path / name)
+        commands = [["sql", "SELECT 1"], ["ingest", "inbox", str(inbox), "--no-entities"]]
+        if name == "folder.duckdb":
+            commands += [["watch", str(inbox), "--no-entities"], ["ingest", "urls", "http://127.0.0.1:9/a", "--allow-private"]]
+        for command in commands:
+            result = newsflow(*command, "--db", db, check=False)
+            assert result.returncode in (1, 2) and result.stdout == "", (command, name, result.stderr[-2000:])
+            assert result.stderr.startswith("newsflow: ") and reason in result.stderr and result.stderr.count("\n") == 1, \
+                (command, name, result.stderr[-2000:])
+    assert sorted(p.name for p in inbox.iterdir()) == sorted(p.name for p in samples_dir.iterdir())
+
+    # A database this user may read but not write: sql reads it, ingest says why it cannot write.
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    with connection(read_only / "news.duckdb"):
+        pass
+    shutil.copy(read_only / "news.duckdb", tmp_path / "read-only-file.duckdb")
+    (tmp_path / "read-only-file.duckdb").chmod(0o444)
+    read_only.chmod(0o555)
+    cases = {
+        str(read_only / "news.duckdb"): "the folder of",
+        str(tmp_path / "read-only-file.duckdb"): "is read-only for this user",
+        str(read_only / "new.duckdb"): f"the folder {read_only} is read-only",
+    }
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
+    try:
+        for db, reason in cases.items():
+            ingest = subprocess.run([*as_a_user_without_root_powers(), sys.executable, "-m", "flows.cli", "ingest", "inbox",
+                                     str(inbox), "--db", db, "--no-entities"], capture_output=True, text=True, env=env, timeout=300)
+            assert ingest.returncode == 1 and reason in ingest.stderr and ingest.stderr.count("\n") == 1, ingest.stderr[-2000:]
+            if not db.endswith("new.duckdb"):
+                read = subprocess.run([*as_a_user_without_root_powers(), sys.executable, "-m", "flows.cli", "sql",
+                                       "SELECT count(*) AS n FROM articles", "--db", db, "--format", "csv"],
+                                      capture_output=True, text=True, env=env, timeout=300)
+                assert read.returncode == 0 and read.stdout.splitlines() == ["n", "0"], read.stderr[-2000:]
+    finally:
+        read_only.chmod(0o755)
+    assert sorted(p.name for p in inbox.iterdir()) == sorted(p.name for p in samples_dir.iterdir())
 
 
 def test_sql_output_cut_short_by_its_reader_is_no_traceback(tmp_path):
