@@ -29,7 +29,7 @@ def test_landed_go_to_archive_rejected_to_quarantine_with_note(tmp_path):
     assert plan["good.txt"] == tmp_path / "archive" / "2026-11-23" / "good.txt"
     assert plan["site/bad.txt"] == tmp_path / "quarantine" / "2026-11-23" / "site" / "bad.txt"
     assert batch.stored_paths == {"d0": str(plan["good.txt"]), "d1": str(plan["site/bad.txt"])}
-    move_originals(files, plan, batch, tmp_path / "quarantine")
+    assert move_originals(batch.moves) == {}
     assert not any(inbox.rglob("*.txt"))
     assert plan["good.txt"].read_text() == "content 0"
     note = (plan["site/bad.txt"].parent / "bad.txt.error").read_text()
@@ -43,7 +43,7 @@ def test_same_name_twice_never_overwrites(tmp_path):
         (inbox / "same.txt").write_text(f"round {round_}")
         batch = Batch(f"run-{round_}", docs)
         plan = plan_destinations(files, batch, tmp_path / "archive", tmp_path / "quarantine", DAY)
-        move_originals(files, plan, batch, tmp_path / "quarantine")
+        assert move_originals(batch.moves) == {}
     kept = sorted(p.name for p in (tmp_path / "archive").rglob("*"))
     assert kept == ["2026-11-23", "same-2.txt", "same-3.txt", "same.txt"]
     assert {p.read_text() for p in (tmp_path / "archive").rglob("*.txt")} == {"round 0", "round 1", "round 2"}
