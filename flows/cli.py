@@ -194,10 +194,10 @@ def inbox_settings(args):
 
 
 def check_folders_of(settings, inbox: str) -> None:
-    """Raise at once when the archive or quarantine folder is a file or cannot be written (storage.archive)."""
+    """Raise at once when the inbox, archive or quarantine folder is a file or cannot be written (storage.archive)."""
     from storage.archive import check_folders
 
-    check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)))
+    check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)), Path(inbox))
 
 
 def head_start_of(args, settings=None):
@@ -299,11 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         import duckdb
 
         from flows.interrupts import caused_by_ctrl_c
-        from storage.archive import FolderNotWritable
+        from storage.archive import FolderNotWritable, NotMoved
 
         if caused_by_ctrl_c(exc):  # Prefect's ValueError from an interrupted task start
             return 130
-        if isinstance(exc, FolderNotWritable):  # the folder exists but refuses files: an error, not a bad argument
+        if isinstance(exc, (FolderNotWritable, NotMoved)):  # a folder refuses files: an error, not a bad argument
             print(f"newsflow: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, duckdb.Error):

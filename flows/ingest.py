@@ -15,7 +15,7 @@ from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
 from extractors.settings import Settings, settings_for
 from flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
 from flows.pipeline import extract_drafts, live_documents, prepare_batch, write_batch
-from storage.archive import check_folders, finish_move, move_originals, plan_destinations
+from storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
 from storage.db import connection, writer_lock
 from storage.moves import pending_moves, settle_moves
 from storage.writes import finish_run, start_run
@@ -36,18 +36,18 @@ def read_ahead(inbox, paths, settings):
 @task(cache_policy=NO_CACHE, persist_result=False)
 def archive_originals(moves, db):
     """Move originals to the archive or quarantine after the batch committed; the journal forgets each one in
-    place and keeps a failed one, with why, for the next batch (task wrapper)."""
+    place and keeps a failed one, with why, for the next batch. Returns source -> why for those (task wrapper)."""
     failed = move_originals(moves)
     with connection(db) as con:
         settle_moves(con, [m.source for m in moves if m.source not in failed], failed)
-    _warn_unmoved(failed)
+    return failed
 
 
-def finish_interrupted(db: Path, inbox: Path, paths: list[Path]) -> list[Path]:
+def finish_interrupted(db: Path, inbox: Path, paths: list[Path], unmoved: dict[str, str] | None = None) -> list[Path]:
     """Finish the moves a killed or failed batch left (any inbox's); return the given paths still to read.
 
     A file is moved unread only while it is the one recorded (sha256 and size); any other file under a recorded
-    name is a new input, and a file whose move fails again stays in the inbox, recorded, for the next batch.
+    name is a new input, and a file whose move fails again stays in the inbox, recorded (and in `unmoved`).
     """
     with connection(db) as con:
         pending = pending_moves(con)
@@ -66,14 +66,11 @@ def finish_interrupted(db: Path, inbox: Path, paths: list[Path]) -> list[Path]:
             kept_out.add(move.source)
     with connection(db) as con:
         settle_moves(con, finished, failed)
-    _warn_unmoved(failed)
+    if unmoved is not None:
+        unmoved.update(failed)
+        for source in finished:
+            unmoved.pop(source, None)
     return [p for p in paths if os.path.abspath(p) not in kept_out]
-
-
-def _warn_unmoved(failed: dict[str, str]) -> None:
-    for source, why in failed.items():
-        print(f"newsflow: {source} is recorded but could not be moved ({why}); it stays in the inbox and the "
-              "next run moves it", file=sys.stderr)
 
 
 def run_id_now() -> str:
@@ -97,12 +94,13 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
     quarantine = settings.paths.quarantine_dir(inbox)
     size = max(1, settings.limits.batch_size)
     ahead = take_head_start()  # the first chunk, when the CLI started it before the flow run
+    unmoved: dict[str, str] = {}  # recorded files whose move failed: they wait in the inbox for the next run
     try:
         for start in range(0, len(paths), size):
             # Holding a connection for the batch makes the stages' own connections share one open database:
             # no reopening, and one checkpoint per batch instead of one per stage (about halves watch latency).
             with writer_lock(db), connection(db):
-                chunk = finish_interrupted(db, inbox, paths[start:start + size])
+                chunk = finish_interrupted(db, inbox, paths[start:start + size], unmoved)
                 taken, ahead = ahead, None
                 if not chunk:
                     continue
@@ -120,7 +118,7 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
                 plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
                 counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
-                archive_originals(quote(batch.moves), db)
+                unmoved.update(archive_originals(quote(batch.moves), db))
             totals["files"] += len(files)
             for key, value in counts.items():
                 totals[key] += value
@@ -128,6 +126,11 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
         if ahead is not None:  # a read-ahead left behind by a failed batch: its pool must not outlive the run
             with suppress(Exception):
                 ahead.future.result()
+    for source, why in unmoved.items():
+        print(f"newsflow: {source} is recorded but could not be moved ({why}); it waits in the inbox for the "
+              "next run to move it", file=sys.stderr)
+    if unmoved:
+        totals["unmoved"] = len(unmoved)
     return totals
 
 
@@ -145,13 +148,16 @@ def ingest_inbox(
     inbox_dir = Path(inbox)
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox_dir} does not exist")
-    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir))
+    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
     run_id = run_id_now()
     with connection(settings.paths.db) as con:
         start_run(con, run_id, "ingest-inbox")
     totals: dict[str, int] = {}
     try:
         totals = ingest_paths(settings, inbox_dir, list_inbox(inbox_dir), run_id)
+        if totals.get("unmoved"):
+            raise NotMoved(f"{totals['unmoved']} recorded file(s) could not be moved out of the inbox (why: above); "
+                           "the next run moves them without reading them again")
     except BaseException as exc:
         with connection(settings.paths.db) as con:
             finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")

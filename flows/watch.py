@@ -185,7 +185,7 @@ def watch(
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox} does not exist")
     settings = settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities)
-    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir))
+    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
     size = max(1, settings.limits.batch_size)
     stop = stop or threading.Event()
     say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))

@@ -27,12 +27,19 @@ COPY_CHUNK = 1 << 20
 
 
 class FolderNotWritable(Exception):
-    """The archive or quarantine folder cannot take files (permissions, read-only, immutable): nothing is written."""
+    """The inbox, archive or quarantine folder cannot take files (permissions, read-only, immutable): nothing is written."""
 
 
-def check_folders(archive: Path, quarantine: Path) -> None:
-    """Fail with one line, before anything is read, when a folder is a file or cannot be written."""
-    for what, folder in (("archive", archive), ("quarantine", quarantine)):
+class NotMoved(Exception):
+    """Files were recorded but their moves failed: they wait in the inbox, recorded, for the next run to move."""
+
+
+def check_folders(archive: Path, quarantine: Path, inbox: Path | None = None) -> None:
+    """Fail with one line, before anything is read, when a folder is a file or cannot be written (the inbox: its
+    originals could not be moved out)."""
+    for what, folder in (("archive", archive), ("quarantine", quarantine), ("inbox", inbox)):
+        if folder is None:
+            continue
         folder = Path(os.path.abspath(folder))
         existing = folder
         while not os.path.lexists(existing) and existing != existing.parent:

@@ -1,6 +1,7 @@
 """The inbox flow end to end under Prefect's test harness, on the real samples."""
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -183,6 +184,35 @@ def test_a_long_name_dropped_twice_lands_under_a_shortened_suffixed_name(prefect
     rows = documents_of(db, name)
     assert [Path(stored).name for *_, stored in rows] == ["é" * 122 + ".txt", "é" * 121 + "-2.txt"]
     assert [Path(stored).read_bytes() for *_, stored in rows] == bodies and list(inbox.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_moved_waits_recorded_and_the_next_run_moves_it_unread(prefect_harness, inbox, tmp_path):
+    from flows.ingest import ingest_inbox
+    from storage.archive import NotMoved
+
+    db = tmp_path / "news.duckdb"
+    stuck = sorted(inbox.iterdir())[0]
+    subprocess.run(["chattr", "+i", str(stuck)], check=True)  # readable, but not even root may rename it
+    try:
+        with pytest.raises(NotMoved, match=r"^1 recorded file\(s\) could not be moved out of the inbox"):
+            ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+        assert list(inbox.iterdir()) == [stuck]
+        con = duckdb.connect(str(db), read_only=True)
+        stored = con.execute("SELECT stored_path FROM documents WHERE source_ref = ?", [stuck.name]).fetchone()[0]
+        assert con.execute("SELECT source_path, error FROM inbox_moves").fetchall() == [
+            (str(stuck), f"PermissionError: [Errno 1] Operation not permitted: '{stuck}' -> '{stored}'")
+        ]
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+        con.close()
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
+    totals = ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+    assert totals["documents"] == 0 and list(inbox.iterdir()) == []
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone() == (3, 3)
+    assert con.execute("SELECT count(*) FROM inbox_moves").fetchone() == (0,)
+    con.close()
+    assert len(list((tmp_path / "archive").rglob("*.txt"))) == 3
 
 
 def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness, tmp_path, shared_dir):
