@@ -43,7 +43,7 @@ def archive_originals(moves, db):
     return failed
 
 
-def finish_interrupted(db: Path, inbox: Path, paths: list[Path], unmoved: dict[str, str] | None = None) -> list[Path]:
+def finish_interrupted(db: Path, paths: list[Path], unmoved: dict[str, str] | None = None) -> list[Path]:
     """Finish the moves a killed or failed batch left (any inbox's); return the given paths still to read.
 
     A file is moved unread only while it is the one recorded (sha256 and size); any other file under a recorded
@@ -100,7 +100,7 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
             # Holding a connection for the batch makes the stages' own connections share one open database:
             # no reopening, and one checkpoint per batch instead of one per stage (about halves watch latency).
             with writer_lock(db), connection(db):
-                chunk = finish_interrupted(db, inbox, paths[start:start + size], unmoved)
+                chunk = finish_interrupted(db, paths[start:start + size], unmoved)
                 taken, ahead = ahead, None
                 if not chunk:
                     continue

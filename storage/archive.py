@@ -168,7 +168,8 @@ def move_originals(moves: list[Move]) -> dict[str, str]:
                 write_note(target, move.note)
             move_file(source, target)
         except OSError as exc:
-            failed[move.source] = f"{type(exc).__name__}: {exc}"
+            if os.path.lexists(source):  # else taken away since it was read: nothing left to move or retry
+                failed[move.source] = f"{type(exc).__name__}: {exc}"
         folders.update((source.parent, target.parent))
     sync_folders(folders)  # the renames are on disk before the journal forgets them
     return failed
@@ -179,6 +180,7 @@ def finish_move(move: Move) -> str:
     file under that name now: read it). Raises OSError when the move fails again."""
     source, target = Path(move.source), Path(move.target)
     _remove(temp_path(target))  # a copy killed midway
+    _remove(temp_path(Path(f"{target}{NOTE}")))  # a note killed midway
     if not os.path.lexists(source):
         return "gone"
     if not _matches(source, move):

@@ -20,7 +20,11 @@ def main() -> None:
     files: list[str] = []  # inbox files seen so far, in order
 
     def in_inbox(path) -> bool:
-        return isinstance(path, (str, os.PathLike)) and os.path.abspath(path).startswith(inbox + os.sep)
+        """An inbox file (not a hidden one: newsflow's own probe of the folder is no original)."""
+        if not isinstance(path, (str, os.PathLike)):
+            return False
+        path = os.path.abspath(path)
+        return path.startswith(inbox + os.sep) and not os.path.basename(path).startswith(".")
 
     def due(path) -> bool:
         """Whether this call is on the Nth inbox file (a copy makes several sendfile calls per file)."""
@@ -56,7 +60,7 @@ def main() -> None:
                 source = os.readlink(f"/proc/self/fd/{in_fd}")
             except OSError:
                 source = ""
-            if source.startswith(inbox + os.sep) and due(source):
+            if in_inbox(source) and due(source):
                 real_sendfile(out_fd, in_fd, offset, min(count, 100))
                 kill()
             return real_sendfile(out_fd, in_fd, offset, count)

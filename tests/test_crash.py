@@ -126,6 +126,11 @@ def test_a_copy_across_file_systems_killed_midway_is_finished_once(fault, prefec
     killed = newsflow(args, fault, "3", str(inbox))  # the first batch written, its third file killed mid-move
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert len(list(inbox.iterdir())) == len(names) - 2
+    copies = [p for p in other_fs_archive.rglob("*") if p.is_file()]
+    if fault == "mid-copy":
+        assert sorted(p.stat().st_size for p in copies)[0] == 100, "a copy cut short"
+    else:
+        assert any((inbox / p.name).exists() and (inbox / p.name).read_bytes() == p.read_bytes() for p in copies)
 
     rerun = newsflow(args)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
