@@ -103,8 +103,8 @@ def _free_path(parent: Path, name: str, taken: set[Path]) -> Path:
         n += 1
 
 
-def _place(what: str, folder: Path, rel: str, taken: set[Path]) -> Path:
-    """A free path for rel under folder, its sub-folders made; flat in folder when they cannot be."""
+def _place(folder: Path, rel: str, taken: set[Path]) -> Path:
+    """A free path for rel under folder, its sub-folders made; flat in folder (made and probed) when they cannot be."""
     parts = PurePosixPath(rel)
     try:
         parent = folder.joinpath(*parts.parent.parts)
@@ -115,10 +115,7 @@ def _place(what: str, folder: Path, rel: str, taken: set[Path]) -> Path:
         taken.discard(target)
     except OSError:
         pass  # e.g. a file archived today under one of rel's folder names
-    try:
-        return _free_path(folder, parts.name, taken)
-    except OSError as exc:
-        raise FolderNotWritable(f"the {what} folder {folder} cannot take {rel}: {exc}") from exc
+    return _free_path(folder, parts.name, taken)
 
 
 def plan_destinations(
@@ -137,7 +134,7 @@ def plan_destinations(
         what = "archive" if landed else "quarantine"
         if what not in folders:
             folders[what] = _day_folder(what, archive if landed else quarantine, day)
-        target = _place(what, folders[what], file.rel, taken)
+        target = _place(folders[what], file.rel, taken)
         plan[file.rel] = target
         for doc_id in file.document_ids:
             batch.stored_paths[doc_id] = str(target)
