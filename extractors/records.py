@@ -117,6 +117,17 @@ class Mention:
 
 
 @dataclass(slots=True)
+class Move:
+    """One inbox file's planned move, recorded with its batch so a killed run can finish it without rereading."""
+
+    source: str  # the file in the inbox (absolute path)
+    raw_sha256: str  # of the whole file; '' when it was not read (a link, a file over the size limit)
+    size: int
+    target: str  # its place in the archive or quarantine (documents.stored_path)
+    note: str | None = None  # the `.error` note written beside a quarantined file
+
+
+@dataclass(slots=True)
 class Batch:
     """Everything one micro-batch writes, in one transaction."""
 
@@ -129,3 +140,4 @@ class Batch:
     mentions: list[Mention] = field(default_factory=list)  # for new articles only
     site_lines: list[tuple[str, str, str]] = field(default_factory=list)  # (site, line_hash, line) observed
     stored_paths: dict[str, str] = field(default_factory=dict)  # document_id -> where its original is kept
+    moves: list[Move] = field(default_factory=list)  # inbox originals to move once the batch is written

@@ -220,6 +220,13 @@ def inbox_settings(args):
     return settings_for(args.db, args.dir, args.archive, args.quarantine, args.batch_size, not args.no_entities)
 
 
+def check_folders_of(settings, inbox: str) -> None:
+    """Raise at once when the inbox, archive or quarantine folder is a file or cannot be written (storage.archive)."""
+    from storage.archive import check_folders
+
+    check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)), Path(inbox))
+
+
 def head_start_of(args, settings=None):
     """The inbox's first chunk read and extracted while Prefect loads (flows.head_start)."""
     from flows.head_start import head_start
@@ -271,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ingest" and args.source == "inbox":
             if not Path(args.dir).is_dir():
                 raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
-            server = start_early(not args.no_entities, quiet=not args.verbose)
             settings = inbox_settings(args)
+            check_folders_of(settings, args.dir)  # before the temporary server starts: a bad folder fails at once
+            server = start_early(not args.no_entities, quiet=not args.verbose)
             with head_start_of(args, settings) as ahead:
                 from flows.ingest import ingest_inbox
 
@@ -297,6 +305,10 @@ def main(argv: list[str] | None = None) -> int:
                     totals = feeds.ingest_urls(args.sources, **options)
             print_summary(args.db, totals)
         elif args.command == "watch":
+            from extractors.settings import settings_for
+
+            if Path(args.dir).is_dir():
+                check_folders_of(settings_for(args.db, args.dir), args.dir)
             server = start_early(not args.no_entities, quiet=not args.verbose)
             from flows.watch import watch
 
@@ -311,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             serve()
     except KeyboardInterrupt:
         return 130
-    except (FileNotFoundError, PermissionError) as exc:
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"newsflow: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
@@ -327,9 +339,13 @@ def main(argv: list[str] | None = None) -> int:
         import duckdb
 
         from flows.interrupts import caused_by_ctrl_c
+        from storage.archive import FolderNotWritable, NotMoved
 
         if caused_by_ctrl_c(exc):  # Prefect's ValueError from an interrupted task start
             return 130
+        if isinstance(exc, (FolderNotWritable, NotMoved)):  # a folder refuses files: an error, not a bad argument
+            print(f"newsflow: {exc}", file=sys.stderr)
+            return 1
         if isinstance(exc, duckdb.Error):
             print(f"newsflow: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1

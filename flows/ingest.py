@@ -1,6 +1,8 @@
 """The inbox flow: read what is in the inbox now, run the pipeline in micro-batches, move originals."""
 from __future__ import annotations
 
+import os
+import sys
 from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,9 +15,10 @@ from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
 from extractors.settings import Settings, settings_for
 from flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
 from flows.pipeline import extract_drafts, live_documents, prepare_batch, write_batch
-from storage.archive import move_file, move_originals, plan_destinations
+from storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
 from storage.db import connection, writer_lock
-from storage.writes import finish_run, start_run, stored_paths_of
+from storage.moves import pending_moves, settle_moves
+from storage.writes import finish_run, start_run
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -31,24 +34,43 @@ def read_ahead(inbox, paths, settings):
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def archive_originals(files, plan, batch, quarantine):
-    """Move originals to the archive or quarantine after the batch committed (task wrapper)."""
-    move_originals(files, plan, batch, quarantine)
-
-
-def finish_interrupted(db: Path, inbox: Path, paths: list[Path]) -> list[Path]:
-    """Files a crashed run already recorded but did not move: move them now; return the rest."""
-    rels = {p.relative_to(inbox).as_posix(): p for p in paths}
+def archive_originals(moves, db):
+    """Move originals to the archive or quarantine after the batch committed; the journal forgets each one in
+    place and keeps a failed one, with why, for the next batch. Returns source -> why for those (task wrapper)."""
+    failed = move_originals(moves)
     with connection(db) as con:
-        recorded = stored_paths_of(con, list(rels))
-    pending = []
-    for rel, path in rels.items():
-        unfinished = [Path(s) for s in recorded.get(rel, []) if not Path(s).exists() and not Path(s).is_symlink()]
-        if unfinished:
-            move_file(path, unfinished[0])  # its rows are committed; only the move was lost
-        else:
-            pending.append(path)
-    return pending
+        settle_moves(con, [m.source for m in moves if m.source not in failed], failed)
+    return failed
+
+
+def finish_interrupted(db: Path, paths: list[Path], unmoved: dict[str, str] | None = None) -> list[Path]:
+    """Finish the moves a killed or failed batch left (any inbox's); return the given paths still to read.
+
+    A file is moved unread only while it is the one recorded (sha256 and size); any other file under a recorded
+    name is a new input, and a file whose move fails again stays in the inbox, recorded (and in `unmoved`).
+    """
+    with connection(db) as con:
+        pending = pending_moves(con)
+    if not pending:
+        return paths
+    finished, failed, kept_out = [], {}, set()
+    for move in pending:
+        try:
+            outcome = finish_move(move)
+        except OSError as exc:
+            failed[move.source] = f"{type(exc).__name__}: {exc}"
+            kept_out.add(move.source)
+            continue
+        finished.append(move.source)
+        if outcome == "moved":
+            kept_out.add(move.source)
+    with connection(db) as con:
+        settle_moves(con, finished, failed)
+    if unmoved is not None:
+        unmoved.update(failed)
+        for source in finished:
+            unmoved.pop(source, None)
+    return [p for p in paths if os.path.abspath(p) not in kept_out]
 
 
 def run_id_now() -> str:
@@ -72,12 +94,13 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
     quarantine = settings.paths.quarantine_dir(inbox)
     size = max(1, settings.limits.batch_size)
     ahead = take_head_start()  # the first chunk, when the CLI started it before the flow run
+    unmoved: dict[str, str] = {}  # recorded files whose move failed: they wait in the inbox for the next run
     try:
         for start in range(0, len(paths), size):
             # Holding a connection for the batch makes the stages' own connections share one open database:
             # no reopening, and one checkpoint per batch instead of one per stage (about halves watch latency).
             with writer_lock(db), connection(db):
-                chunk = finish_interrupted(db, inbox, paths[start:start + size])
+                chunk = finish_interrupted(db, paths[start:start + size], unmoved)
                 taken, ahead = ahead, None
                 if not chunk:
                     continue
@@ -93,9 +116,9 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                     ahead = ReadAhead(inbox, following, states, settings, future)
                 files = [f for f in files if f.document_ids]
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
-                plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
+                plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
                 counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
-                archive_originals(quote(files), quote(plan), quote(batch), quarantine)
+                unmoved.update(archive_originals(quote(batch.moves), db))
             totals["files"] += len(files)
             for key, value in counts.items():
                 totals[key] += value
@@ -103,6 +126,11 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
         if ahead is not None:  # a read-ahead left behind by a failed batch: its pool must not outlive the run
             with suppress(Exception):
                 ahead.future.result()
+    for source, why in unmoved.items():
+        print(f"newsflow: {source} is recorded but could not be moved ({why}); it waits in the inbox for the "
+              "next run to move it", file=sys.stderr)
+    if unmoved:
+        totals["unmoved"] = len(unmoved)
     return totals
 
 
@@ -120,12 +148,16 @@ def ingest_inbox(
     inbox_dir = Path(inbox)
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox_dir} does not exist")
+    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
     run_id = run_id_now()
     with connection(settings.paths.db) as con:
         start_run(con, run_id, "ingest-inbox")
     totals: dict[str, int] = {}
     try:
         totals = ingest_paths(settings, inbox_dir, list_inbox(inbox_dir), run_id)
+        if totals.get("unmoved"):
+            raise NotMoved(f"{totals['unmoved']} recorded file(s) could not be moved out of the inbox (why: above); "
+                           "the next run moves them without reading them again")
     except BaseException as exc:
         with connection(settings.paths.db) as con:
             finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")

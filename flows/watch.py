@@ -39,6 +39,7 @@ from extractors.reading import list_inbox
 from extractors.settings import Settings, settings_for
 from flows.ingest import ingest_paths, run_id_now
 from flows.pipeline import warm_stages
+from storage.archive import check_folders
 from storage.db import DatabaseLocked, connect, connection
 from storage.writes import finish_run, start_run
 
@@ -184,6 +185,7 @@ def watch(
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox} does not exist")
     settings = settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities)
+    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
     size = max(1, settings.limits.batch_size)
     stop = stop or threading.Event()
     say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))

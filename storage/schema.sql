@@ -61,6 +61,19 @@ CREATE TABLE IF NOT EXISTS documents (
     error_detail  VARCHAR
 );
 
+-- Inbox originals a written batch has still to move: written with the batch's rows, deleted once the file is
+-- in place. A run killed in between leaves rows here; the next run moves such a file unread only while it still
+-- matches (raw_sha256 and raw_size), and reads anything else as a new input.
+CREATE TABLE IF NOT EXISTS inbox_moves (
+    source_path   VARCHAR PRIMARY KEY,       -- the file in the inbox (absolute path)
+    raw_sha256    VARCHAR NOT NULL,          -- of the whole file ('' when it was not read: a link, too large)
+    raw_size      BIGINT NOT NULL,
+    stored_path   VARCHAR NOT NULL,          -- where it goes (documents.stored_path)
+    note          VARCHAR,                   -- the .error note written beside a quarantined file
+    run_id        VARCHAR,
+    error         VARCHAR                    -- why the last attempt to move it failed
+);
+
 -- Raw bytes of inputs that have no file of their own (feed entries, fetched pages).
 CREATE TABLE IF NOT EXISTS raw_content (
     document_id   VARCHAR PRIMARY KEY,

@@ -22,7 +22,7 @@ DOCUMENT_COLUMNS = (
 
 def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> dict[str, int]:
     """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically."""
-    from storage import dedup_index, entity_store, site_lines, stories
+    from storage import dedup_index, entity_store, moves, site_lines, stories
 
     now = datetime.now(timezone.utc)
     decided = {d.document_id: d for d in batch.decisions}
@@ -78,6 +78,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
             [(d.document_id, d.content) for d in batch.documents if d.source_kind != "inbox" and d.content],
             on_conflict="ON CONFLICT DO NOTHING",
         )
+        moves.record_moves(con, batch.moves, batch.run_id)  # committed with the rows that name its stored_path
     return {
         "documents": len(batch.documents),
         "articles": len(new),
@@ -106,19 +107,3 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, in
             counts.get("mentions", 0), error, run_id,
         ],
     )
-
-
-def stored_paths_of(con: duckdb.DuckDBPyConnection, refs: list[str]) -> dict[str, list[str]]:
-    """For inbox files already recorded (by path, entries of split files included): where their originals go."""
-    if not refs:
-        return {}
-    rows = con.execute(
-        """SELECT k.ref, list(DISTINCT d.stored_path)
-           FROM (SELECT unnest($1) AS ref) k
-           JOIN documents d ON d.source_kind = 'inbox'
-            AND (d.source_ref = k.ref OR starts_with(d.source_ref, k.ref || '#'))
-           WHERE d.stored_path IS NOT NULL
-           GROUP BY 1""",
-        [list(refs)],
-    ).fetchall()
-    return {ref: paths for ref, paths in rows}

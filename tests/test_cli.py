@@ -212,6 +212,33 @@ def test_missing_inbox_is_a_clear_error(tmp_path):
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 
+def test_a_file_where_the_archive_should_be_is_a_bad_argument_and_nothing_is_read(tmp_path, samples_dir):
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    shutil.copytree(samples_dir, inbox)
+    before = sorted(p.name for p in inbox.iterdir())
+    (tmp_path / "archive").write_text("a file, not a folder")
+    expected = [f"newsflow: the archive folder {tmp_path / 'archive'} is a file, not a folder (set another with --archive)"]
+    for command in (["ingest", "inbox"], ["watch"]):
+        result = newsflow(*command, str(inbox), "--db", str(db), check=False)
+        assert (result.returncode, result.stderr.splitlines()) == (2, expected), result.stderr[-2000:]
+    assert sorted(p.name for p in inbox.iterdir()) == before and not db.exists()
+
+
+def test_an_archive_folder_that_refuses_files_is_an_error_before_anything_is_written(tmp_path, samples_dir):
+    inbox, db, archive = tmp_path / "inbox", tmp_path / "news.duckdb", tmp_path / "archive"
+    shutil.copytree(samples_dir, inbox)
+    before = sorted(p.name for p in inbox.iterdir())
+    archive.mkdir()
+    subprocess.run(["chattr", "+i", str(archive)], check=True)  # refuses even root
+    try:
+        result = newsflow("ingest", "inbox", str(inbox), "--db", str(db), check=False)
+    finally:
+        subprocess.run(["chattr", "-i", str(archive)], check=True)
+    expected = [f"newsflow: the archive folder {archive} cannot be written: Operation not permitted"]
+    assert (result.returncode, result.stderr.splitlines()) == (1, expected), result.stderr[-2000:]
+    assert sorted(p.name for p in inbox.iterdir()) == before and not db.exists() and list(archive.iterdir()) == []
+
+
 def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir):
     from tests.feed_server import FeedServer
 

@@ -1,12 +1,15 @@
 """kill -9 in the middle of an ingest, then run again: every file accounted for exactly once."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import duckdb
+import pytest
 
 
 def make_inbox(inbox: Path, shared: Path, count: int) -> list[str]:
@@ -73,3 +76,90 @@ def test_kill_9_mid_batch_then_rerun_loses_and_doubles_nothing(tmp_path, shared_
     ).fetchone()
     assert orphans == (0, 0, 0)
     con.close()
+
+
+def newsflow(args: list[str], *fault: str) -> subprocess.CompletedProcess:
+    """The command (with a fault of tests/faults.py when given) against the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_LOGGING_LEVEL="WARNING")
+    module = ["-m", "tests.faults", *fault] if fault else ["-m", "flows.cli"]
+    return subprocess.run(
+        [sys.executable, *module, *args], env=env, capture_output=True, text=True, timeout=600,
+        start_new_session=True,  # a fault kills the whole process group: never the test's
+    )
+
+
+def sha256_of(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_each_file_once(db: Path, names: list[str], kept: list[Path]) -> None:
+    """One documents row per name, one stored copy per name, each row's stored_path the whole file it read."""
+    assert sorted(p.name for p in kept) == sorted(names), "one copy of each original, no temporary file left"
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT source_ref, raw_sha256, raw_size, stored_path FROM documents").fetchall()
+    con.close()
+    assert sorted(ref for ref, *_ in rows) == sorted(names), "one documents row per file"
+    for ref, sha, size, stored in rows:
+        assert Path(stored).stat().st_size == size > 0 and sha256_of(Path(stored)) == sha, f"{ref}: {stored}"
+
+
+@pytest.fixture()
+def other_fs_archive(tmp_path):
+    """An archive folder on another file system (/dev/shm, a tmpfs): moving there is a copy."""
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="newsflow-test-"))
+    assert folder.stat().st_dev != tmp_path.stat().st_dev
+    yield folder / "archive"
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("fault", ["mid-copy", "after-copy"])
+def test_a_copy_across_file_systems_killed_midway_is_finished_once(fault, prefect_harness, tmp_path, shared_dir, other_fs_archive):
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    names = make_inbox(inbox, shared_dir, 10)
+    args = ["ingest", "inbox", str(inbox), "--db", str(db), "--archive", str(other_fs_archive), "--no-entities",
+            "--batch-size", "4"]
+    killed = newsflow(args, fault, "3", str(inbox))  # the first batch written, its third file killed mid-move
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    assert len(list(inbox.iterdir())) == len(names) - 2
+    copies = [p for p in other_fs_archive.rglob("*") if p.is_file()]
+    if fault == "mid-copy":
+        assert sorted(p.stat().st_size for p in copies)[0] == 100, "a copy cut short"
+    else:
+        assert any((inbox / p.name).exists() and (inbox / p.name).read_bytes() == p.read_bytes() for p in copies)
+
+    rerun = newsflow(args)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert list(inbox.iterdir()) == []
+    kept = [p for p in other_fs_archive.rglob("*") if not p.is_dir()]
+    assert_each_file_once(db, names, kept)
+
+
+def test_a_file_replaced_after_a_kill_before_its_move_is_read_again(prefect_harness, tmp_path, shared_dir):
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    names = make_inbox(inbox, shared_dir, 10)
+    args = ["ingest", "inbox", str(inbox), "--db", str(db), "--no-entities", "--batch-size", "4"]
+    killed = newsflow(args, "before-move", "3", str(inbox))  # the first batch written, two of its files moved
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    left = sorted(inbox.iterdir(), key=lambda p: (p.stat().st_mtime, str(p)))
+    recorded, replaced = left[0], left[1]  # written with the batch, not moved
+    replaced.write_text("Another story\n\n" + " ".join(["A different article under a recorded name."] * 12) + "\n")
+    new_sha = sha256_of(replaced)
+
+    rerun = newsflow(args)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert list(inbox.iterdir()) == []
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT source_ref, raw_sha256, stored_path FROM documents ORDER BY received_at").fetchall()
+    con.close()
+    per_file = {name: [row for row in rows if row[0] == name] for name in names}
+    assert len(per_file[recorded.name]) == 1, "the recorded file is moved, not read twice"
+    assert len(per_file[replaced.name]) == 2, "the replacement is a new input"
+    _, sha, stored = per_file[replaced.name][-1]
+    assert sha == new_sha and sha256_of(Path(stored)) == new_sha
+    assert all(len(found) == 1 for name, found in per_file.items() if name != replaced.name)

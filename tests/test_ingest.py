@@ -1,5 +1,8 @@
 """The inbox flow end to end under Prefect's test harness, on the real samples."""
+import hashlib
 import shutil
+import subprocess
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -98,21 +101,118 @@ def test_rejected_file_goes_to_quarantine_with_a_note_and_the_rest_lands(prefect
     con.close()
 
 
-def test_crash_after_commit_before_move_is_finished_without_new_rows(prefect_harness, inbox, tmp_path):
-    """Simulates the window between commit and move: rows exist, files still in the inbox."""
+def test_the_same_files_dropped_again_after_the_archive_is_emptied_are_duplicates(prefect_harness, inbox, tmp_path):
+    """Their names and bytes were recorded and their stored copies are gone: read again, not moved unread."""
     from flows.ingest import ingest_inbox
 
     db = tmp_path / "news.duckdb"
     ingest_inbox(inbox=str(inbox), db=str(db))
     archive = tmp_path / "archive"
     for path in list(archive.rglob("*.txt")):
-        shutil.move(path, inbox / path.name)  # as if the move never happened
+        shutil.move(path, inbox / path.name)
     totals = ingest_inbox(inbox=str(inbox), db=str(db))
-    assert totals["documents"] == 0
+    assert (totals["documents"], totals["duplicates"]) == (3, 3)
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 3
+    assert con.execute("SELECT status, count(*) FROM documents GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("duplicate", 3), ("new", 3)
+    ]
     con.close()
     assert list(inbox.iterdir()) == [] and len(list(archive.rglob("*.txt"))) == 3
+
+
+def documents_of(db, ref: str) -> list[tuple]:
+    """(status, error, raw_sha256, stored_path) of each document read from the inbox file ref, oldest first."""
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        "SELECT status, error, raw_sha256, stored_path FROM documents WHERE source_ref = ? ORDER BY received_at", [ref]
+    ).fetchall()
+    con.close()
+    return rows
+
+
+def test_a_quarantined_file_fixed_and_dropped_again_is_read_and_lands(prefect_harness, tmp_path, samples_dir):
+    from flows.ingest import ingest_inbox
+
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    (inbox / "story.txt").write_bytes(b"")
+    assert ingest_inbox(inbox=str(inbox), db=str(db), entities=False)["rejected"] == 1
+    quarantined = next((tmp_path / "quarantine").rglob("story.txt"))
+    shutil.move(quarantined, inbox / "story.txt")  # the user takes it out, fixes it and drops it again
+    fixed = sorted(samples_dir.iterdir())[0].read_bytes()
+    (inbox / "story.txt").write_bytes(fixed)
+
+    totals = ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+    assert (totals["documents"], totals["articles"]) == (1, 1)
+    (first, error, _, _), (second, _, sha, stored) = documents_of(db, "story.txt")
+    assert (first, error, second) == ("rejected", "decode_empty", "new")
+    assert Path(stored).read_bytes() == fixed and Path(stored).is_relative_to(tmp_path / "archive")
+    assert sha == hashlib.sha256(fixed).hexdigest()
+    notes = list((tmp_path / "quarantine").rglob("*"))
+    assert [p.name for p in notes if p.is_file()] == ["story.txt.error"]  # the old note, about the empty file
+    assert "decode_empty" in next(p for p in notes if p.is_file()).read_text()
+
+
+def test_another_article_under_a_name_whose_archived_copy_was_removed_is_read(prefect_harness, tmp_path, samples_dir):
+    from flows.ingest import ingest_inbox
+
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    first, second = [p.read_bytes() for p in sorted(samples_dir.iterdir())[:2]]
+    (inbox / "story.txt").write_bytes(first)
+    ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+    shutil.rmtree(tmp_path / "archive")  # archive/ cleaned out
+    (inbox / "story.txt").write_bytes(second)
+
+    totals = ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+    assert (totals["documents"], totals["articles"]) == (1, 1)
+    rows = documents_of(db, "story.txt")
+    assert [status for status, *_ in rows] == ["new", "new"]
+    assert rows[1][2] == hashlib.sha256(second).hexdigest() and Path(rows[1][3]).read_bytes() == second
+
+
+def test_a_long_name_dropped_twice_lands_under_a_shortened_suffixed_name(prefect_harness, tmp_path, samples_dir):
+    from flows.ingest import ingest_inbox
+
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    name = "é" * 123 + ".txt"  # 250 bytes
+    bodies = [p.read_bytes() for p in sorted(samples_dir.iterdir())[:2]]
+    for body in bodies:
+        (inbox / name).write_bytes(body)
+        assert ingest_inbox(inbox=str(inbox), db=str(db), entities=False)["articles"] == 1
+    rows = documents_of(db, name)
+    assert [Path(stored).name for *_, stored in rows] == ["é" * 122 + ".txt", "é" * 121 + "-2.txt"]
+    assert [Path(stored).read_bytes() for *_, stored in rows] == bodies and list(inbox.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_moved_waits_recorded_and_the_next_run_moves_it_unread(prefect_harness, inbox, tmp_path):
+    from flows.ingest import ingest_inbox
+    from storage.archive import NotMoved
+
+    db = tmp_path / "news.duckdb"
+    stuck = sorted(inbox.iterdir())[0]
+    subprocess.run(["chattr", "+i", str(stuck)], check=True)  # readable, but not even root may rename it
+    try:
+        with pytest.raises(NotMoved, match=r"^1 recorded file\(s\) could not be moved out of the inbox"):
+            ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+        assert list(inbox.iterdir()) == [stuck]
+        con = duckdb.connect(str(db), read_only=True)
+        stored = con.execute("SELECT stored_path FROM documents WHERE source_ref = ?", [stuck.name]).fetchone()[0]
+        assert con.execute("SELECT source_path, error FROM inbox_moves").fetchall() == [
+            (str(stuck), f"PermissionError: [Errno 1] Operation not permitted: '{stuck}' -> '{stored}'")
+        ]
+        assert con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+        con.close()
+    finally:
+        subprocess.run(["chattr", "-i", str(stuck)], check=True)
+    totals = ingest_inbox(inbox=str(inbox), db=str(db), entities=False)
+    assert totals["documents"] == 0 and list(inbox.iterdir()) == []
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone() == (3, 3)
+    assert con.execute("SELECT count(*) FROM inbox_moves").fetchone() == (0,)
+    con.close()
+    assert len(list((tmp_path / "archive").rglob("*.txt"))) == 3
 
 
 def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness, tmp_path, shared_dir):

@@ -1,6 +1,7 @@
 """The inbox watcher: real watchdog, a real DuckDB file, the watcher in a thread (or the CLI in a subprocess)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from extractors.records import Move
 from flows.watch import Readiness, wait_until_writable, watch
 from storage.db import connection
+from storage.moves import record_moves
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((REPO / "samples" / "inbox").glob("*.txt"))
@@ -234,9 +237,13 @@ def test_leftovers_of_a_crash_are_finished_on_start(watcher, tmp_path):
     drop(first.inbox, "recorded.txt", SAMPLES[0].read_bytes())
     wait_for(lambda: settled(first.inbox, 1))
     first.stop()
-    # A crash between the commit and the move: the rows exist, the original is still in the inbox.
+    # What a kill between the commit and the move leaves: the rows and their recorded move, the original in the inbox.
     archived = next((tmp_path / "archive").rglob("recorded.txt"))
     shutil.move(archived, first.inbox / "recorded.txt")
+    data = (first.inbox / "recorded.txt").read_bytes()
+    move = Move(str(first.inbox / "recorded.txt"), hashlib.sha256(data).hexdigest(), len(data), str(archived))
+    with connection(first.db) as con:
+        record_moves(con, [move], "killed-run")
     # And a file that was dropped while no watcher ran.
     (first.inbox / "waiting.txt").write_bytes(SAMPLES[1].read_bytes())
     os.utime(first.inbox / "waiting.txt", (time.time() - 60, time.time() - 60))

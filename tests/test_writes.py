@@ -11,7 +11,7 @@ from extractors.reading import list_inbox, read_inbox
 from extractors.records import Batch
 from extractors.settings import Dedup, Limits
 from storage.dedup_index import find_candidates
-from storage.writes import finish_run, start_run, stored_paths_of, write_batch
+from storage.writes import finish_run, start_run, write_batch
 
 TABLES = ("documents", "articles", "removed_lines", "article_urls", "article_signatures", "article_bands", "site_lines")
 
@@ -68,12 +68,6 @@ def test_second_arrival_is_a_duplicate_row_pointing_at_the_article(db, samples_d
     ).fetchall()
     assert rows == [("duplicate", 3, 3), ("new", 3, 3)]
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
-
-
-def test_stored_paths_of_finds_files_and_their_entries(db, samples_dir):
-    write_batch(db, sample_batch(db, samples_dir))
-    name = sorted(p.name for p in samples_dir.iterdir())[0]
-    assert stored_paths_of(db, [name, "unknown.txt"]) == {name: [f"/archive/{name}"]}
 
 
 def test_runs_record_start_and_totals(db):
