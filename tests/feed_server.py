@@ -36,6 +36,7 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # before the status line (a server that thinks too long)
     chunk_delay_s: float = 0.0  # between body chunks (a server that trickles)
+    drip_s: float = 0.0  # the status line and headers one byte every drip_s seconds (a slow-loris reply)
     gzip: bool = False
     content_type: str = "text/html; charset=utf-8"
 
@@ -52,9 +53,11 @@ class Request:
 class FeedServer:
     """ThreadingHTTPServer on an ephemeral loopback port; every request is logged in `requests`."""
 
-    def __init__(self, root: Path | None = None, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None):
+    def __init__(self, root: Path | None = None, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None,
+                 port: int = 0):
         self.root = root
         self.host = host
+        self.port = port  # 0: an ephemeral one
         self.tls = tls  # a server-side context: serve https
         self.requests: list[Request] = []
         self._scripts: dict[str, list[Step]] = {}
@@ -69,7 +72,7 @@ class FeedServer:
         server_class = ThreadingHTTPServer
         if ":" in self.host:
             server_class = type("Server6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
-        self._httpd = server_class((self.host, 0), handler)
+        self._httpd = server_class((self.host, self.port), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         if self.tls is not None:
@@ -179,7 +182,25 @@ class _Handler(BaseHTTPRequestHandler):
         if step.gzip:
             body = gzip.compress(body)
             extra["Content-Encoding"] = "gzip"
+        if step.drip_s:
+            self._drip(step, body)
+            return
         self._send(step.status, body, step.content_type, extra, step.chunk_delay_s)
+
+    def _drip(self, step: Step, body: bytes) -> None:
+        """Headers one byte at a time, each soon enough to keep a per-read timeout from ever firing."""
+        head = (f"HTTP/1.1 {step.status} OK\r\nContent-Type: {step.content_type}\r\n"
+                f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in step.headers.items())
+                + "\r\n").encode("latin-1")
+        try:
+            for i in range(len(head)):
+                self.wfile.write(head[i:i + 1])
+                self.wfile.flush()
+                time.sleep(step.drip_s)
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def _reply_file(self, headers: dict[str, str]) -> None:
         root = self.owner.root
