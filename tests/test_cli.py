@@ -299,8 +299,7 @@ def test_sigterm_stops_a_feed_run_in_the_middle_of_a_fetch(tmp_path):
         server.script("/feed.xml", Step(body=teaser, content_type="application/rss+xml"))
         # A deadline far off: what must end the run is the SIGTERM, not the timeout.
         proc = start_fetching(tmp_path, "feeds", server.url("/feed.xml"), NEWSFLOW_TOTAL_TIMEOUT_S="120")
-        wait_for_request(server, "/slowloris", proc)
-        time.sleep(0.5)  # well inside the dripped headers
+        wait_for_request(server, "/slowloris", proc)  # the headers have begun: some 75 s of them to come
         proc.send_signal(signal.SIGTERM)
         terminated = time.monotonic()
         out, err = finish(proc, timeout=30)
