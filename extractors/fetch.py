@@ -169,7 +169,8 @@ class _HostGate:
             now = time.monotonic()
             start = max(now, self._next_start)
             self._next_start = start + self.delay_s
-        if self.closed.wait(start - now) if start > now else self.closed.is_set():
+        stopped = self.closed.wait(start - now) if start > now else self.closed.is_set()
+        if stopped:
             self.slots.release()
             raise _cancelled()
 
