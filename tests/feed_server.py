@@ -62,7 +62,9 @@ class FeedServer:
         self.requests: list[Request] = []
         self._scripts: dict[str, list[Step]] = {}
         self.in_flight = 0
-        self.max_in_flight = 0  # the most requests the server was answering at once
+        # The most requests the server was answering at once, each from its arrival until its reply begins: once
+        # the reply is out, the client may send its next request before this thread runs again.
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -166,12 +168,18 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         step = self.owner._log(Request("GET", self.path, headers))
         self.owner._enter()
+        self._answering = True
         try:
             if step is not None:
                 self._reply_step(step, headers)
             else:
                 self._reply_file(headers)
         finally:
+            self._replying()
+
+    def _replying(self) -> None:
+        if self._answering:
+            self._answering = False
             self.owner._leave()
 
     def _reply_step(self, step: Step, headers: dict[str, str]) -> None:
@@ -189,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drip(self, step: Step, body: bytes) -> None:
         """Headers one byte at a time, each soon enough to keep a per-read timeout from ever firing."""
+        self._replying()
         head = (f"HTTP/1.1 {step.status} OK\r\nContent-Type: {step.content_type}\r\n"
                 f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in step.headers.items())
                 + "\r\n").encode("latin-1")
@@ -220,6 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, content_type, validators)
 
     def _send(self, status: int, body: bytes, content_type: str | None, extra: dict[str, str], chunk_delay_s: float = 0.0) -> None:
+        self._replying()
         try:
             self.send_response(status)
             if content_type and status != 304:
