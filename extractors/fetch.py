@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from extractors.deadline import Budget, Cutoff
 from extractors.settings import Http
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -178,51 +179,6 @@ class _HostGate:
         self.slots.release()
 
 
-class _Cutoff:
-    """Ends one attempt from another thread (its deadline, or the Fetcher closing) by shutting its socket down,
-    which wakes a read blocked in the headers or the body at once; `why` says which ended it."""
-
-    def __init__(self, limit_s: float) -> None:
-        self.limit_s = limit_s
-        self.why: str | None = None
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-
-    def trace(self, event: str, info: dict) -> None:
-        """httpx's `trace` request extension: keep the connection's socket (the TLS one after the handshake)."""
-        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
-            with self._lock:
-                self._socket = info["return_value"].get_extra_info("socket")
-                if self.why is not None:
-                    self._shut()
-
-    def cut(self, why: str) -> None:
-        with self._lock:
-            self.why = self.why or why
-            self._shut()
-
-    def _shut(self) -> None:
-        if self._socket is None:
-            return  # still connecting: the connect timeout, capped by the deadline, bounds that
-        try:
-            # socket.socket's own shutdown, also for a TLS socket: SSLSocket.shutdown would drop its SSL
-            # object under the reading thread. During the handshake the plain socket is already handed over
-            # to TLS and this fails: the handshake is bounded by the connect timeout.
-            socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
-        except OSError:
-            pass  # closed already
-
-
-class _Budget:
-    """What is left of one URL's time: its attempts and the waits between them, not the per-host queue."""
-
-    def __init__(self, seconds: float):
-        self.left = seconds
-
-    def spend(self, seconds: float) -> None:
-        self.left -= seconds
-
-
 class Fetcher:
     """Thread-safe GETs with the safety, size, time, redirect, retry, politeness and robots rules of `Http`."""
 
@@ -252,7 +208,7 @@ class Fetcher:
         self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        self._in_flight: set[_Cutoff] = set()
+        self._in_flight: set[Cutoff] = set()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -405,7 +361,7 @@ class Fetcher:
 
     def _follow(self, url: str, headers: dict[str, str], *, check_robots: bool, max_bytes: int) -> Response:
         """Request url and each redirect target, re-checking every hop, all within one budget."""
-        budget = _Budget(self.http.fetch_budget_s)
+        budget = Budget(self.http.fetch_budget_s)
         hops: list[str] = []
         current = url
         while True:
@@ -428,7 +384,7 @@ class Fetcher:
                              transient=status in RETRY_STATUSES)
 
     def _with_retries(
-        self, url: str, headers: dict[str, str], max_bytes: int, budget: _Budget
+        self, url: str, headers: dict[str, str], max_bytes: int, budget: Budget
     ) -> tuple[int, dict[str, str], bytes]:
         """One hop, retried with exponential backoff on 429/5xx and transport errors, honouring Retry-After,
         while the budget lasts (when the next wait would not fit, the last outcome stands)."""
@@ -460,7 +416,7 @@ class Fetcher:
             attempt += 1
 
     def _request(
-        self, url: str, headers: dict[str, str], max_bytes: int, budget: _Budget
+        self, url: str, headers: dict[str, str], max_bytes: int, budget: Budget
     ) -> tuple[int, dict[str, str], bytes]:
         """A single GET to the checked, pinned address, done within the deadline (or the budget's rest)."""
         address = self.check_url(url)
@@ -475,7 +431,7 @@ class Fetcher:
             limit = min(self.http.total_timeout_s, budget.left)
             if limit <= 0:
                 raise FetchError("fetch_timeout", f"{url}: the fetch's {self.http.fetch_budget_s:g}s are spent")
-            cutoff = _Cutoff(limit)
+            cutoff = Cutoff(limit)
             request = client.build_request(
                 "GET", pinned, headers={**headers, "Host": host_header}, extensions={**extensions, "trace": cutoff.trace},
                 timeout=httpx.Timeout(limit, connect=min(self.http.connect_timeout_s, limit)),
@@ -496,7 +452,7 @@ class Fetcher:
                 budget.spend(time.monotonic() - started)
 
     def _attempt(
-        self, client: httpx.Client, request: httpx.Request, url: str, max_bytes: int, deadline: float, cutoff: _Cutoff
+        self, client: httpx.Client, request: httpx.Request, url: str, max_bytes: int, deadline: float, cutoff: Cutoff
     ) -> tuple[int, dict[str, str], bytes]:
         """Send the request and read the whole response; an error after a cutoff is the cutoff's."""
         try:
