@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from extractors.records import Article, Decision, DedupKeys
+from extractors.records import Article, Decision, DedupKeys, web_url
 from extractors.settings import Dedup
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -54,15 +54,14 @@ class Candidates:
 def canonicalize_url(url: str | None) -> str | None:
     """The URL without tracking parameters, fragment, AMP/mobile variants, www or scheme differences.
 
-    None when there is no usable URL (empty or malformed): it is then simply not a dedup key.
+    None when there is no usable URL (empty, malformed, or not http(s): see web_url): it is then simply not
+    a dedup key.
     """
-    if not url or not url.strip():
+    raw = web_url(url)
+    if raw is None:
         return None
     import courlan  # only when URLs are present
 
-    raw = url.strip()
-    if "://" not in raw:
-        raw = "https://" + raw.lstrip("/")
     try:
         normal = courlan.normalize_url(raw, strict=False)
     except (ValueError, AttributeError):  # courlan raises on some malformed URLs; carry on with ours

@@ -4,7 +4,7 @@ from __future__ import annotations
 import multiprocessing
 
 from extractors.decoding import DecodeError, declared_charset, decode_text
-from extractors.records import Draft, RawDocument, Rejection
+from extractors.records import Draft, RawDocument, Rejection, web_url
 from extractors.settings import Limits
 from extractors.workers import use_pool, worker_pool
 
@@ -26,7 +26,7 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
         document_id=doc.document_id,
         text=text,
         title=doc.title,
-        url=doc.url,
+        url=web_url(doc.url),
         site=doc.site,
         author=doc.author,
         published_at=doc.published_at,

@@ -4,6 +4,15 @@ Every hop (the first request and each redirect) is checked the same way: http/ht
 resolved and every address refused when it is loopback, private, link-local, multicast, reserved or
 otherwise not global (unless allowed), and the connection is pinned to the address that was checked
 so a second DNS answer cannot swap it (DNS rebinding).
+
+Time is bounded twice. Each attempt has one deadline, `total_timeout_s`, over connect, headers and body
+together: httpx's own timeouts are per read, so a server dripping a byte a second would never trip them; a
+watchdog shuts the attempt's socket down at the deadline instead, which ends a read blocked anywhere at
+once. And one URL's whole fetch (its redirects, retries and the waits between them, but not the wait for a
+per-host slot) has a budget, `fetch_budget_s`. A timed-out attempt is not tried again within the fetch (a
+server that used the whole deadline once will likely do it again); the failure is transient, so the next
+poll tries the entry again. Closing the Fetcher cuts every request in flight the same way, so a run being
+stopped (SIGTERM, Ctrl-C) is not held by the fetches its task threads are in.
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from extractors.deadline import Budget, Cutoff
 from extractors.settings import Http
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -33,7 +43,8 @@ Resolver = Callable[[str, int], list[str]]
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 # Reasons of failures that may well succeed on the next poll (the entry is not marked as seen).
-TRANSIENT_REASONS = {"fetch_timeout", "fetch_connect_error", "fetch_dns_error", "fetch_protocol_error"}
+TRANSIENT_REASONS = {"fetch_timeout", "fetch_connect_error", "fetch_dns_error", "fetch_protocol_error", "fetch_cancelled"}
+NOT_RETRIED = {"fetch_timeout", "fetch_dns_error", "fetch_cancelled"}  # transient, but not worth another try now
 ROBOTS_MAX_BYTES = 512_000
 MAX_CRAWL_DELAY_S = 30.0  # a robots.txt Crawl-delay above this is capped, not obeyed
 
@@ -139,12 +150,17 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "[SSL" in str(exc)  # httpcore re-raises ssl errors without chaining in some versions
 
 
+def _cancelled() -> FetchError:
+    return FetchError("fetch_cancelled", "the fetcher was closed (the run is stopping)")
+
+
 class _HostGate:
     """Per-host politeness: at most `concurrency` requests in flight, starts spaced by `delay_s`."""
 
-    def __init__(self, concurrency: int, delay_s: float):
+    def __init__(self, concurrency: int, delay_s: float, closed: threading.Event):
         self.slots = threading.Semaphore(max(1, concurrency))
         self.delay_s = delay_s
+        self.closed = closed  # the Fetcher's: a closing fetcher does not sit out politeness delays
         self._lock = threading.Lock()
         self._next_start = 0.0
 
@@ -154,8 +170,10 @@ class _HostGate:
             now = time.monotonic()
             start = max(now, self._next_start)
             self._next_start = start + self.delay_s
-        if start > now:
-            time.sleep(start - now)
+        stopped = self.closed.wait(start - now) if start > now else self.closed.is_set()
+        if stopped:
+            self.slots.release()
+            raise _cancelled()
 
     def __exit__(self, *exc: object) -> None:
         self.slots.release()
@@ -189,6 +207,8 @@ class Fetcher:
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._in_flight: set[Cutoff] = set()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -197,17 +217,28 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
+        """Close the connections; requests still in flight (in other threads) end as `fetch_cancelled`, and
+        no new one starts."""
         with self._lock:
+            self._closed.set()
             clients, self._clients = list(self._clients.values()), {}
+            in_flight = list(self._in_flight)
+        for cutoff in in_flight:
+            cutoff.cut("closed")
         for client in clients:
             client.close()
 
     def _client(self, scheme: str, host: str) -> httpx.Client:
         with self._lock:
+            if self._closed.is_set():
+                raise _cancelled()
             client = self._clients.get(f"{scheme}://{host}")
             if client is None:
                 client = self._clients[f"{scheme}://{host}"] = httpx.Client(
                     timeout=httpx.Timeout(self.http.total_timeout_s, connect=self.http.connect_timeout_s),
+                    # No keep-alive: a reused connection is not announced to the trace extension, so its socket
+                    # could not be cut at the deadline. Requests to one host are spaced out anyway.
+                    limits=httpx.Limits(max_keepalive_connections=0),
                     follow_redirects=False,
                     verify=self.verify,
                     trust_env=False,  # a proxy from the environment would resolve names itself, past the checks
@@ -252,7 +283,8 @@ class Fetcher:
         with self._lock:
             gate = self._gates.get(host)
             if gate is None:
-                gate = self._gates[host] = _HostGate(self.http.per_host_concurrency, self.http.per_host_delay_s)
+                gate = self._gates[host] = _HostGate(self.http.per_host_concurrency, self.http.per_host_delay_s,
+                                                     self._closed)
             return gate
 
     def robots_allow(self, url: str) -> bool:
@@ -301,6 +333,8 @@ class Fetcher:
         """GET url following redirects by hand; conditional when etag/last_modified are given.
 
         robots=False skips robots.txt for this request (a feed the user subscribed to is not crawling).
+        Each attempt ends within `total_timeout_s`, and the whole fetch (redirects, retries, waits) within
+        `fetch_budget_s` plus the time spent waiting for a per-host slot (and for robots.txt, fetched once).
         """
         headers = {}
         if etag:
@@ -326,13 +360,14 @@ class Fetcher:
             return list(pool.map(one, urls))
 
     def _follow(self, url: str, headers: dict[str, str], *, check_robots: bool, max_bytes: int) -> Response:
-        """Request url and each redirect target, re-checking every hop."""
+        """Request url and each redirect target, re-checking every hop, all within one budget."""
+        budget = Budget(self.http.fetch_budget_s)
         hops: list[str] = []
         current = url
         while True:
             if check_robots and not self.robots_allow(current):
                 raise FetchError("fetch_robots_disallowed", f"robots.txt disallows {current}")
-            status, response_headers, content = self._with_retries(current, headers, max_bytes)
+            status, response_headers, content = self._with_retries(current, headers, max_bytes, budget)
             if status in REDIRECT_STATUSES:
                 location = response_headers.get("location")
                 if not location:
@@ -348,16 +383,20 @@ class Fetcher:
             raise FetchError(f"fetch_http_{status}", f"HTTP {status} from {current}", status=status,
                              transient=status in RETRY_STATUSES)
 
-    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> tuple[int, dict[str, str], bytes]:
-        """One hop, retried with exponential backoff on 429/5xx and transport errors, honouring Retry-After."""
+    def _with_retries(
+        self, url: str, headers: dict[str, str], max_bytes: int, budget: Budget
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One hop, retried with exponential backoff on 429/5xx and transport errors, honouring Retry-After,
+        while the budget lasts (when the next wait would not fit, the last outcome stands)."""
         attempt = 0
         while True:
+            error: FetchError | None = None
             try:
-                status, response_headers, content = self._request(url, headers, max_bytes)
+                status, response_headers, content = self._request(url, headers, max_bytes, budget)
             except FetchError as exc:
-                if not exc.transient or exc.reason == "fetch_dns_error" or attempt >= self.http.retries:
+                if not exc.transient or exc.reason in NOT_RETRIED or attempt >= self.http.retries:
                     raise
-                wait = None
+                error, wait = exc, None
             else:
                 if status not in RETRY_STATUSES or attempt >= self.http.retries:
                     return status, response_headers, content
@@ -367,11 +406,19 @@ class Fetcher:
                                      status=status, transient=True)
             if wait is None:
                 wait = self.backoff_s * (2 ** attempt) * random.uniform(0.75, 1.25)
-            time.sleep(wait)
+            if wait >= budget.left:
+                if error is not None:
+                    raise error
+                return status, response_headers, content
+            budget.spend(wait)
+            if self._closed.wait(wait):
+                raise _cancelled()
             attempt += 1
 
-    def _request(self, url: str, headers: dict[str, str], max_bytes: int) -> tuple[int, dict[str, str], bytes]:
-        """A single GET to the checked, pinned address; the body is read within the size and time limits."""
+    def _request(
+        self, url: str, headers: dict[str, str], max_bytes: int, budget: Budget
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A single GET to the checked, pinned address, done within the deadline (or the budget's rest)."""
         address = self.check_url(url)
         logical = httpx.URL(url)
         pinned = logical.copy_with(host=address)
@@ -379,24 +426,58 @@ class Fetcher:
         host_header = name if logical.port is None else f"{name}:{logical.port}"
         extensions = {"sni_hostname": logical.host} if logical.scheme == "https" else {}
         client = self._client(logical.scheme, logical.host)
-        request = client.build_request("GET", pinned, headers={**headers, "Host": host_header}, extensions=extensions)
         with self._gate(logical.host):
-            deadline = time.monotonic() + self.http.total_timeout_s
+            started = time.monotonic()
+            limit = min(self.http.total_timeout_s, budget.left)
+            if limit <= 0:
+                raise FetchError("fetch_timeout", f"{url}: the fetch's {self.http.fetch_budget_s:g}s are spent")
+            cutoff = Cutoff(limit)
+            request = client.build_request(
+                "GET", pinned, headers={**headers, "Host": host_header}, extensions={**extensions, "trace": cutoff.trace},
+                timeout=httpx.Timeout(limit, connect=min(self.http.connect_timeout_s, limit)),
+            )
+            watchdog = threading.Timer(limit, cutoff.cut, ("deadline",))
+            watchdog.daemon = True
+            with self._lock:
+                if self._closed.is_set():
+                    raise _cancelled()
+                self._in_flight.add(cutoff)
+            watchdog.start()
             try:
-                response = client.send(request, stream=True)
-            except httpx.TimeoutException as exc:
-                raise FetchError("fetch_timeout", f"{url}: {type(exc).__name__}") from exc
-            except httpx.ConnectError as exc:
-                if _is_tls_failure(exc):  # a bad certificate will not be better in a second
-                    raise FetchError("fetch_tls_error", f"{url}: {exc}") from exc
-                raise FetchError("fetch_connect_error", f"{url}: {exc}") from exc
-            except httpx.TransportError as exc:
-                raise FetchError("fetch_protocol_error", f"{url}: {type(exc).__name__} {exc}") from exc
+                return self._attempt(client, request, url, max_bytes, started + limit, cutoff)
+            finally:
+                watchdog.cancel()
+                with self._lock:
+                    self._in_flight.discard(cutoff)
+                budget.spend(time.monotonic() - started)
+
+    def _attempt(
+        self, client: httpx.Client, request: httpx.Request, url: str, max_bytes: int, deadline: float, cutoff: Cutoff
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send the request and read the whole response; an error after a cutoff is the cutoff's."""
+        try:
+            response = client.send(request, stream=True)
             try:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 return response.status_code, response_headers, self._read_body(response, url, max_bytes, deadline)
             finally:
                 response.close()
+        except httpx.RequestError as exc:
+            if cutoff.why == "closed":
+                raise _cancelled() from exc
+            if cutoff.why == "deadline" or isinstance(exc, httpx.TimeoutException):
+                raise FetchError("fetch_timeout", f"{url}: no whole response within {cutoff.limit_s:g}s") from exc
+            if isinstance(exc, httpx.ConnectError):
+                if _is_tls_failure(exc):  # a bad certificate will not be better in a second
+                    raise FetchError("fetch_tls_error", f"{url}: {exc}") from exc
+                raise FetchError("fetch_connect_error", f"{url}: {exc}") from exc
+            if isinstance(exc, httpx.DecodingError):
+                raise FetchError("fetch_decoding_error", f"{url}: {exc}") from exc
+            raise FetchError("fetch_protocol_error", f"{url}: {type(exc).__name__} {exc}") from exc
+        except RuntimeError as exc:  # httpx refuses a client closed between the check and the send
+            if cutoff.why == "closed":
+                raise _cancelled() from exc
+            raise
 
     def _read_body(self, response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
         """The decoded body, refusing more than max_bytes (before and after gzip) or reading past the deadline."""
@@ -405,18 +486,11 @@ class Fetcher:
             raise FetchError("fetch_too_large", f"{url}: Content-Length {declared} > {max_bytes}")
         chunks: list[bytes] = []
         size = 0
-        try:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError("fetch_too_large", f"{url}: body over {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise FetchError("fetch_timeout", f"{url}: body not read within {self.http.total_timeout_s}s")
-                chunks.append(chunk)
-        except httpx.TimeoutException as exc:
-            raise FetchError("fetch_timeout", f"{url}: {type(exc).__name__} while reading the body") from exc
-        except httpx.DecodingError as exc:
-            raise FetchError("fetch_decoding_error", f"{url}: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise FetchError("fetch_protocol_error", f"{url}: {type(exc).__name__} {exc}") from exc
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError("fetch_too_large", f"{url}: body over {max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise FetchError("fetch_timeout", f"{url}: body not read within {self.http.total_timeout_s:g}s")
+            chunks.append(chunk)
         return b"".join(chunks)

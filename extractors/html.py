@@ -8,7 +8,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from extractors.reading import parse_datetime
-from extractors.records import Draft, RawDocument, Rejection
+from extractors.records import Draft, RawDocument, Rejection, web_url
 from extractors.settings import Limits
 
 _BLOCKS = re.compile(r"\n\s*\n+")
@@ -200,12 +200,13 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
     published = parse_datetime(meta.get("date"))
     if doc.published_at and (published is None or published.date() == doc.published_at.date()):
         published = doc.published_at  # the feed's timestamp is as good and more precise
+    url = web_url(doc.url) or web_url(meta.get("url"))  # where it was fetched; a page's own canonical link may be stale
     return Draft(
         document_id=doc.document_id,
         text=text,
         title=title or doc.title,
-        url=doc.url or meta.get("url"),  # where it was fetched; a page's own canonical link may be stale
-        site=doc.site or _domain(doc.url or meta.get("url")) or meta.get("sitename"),
+        url=url,
+        site=doc.site or _domain(url) or meta.get("sitename"),
         author=(meta.get("author") or doc.author),
         published_at=published,
         extractor=extractor,

@@ -1,8 +1,34 @@
 """The small typed records that cross each stage of the pipeline."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!\d)")  # "example.com:8080/a" is a port, not a scheme
+_BARE_HOST = re.compile(r"[^/\s:]+\.[^/\s:]+(:\d+)?(/|$)")  # "www.example.com/news/1", written without its scheme
+
+
+def web_url(value: str | None) -> str | None:
+    """value as an absolute http(s) URL, or None: an article's address is a web page's, never a javascript:,
+    data:, file: or mailto: URL, a relative path or junk. "//host/path" and "host.tld/path" get https."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    url = value.strip()
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        bare = url.removeprefix("//")
+        if not (url.startswith("//") or _BARE_HOST.match(bare)):
+            return None
+        url = "https://" + bare
+    elif scheme.group(1).lower() not in ("http", "https"):
+        return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return None
+    return url if host and not any(c.isspace() for c in host) else None
 
 
 @dataclass(slots=True)

@@ -63,7 +63,8 @@ class Dedup:
 class Http:
     user_agent: str = "newsflow/0.1 (+https://example.invalid/newsflow)"
     connect_timeout_s: float = 5.0
-    total_timeout_s: float = 20.0
+    total_timeout_s: float = 20.0  # one attempt: connect, headers and body together
+    fetch_budget_s: float = 60.0  # one URL: its redirects, retries and the waits between them
     max_body_bytes: int = 10_000_000
     max_redirects: int = 5
     retries: int = 3

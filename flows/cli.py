@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                "e.g. NEWSFLOW_EXTRACT_PROCESSES; NEWSFLOW_CACHE_DIR (default ~/.cache/newsflow) holds the unpacked\n"
                "language model.\n\n"
                "Exit status: 0 done (rejected files are in quarantine/ and in the summary), 1 an error (database,\n"
-               "Prefect server), 2 a missing folder or database or a bad argument, 130 stopped by Ctrl-C.",
+               "Prefect server), 2 a missing folder or database or a bad argument, 130 stopped by Ctrl-C. SIGTERM\n"
+               "ends a feeds or urls run within seconds, the process dying by that signal (143 in a shell).",
         formatter_class=formatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs, its temporary server's output and the HTML extractors' warnings")

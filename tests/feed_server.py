@@ -36,6 +36,7 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # before the status line (a server that thinks too long)
     chunk_delay_s: float = 0.0  # between body chunks (a server that trickles)
+    drip_s: float = 0.0  # the status line and headers one byte every drip_s seconds (a slow-loris reply)
     gzip: bool = False
     content_type: str = "text/html; charset=utf-8"
 
@@ -52,14 +53,18 @@ class Request:
 class FeedServer:
     """ThreadingHTTPServer on an ephemeral loopback port; every request is logged in `requests`."""
 
-    def __init__(self, root: Path | None = None, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None):
+    def __init__(self, root: Path | None = None, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None,
+                 port: int = 0):
         self.root = root
         self.host = host
+        self.port = port  # 0: an ephemeral one
         self.tls = tls  # a server-side context: serve https
         self.requests: list[Request] = []
         self._scripts: dict[str, list[Step]] = {}
         self.in_flight = 0
-        self.max_in_flight = 0  # the most requests the server was answering at once
+        # The most requests the server was answering at once, each from its arrival until its reply begins: once
+        # the reply is out, the client may send its next request before this thread runs again.
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -69,7 +74,7 @@ class FeedServer:
         server_class = ThreadingHTTPServer
         if ":" in self.host:
             server_class = type("Server6", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
-        self._httpd = server_class((self.host, 0), handler)
+        self._httpd = server_class((self.host, self.port), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         if self.tls is not None:
@@ -163,12 +168,18 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         step = self.owner._log(Request("GET", self.path, headers))
         self.owner._enter()
+        self._answering = True
         try:
             if step is not None:
                 self._reply_step(step, headers)
             else:
                 self._reply_file(headers)
         finally:
+            self._replying()
+
+    def _replying(self) -> None:
+        if self._answering:
+            self._answering = False
             self.owner._leave()
 
     def _reply_step(self, step: Step, headers: dict[str, str]) -> None:
@@ -179,7 +190,26 @@ class _Handler(BaseHTTPRequestHandler):
         if step.gzip:
             body = gzip.compress(body)
             extra["Content-Encoding"] = "gzip"
+        if step.drip_s:
+            self._drip(step, body)
+            return
         self._send(step.status, body, step.content_type, extra, step.chunk_delay_s)
+
+    def _drip(self, step: Step, body: bytes) -> None:
+        """Headers one byte at a time, each soon enough to keep a per-read timeout from ever firing."""
+        self._replying()
+        head = (f"HTTP/1.1 {step.status} OK\r\nContent-Type: {step.content_type}\r\n"
+                f"Content-Length: {len(body)}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in step.headers.items())
+                + "\r\n").encode("latin-1")
+        try:
+            for i in range(len(head)):
+                self.wfile.write(head[i:i + 1])
+                self.wfile.flush()
+                time.sleep(step.drip_s)
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
 
     def _reply_file(self, headers: dict[str, str]) -> None:
         root = self.owner.root
@@ -199,6 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, content_type, validators)
 
     def _send(self, status: int, body: bytes, content_type: str | None, extra: dict[str, str], chunk_delay_s: float = 0.0) -> None:
+        self._replying()
         try:
             self.send_response(status)
             if content_type and status != 304:

@@ -354,3 +354,85 @@ def test_the_warm_up_thread_is_waited_for_at_exit(tmp_path):
     assert thread.name == "warm-up" and not thread.daemon
     thread.join(timeout=120)
     assert not thread.is_alive()
+
+
+def start_fetching(tmp_path, source: str, url: str, **env: str) -> subprocess.Popen:
+    """`newsflow ingest <source> <url>` in a process of its own, on a private address, without entities."""
+    command = [sys.executable, "-m", "flows.cli", "ingest", source, url, "--db", str(tmp_path / "news.duckdb"),
+               "--allow-private", "--no-entities"]
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_PER_HOST_DELAY_S="0", **env)
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_request(server, path: str, proc: subprocess.Popen) -> float:
+    """When the server first saw path (polled; the command's start-up takes a while on a busy machine)."""
+    import time
+
+    deadline = time.monotonic() + 240
+    while path not in server.paths() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert path in server.paths(), proc.communicate()[1][-2000:] if proc.poll() is not None else "no request"
+    return time.monotonic()
+
+
+def finish(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    try:
+        return proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:  # hung: leave no process behind for the next test
+            proc.kill()
+            proc.communicate()
+
+
+def test_a_page_dripping_its_headers_is_rejected_at_the_deadline(tmp_path):
+    import time
+
+    import duckdb
+
+    from tests.feed_server import FeedServer, Step
+
+    with FeedServer() as server:
+        # One byte a second: the headers alone would take some 75 s, and no single read ever waits long.
+        server.script("/slowloris", Step(body=b"<p>late</p>", drip_s=1.0))
+        proc = start_fetching(tmp_path, "urls", server.url("/slowloris"), NEWSFLOW_TOTAL_TIMEOUT_S="3")
+        asked = wait_for_request(server, "/slowloris", proc)
+        out, err = finish(proc, timeout=40)
+        took = time.monotonic() - asked
+        assert proc.returncode == 0, err[-2000:]
+        assert took < 3 + 15  # the deadline, then the pipeline and the exit on a busy machine
+        assert server.paths().count("/slowloris") == 1
+    assert "rejected: 1" in out
+    con = duckdb.connect(str(tmp_path / "news.duckdb"), read_only=True)
+    assert con.execute("SELECT status, error FROM documents").fetchall() == [("rejected", "fetch_timeout")]
+    con.close()
+
+
+def test_sigterm_stops_a_feed_run_in_the_middle_of_a_fetch(tmp_path):
+    import signal
+    import time
+
+    import duckdb
+
+    from tests.feed_server import FeedServer, Step
+
+    with FeedServer() as server:
+        server.script("/slowloris", Step(body=b"<p>late</p>", drip_s=1.0))
+        teaser = (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Local</title><item><title>One</title>'
+                  f'<link>{server.url("/slowloris")}</link><guid>one</guid><description>A teaser.</description></item>'
+                  f'</channel></rss>').encode()
+        server.script("/feed.xml", Step(body=teaser, content_type="application/rss+xml"))
+        # A deadline far off: what must end the run is the SIGTERM, not the timeout.
+        proc = start_fetching(tmp_path, "feeds", server.url("/feed.xml"), NEWSFLOW_TOTAL_TIMEOUT_S="120")
+        wait_for_request(server, "/slowloris", proc)  # the headers have begun: some 75 s of them to come
+        proc.send_signal(signal.SIGTERM)
+        terminated = time.monotonic()
+        out, err = finish(proc, timeout=30)
+        took = time.monotonic() - terminated
+    # Killed by the signal itself, as a shell reports with status 143 (Prefect re-raises it after its clean-up).
+    assert proc.returncode == -signal.SIGTERM, err[-2000:]
+    assert took < 10
+    con = duckdb.connect(str(tmp_path / "news.duckdb"), read_only=True)
+    (error,) = con.execute("SELECT error FROM runs").fetchone()
+    assert "TerminationSignal" in error
+    assert con.execute("SELECT count(*) FROM seen_entries").fetchone() == (0,)  # the next poll takes the entry
+    con.close()

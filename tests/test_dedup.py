@@ -356,6 +356,17 @@ def test_malformed_urls_are_no_key(url):
     assert canonicalize_url(url) is None
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<p>x</p>", "file:///etc/passwd", "mailto:desk@example.com",
+                                 "ftp://example.com/a/b", "javascript://example.com/%0aalert(1)", "/news/2025/a", "news/a"])
+def test_only_web_urls_are_keys(url):
+    # Such a URL used to become a key such as https://data/html,... or https://news/2025/a, shared by unrelated pages.
+    assert canonicalize_url(url) is None
+
+
+def test_a_url_written_without_its_scheme_is_still_a_key():
+    assert canonicalize_url("www.example.com/world/a") == canonicalize_url("//example.com/world/a") == "https://example.com/world/a"
+
+
 def test_copy_in_the_same_batch_fills_the_new_article(putin_call):
     title, paragraphs = putin_call
     con = fresh_db()

@@ -38,3 +38,13 @@ def test_text_is_cut_at_the_limit():
     doc = raw("long", ("word " * 1000).encode(), "text")
     (draft,), _ = extract_drafts([doc], replace(Limits(), max_text_chars=100))
     assert len(draft.text) == 100
+
+
+def test_only_http_urls_are_kept_as_the_documents_address():
+    docs = []
+    for i, url in enumerate(["data:text/plain,hello", "file:///etc/passwd", "www.example.com/news/1", "http://example.com/b"]):
+        doc = raw(f"t{i}", "Body line one\n\nBody line two".encode(), "text")
+        doc.url = url
+        docs.append(doc)
+    drafts, _ = extract_drafts(docs, Limits())
+    assert [d.url for d in drafts] == [None, None, "https://www.example.com/news/1", "http://example.com/b"]

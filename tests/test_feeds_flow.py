@@ -191,3 +191,22 @@ def test_a_transient_page_failure_is_tried_again_on_the_next_poll(prefect_harnes
     outcomes = rows(db, "SELECT coalesce(error, status) FROM documents ORDER BY received_at")
     assert outcomes == [("fetch_http_503",), ("new",)]
     assert ingest_feeds([feed_url], db=str(db), **FAST)["entries_new"] == 0  # landed, so seen now
+
+
+def test_entries_linking_to_other_schemes_land_without_a_url_or_are_refused(prefect_harness, server, tmp_path):
+    db = tmp_path / "news.duckdb"
+    links = ["javascript:alert(1)", "data:text/html,<p>x</p>", "file:///etc/passwd"]
+    full = "".join(
+        f"<item><title>Story {i}</title><link>{html.escape(link)}</link><guid>full-{i}</guid>"
+        f"<description>{html.escape(page.read_text(encoding='utf-8', errors='replace'))}</description></item>"
+        for i, (link, page) in enumerate(zip(links, PAGES[3:6]))
+    )
+    teaser = ("<item><title>Teaser</title><link>file:///etc/hostname</link><guid>teaser</guid>"
+              "<description>A short teaser.</description></item>")
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Odd links</title>{full}{teaser}</channel></rss>'
+    feed_url = server.script("/odd.rss", Step(body=feed.encode(), content_type="application/rss+xml"))
+    totals = ingest_feeds([feed_url], db=str(db), **FAST)
+    assert (totals["documents"], totals["articles"], totals["pages_fetched"]) == (4, 3, 1)
+    # The full entries are articles all the same; no address but a web page's becomes theirs.
+    assert rows(db, "SELECT url, canonical_url FROM articles") == [(None, None)] * 3
+    assert rows(db, "SELECT error FROM documents WHERE status = 'rejected'") == [("fetch_bad_scheme",)]  # the teaser

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -314,3 +316,77 @@ def test_ipv6_loopback_is_refused_or_fetched_with_a_bracketed_host():
         with fetcher() as f:
             assert f.get(v6.url("/feed.xml"), robots=False).content == b"<rss/>"
         assert v6.requests[0].headers["host"] == v6.base_url.removeprefix("http://")
+
+
+def elapsed_get(f: Fetcher, url: str) -> tuple[float, FetchError]:
+    started = time.monotonic()
+    error = refusal(f, url)
+    return time.monotonic() - started, error
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_headers_dripped_a_byte_at_a_time_are_cut_at_the_deadline(scheme, tmp_path):
+    # Each byte comes well within httpx's per-read timeout; the whole header would take some 8 s.
+    server_tls, client_tls = tls_contexts(tmp_path, ["localhost"]) if scheme == "https" else (None, True)
+    with FeedServer(tls=server_tls) as dripping:
+        dripping.script("/slowloris", Step(body=b"<p>late</p>", drip_s=0.1))
+        port = dripping.base_url.rsplit(":", 1)[1]
+        with fetcher(replace(LOCAL, total_timeout_s=1.0, retries=2), verify=client_tls) as f:
+            took, error = elapsed_get(f, f"{scheme}://localhost:{port}/slowloris")
+        assert (error.reason, error.transient) == ("fetch_timeout", True)
+        assert "within 1s" in error.detail
+        assert took < 3.0
+        assert dripping.paths().count("/slowloris") == 1  # a timeout is not tried again within the fetch
+
+
+def test_closing_the_fetcher_ends_a_request_in_flight_and_starts_no_other(server):
+    server.script("/slowloris", Step(body=b"<p>late</p>", drip_s=0.2))
+    outcome: list[object] = []
+    f = fetcher(replace(LOCAL, total_timeout_s=30.0, retries=3))
+    worker = threading.Thread(target=lambda: outcome.append(refusal(f, server.url("/slowloris"))))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while "/slowloris" not in server.paths() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "/slowloris" in server.paths()
+    f.close()  # what the flow's `with Fetcher(...)` does when SIGTERM or Ctrl-C unwinds it
+    worker.join(timeout=3)
+    assert not worker.is_alive()
+    assert [e.reason for e in outcome] == ["fetch_cancelled"]
+    assert server.paths().count("/slowloris") == 1
+    assert refusal(f, server.url("/ok")).reason == "fetch_cancelled"
+
+
+def test_retries_stop_when_the_fetch_budget_is_spent(server):
+    server.script("/busy", Step(status=503, headers={"Retry-After": "2"}))
+    with fetcher(replace(LOCAL, retries=5, fetch_budget_s=3.0)) as f:
+        took, error = elapsed_get(f, server.url("/busy"))
+    assert (error.reason, error.status) == ("fetch_http_503", 503)
+    assert server.paths().count("/busy") == 2  # a second wait of 2 s would not fit in the second or so left
+    assert took < 3.0
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(server):
+    """DNS rebinding: the check saw an allowed address; a second lookup when connecting (the system's,
+    here: localhost is 127.0.0.1) would give a forbidden one. Only the checked address is ever contacted."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    with FeedServer(host="127.0.0.2", port=port) as approved:
+        approved.script("/story", Step(body=b"<p>from the checked address</p>"))
+        lookups: list[str] = []
+
+        def rebinding(host: str, _port: int) -> list[str]:
+            lookups.append(host)
+            return ["127.0.0.2"] if len(lookups) == 1 else ["127.0.0.1"]
+
+        strict = replace(LOCAL, allow_private=False)
+        with fetcher(strict, allowed_networks=["127.0.0.2/32"], resolve=rebinding) as f:
+            response = f.get(f"http://localhost:{port}/story", robots=False)
+            assert response.content == b"<p>from the checked address</p>"
+            assert approved.requests[0].headers["host"] == f"localhost:{port}"
+            # The next lookup answers with the forbidden address: refused, nothing sent there.
+            with pytest.raises(FetchError) as refused:
+                f.get(f"http://localhost:{port}/story", robots=False)
+            assert refused.value.reason == "fetch_private_address"
+        assert lookups == ["localhost", "localhost"]
+        assert len(approved.requests) == 1
+    assert server.requests == []  # 127.0.0.1, where an unpinned client would have connected

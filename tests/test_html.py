@@ -155,3 +155,14 @@ def test_fallback_text_is_readabilitys_own(shared_dir):
         assert _readability(html)[0] == _readability(html, Document)[0], path.name
         scrubbed += "javascript:" in html or " onclick=" in html
     assert scrubbed >= 5
+
+
+@pytest.mark.parametrize("canonical", ["javascript:alert(1)", "data:text/html,<p>x</p>", "file:///etc/passwd", "/news/1"])
+def test_a_page_whose_own_url_is_not_a_web_address_keeps_none(canonical):
+    body = "<p>The council met on Tuesday to approve the budget for next year.</p>" * 5
+    html = (f'<html><head><link rel="canonical" href="{canonical}"><meta property="og:url" content="{canonical}">'
+            f"</head><body><article>{body}</article></body></html>")
+    draft = extract_html(raw(None), html, Limits())
+    assert isinstance(draft, Draft) and draft.url is None and draft.site is None
+    given = extract_html(raw("javascript:void(0)"), html.replace(canonical, "https://news.example/a/1"), Limits())
+    assert given.url == "https://news.example/a/1"  # the page's own link stands in for a document URL that is none
