@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -80,6 +80,12 @@ def run_id_now() -> str:
     return str(flow_run.id or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
 
 
+# A batch of at most this many extracted words holds the database open from cleaning to the write: the stages'
+# own opens then share one (each open costs ~0.05-0.3 s, and a reader polling the file makes some wait), and
+# cleaning and NER of so few words take well under a second, so a reader waits no longer than for the write.
+HOLD_WORDS = 2000
+
+
 def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str) -> dict[str, int]:
     """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works.
 
@@ -97,9 +103,10 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
     unmoved: dict[str, str] = {}  # recorded files whose move failed: they wait in the inbox for the next run
     try:
         for start in range(0, len(paths), size):
-            # Holding a connection for the batch makes the stages' own connections share one open database:
-            # no reopening, and one checkpoint per batch instead of one per stage (about halves watch latency).
-            with writer_lock(db), connection(db):
+            # The writer lock (other writers) is held for the whole batch, the DuckDB file only while needed: DuckDB
+            # lets no other process open it meanwhile, not even to read, so a big batch opens it in each stage that
+            # reads or writes it (site lines, dedup candidates, the write) and extraction and NER run with it closed.
+            with writer_lock(db), ExitStack() as held:
                 chunk = finish_interrupted(db, paths[start:start + size], unmoved)
                 taken, ahead = ahead, None
                 if not chunk:
@@ -115,6 +122,8 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                     future = read_ahead.submit(inbox, quote(following), quote(settings))
                     ahead = ReadAhead(inbox, following, states, settings, future)
                 files = [f for f in files if f.document_ids]
+                if sum(len(d.text.split()) for d in extracted[0]) <= HOLD_WORDS:
+                    held.enter_context(connection(db))  # one open for the rest of a small batch, not one per stage
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
                 plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
                 counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch

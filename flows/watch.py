@@ -17,7 +17,8 @@ How a dropped file is taken:
 - Any other error is a bug: it fails the run and stops the watcher, files left in the inbox for the next start.
 - Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the NER model load are paid
   once at start; each micro-batch is then one short flow run (`watch-inbox`).
-- Ctrl-C: finish the batch in hand, then stop; a second Ctrl-C aborts at once (the next start finishes the job).
+- Ctrl-C: finish the batch in hand, then stop (exit 130, as any command stopped by Ctrl-C); a second Ctrl-C aborts at
+  once (the next start finishes the job).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +42,7 @@ from flows.ingest import ingest_paths, run_id_now
 from flows.pipeline import warm_stages
 from storage.archive import check_folders
 from storage.db import DatabaseLocked, connect, connection
-from storage.writes import finish_run, start_run
+from storage.writes import finish_run, mark_crashed_runs, start_run
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
 
@@ -138,6 +139,13 @@ def warm_up(settings: Settings) -> None:
     warm_stages(settings)
 
 
+def mark_crashed(db: Path) -> None:
+    """Mark the runs a killed process left `running` as crashed, at start rather than at the first drop."""
+    if db.exists():  # a watcher creates no database before its first file
+        with suppress(DatabaseLocked), connection(db, wait_s=5) as con:  # else the first batch's start_run does it
+            mark_crashed_runs(con)
+
+
 def count_line(counts: dict[str, int]) -> str:
     """What a batch or a session did, in one line."""
     return (
@@ -146,14 +154,18 @@ def count_line(counts: dict[str, int]) -> str:
     )
 
 
-def _install_sigint(stop: threading.Event) -> Callable[[], None]:
-    """First Ctrl-C: stop after the batch in hand; second: abort now. Returns a function that restores the old handler."""
+def _install_sigint(stop: threading.Event, interrupted: threading.Event) -> Callable[[], None]:
+    """First Ctrl-C: stop after the batch in hand (and note it in `interrupted`); second: abort now.
+
+    Returns a function that restores the old handler.
+    """
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
     def handle(signum, frame):
         if stop.is_set():
             raise KeyboardInterrupt
+        interrupted.set()
         stop.set()
         # Not print(): inside a flow run Prefect's log_prints turns print into a log record, hidden at WARNING.
         sys.stdout.write("newsflow watch: stopping after the batch in hand (Ctrl-C again to abort now)\n")
@@ -179,7 +191,9 @@ def watch(
 ) -> dict[str, int]:
     """Ingest files dropped in `inbox` until `stop` is set (or Ctrl-C); returns the totals of the session.
 
-    `ready` is set once the watcher is warm and watching (for tests and benchmarks).
+    A Ctrl-C stop finishes the batch in hand, then raises KeyboardInterrupt: the command exits 130 however the
+    Ctrl-C fell (idle, mid-batch, during start-up). `ready` is set once the watcher is warm and watching (for
+    tests and benchmarks).
     """
     inbox_dir = Path(inbox).resolve()
     if not inbox_dir.is_dir():
@@ -187,16 +201,17 @@ def watch(
     settings = settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities)
     check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
     size = max(1, settings.limits.batch_size)
-    stop = stop or threading.Event()
+    stop, interrupted = stop or threading.Event(), threading.Event()
     say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))
     totals = dict.fromkeys(TOTAL_KEYS, 0)
     with ExitStack() as stack:
-        stack.callback(_install_sigint(stop))
+        stack.callback(_install_sigint(stop, interrupted))
         handler = stack.enter_context(_observing(inbox_dir))
         # Prefect joins a flow run's heartbeat thread at exit, and it sleeps in whole seconds: up to 1 s added to
         # every short run. A micro-batch lasts a second or two, so heartbeats (zombie detection) buy nothing here.
         stack.enter_context(temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
         warm_up(settings)
+        mark_crashed(settings.paths.db)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
         if ready is not None:
             ready.set()
@@ -221,6 +236,8 @@ def watch(
                 totals[key] += counts.get(key, 0)
             say(f"{datetime.now():%H:%M:%S}  {count_line(counts)}  ({time.perf_counter() - started:.2f}s)")
     say(f"newsflow watch: stopped; this session: {count_line(totals)}")
+    if interrupted.is_set():
+        raise KeyboardInterrupt("newsflow watch stopped by Ctrl-C after the batch in hand")
     return totals
 
 

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS runs (
     flow          VARCHAR NOT NULL,          -- ingest-inbox, ingest-feeds, ingest-urls, watch
     started_at    TIMESTAMPTZ NOT NULL,
     finished_at   TIMESTAMPTZ,
-    status        VARCHAR,                   -- running, completed, failed
+    status        VARCHAR,                   -- running, completed, failed, crashed (ended without finishing)
     documents     INTEGER DEFAULT 0,         -- inputs received
     articles      INTEGER DEFAULT 0,         -- new articles
     duplicates    INTEGER DEFAULT 0,
@@ -22,6 +22,9 @@ CREATE TABLE IF NOT EXISTS runs (
     mentions      INTEGER DEFAULT 0,
     error         VARCHAR
 );
+-- The process running it, so the next start can tell a run whose process is gone (killed) from a live one.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS host VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS pid INTEGER;
 
 -- Each distinct article. A duplicate never adds a row here.
 CREATE TABLE IF NOT EXISTS articles (

@@ -1,7 +1,10 @@
 """Write one micro-batch in one transaction: keyed upserts, so a rerun is always safe."""
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
 
@@ -88,16 +91,60 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
     }
 
 
+CRASHED_ERROR = "process ended without finishing (killed?)"
+_live_here: set[str] = set()  # runs this process started and has not finished (serve runs several at once)
+
+
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
-    """Record that a run began."""
+    """Record that a run began, with its host and pid; first mark runs left `running` by a dead process as crashed."""
+    mark_crashed_runs(con)
+    _live_here.add(run_id)
     con.execute(
-        "INSERT INTO runs (run_id, flow, started_at, status) VALUES (?, ?, ?, 'running') ON CONFLICT DO NOTHING",
-        [run_id, flow, datetime.now(timezone.utc)],
+        """INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES (?, ?, ?, 'running', ?, ?)
+           ON CONFLICT DO NOTHING""",
+        [run_id, flow, datetime.now(timezone.utc), socket.gethostname(), os.getpid()],
     )
+
+
+def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark `running` rows of this host whose process is gone (killed, lost power) as crashed; their run ids.
+
+    A row of this very process is live only if this process started it and has not finished it: after a restart
+    (a container's) the new process may have the dead one's pid. Rows of other hosts, and rows from before the
+    host and pid were recorded, are left as they are: nothing here can tell whether their process lives.
+    """
+    host, me = socket.gethostname(), os.getpid()
+    rows = con.execute(
+        "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [host]
+    ).fetchall()
+    gone = [run_id for run_id, pid in rows if (run_id not in _live_here if pid == me else not _process_alive(pid))]
+    if gone:
+        con.execute(
+            """UPDATE runs SET status = 'crashed', finished_at = ?, error = ?
+               WHERE status = 'running' AND run_id IN (SELECT unnest(?))""",
+            [datetime.now(timezone.utc), CRASHED_ERROR, gone],
+        )
+    return gone
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (a zombie, dead but not reaped, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (macOS), or it ended just now
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int], error: str | None = None) -> None:
     """Record a run's totals and how it ended."""
+    _live_here.discard(run_id)
     con.execute(
         """UPDATE runs SET finished_at = ?, status = ?, documents = ?, articles = ?, duplicates = ?,
            rejected = ?, mentions = ?, error = ? WHERE run_id = ?""",

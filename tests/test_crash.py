@@ -75,6 +75,9 @@ def test_kill_9_mid_batch_then_rerun_loses_and_doubles_nothing(tmp_path, shared_
                   (SELECT count(*) FROM article_signatures WHERE article_id NOT IN (SELECT article_id FROM articles))"""
     ).fetchone()
     assert orphans == (0, 0, 0)
+    # The killed run's row does not stay `running`: the rerun found its process gone and marked it crashed.
+    runs = con.execute("SELECT status, error, finished_at IS NOT NULL FROM runs ORDER BY started_at").fetchall()
+    assert runs == [("crashed", "process ended without finishing (killed?)", True), ("completed", None, True)]
     con.close()
 
 

@@ -238,3 +238,59 @@ def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness,
         ).fetchall()
         con.close()
     assert len(landed[4]) == 13 and landed[4] == landed[100]
+
+
+READER = r"""
+import json, sys, time
+import duckdb
+while True:  # open read-only, count, close: as `newsflow sql`; how long each read waited for the writer
+    started = time.perf_counter()
+    while True:
+        try:
+            con = duckdb.connect(sys.argv[1], read_only=True)
+            break
+        except duckdb.Error:
+            time.sleep(0.02)
+    con.execute("SELECT count(*) FROM documents").fetchone()
+    con.close()
+    print(json.dumps(time.perf_counter() - started), flush=True)
+    time.sleep(0.05)
+"""
+
+
+def test_readers_get_in_while_a_big_batch_is_extracted_and_its_entities_found(prefect_harness, tmp_path, shared_dir):
+    import json
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from prefect.settings import PREFECT_API_URL
+
+    from storage.db import connection
+
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    for path in sorted((shared_dir / "benchdata" / "extraction_aeb" / "gold").glob("*.txt"))[:60]:
+        shutil.copy(path, inbox / path.name)  # ~30,000 words in one batch: NER takes seconds
+    with connection(db):
+        pass  # the file exists, so a reader waits only for the writer
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)], stdout=subprocess.PIPE, text=True)
+    waits: list[float] = []
+    threading.Thread(target=lambda: waits.extend(json.loads(line) for line in reader.stdout), daemon=True).start()
+    try:
+        ingest = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--batch-size", "100"],
+            env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}, capture_output=True, text=True, timeout=600,
+        )
+    finally:
+        reader.kill()
+        reader.wait()
+    assert ingest.returncode == 0, ingest.stderr[-3000:]
+    con = duckdb.connect(str(db), read_only=True)
+    documents, mentions = con.execute("SELECT count(*), (SELECT count(*) FROM mentions) FROM documents").fetchone()
+    run_s = con.execute("SELECT epoch(finished_at - started_at) FROM runs").fetchone()[0]
+    con.close()
+    assert documents == 60 and mentions > 0
+    # Before, the batch held the file from its start to its write: a reader waited about the whole run.
+    assert max(waits) < run_s / 2, (max(waits), run_s, sorted(waits)[-5:])

@@ -116,6 +116,28 @@ def drop(inbox: Path, name: str, data: bytes) -> Path:
     return tmp.rename(inbox / name)
 
 
+def taken_after(w: "Watcher", name: str, sample: Path, count: int) -> None:
+    """Drop one more file and wait until it landed: the watcher has looked at the inbox again since."""
+    drop(w.inbox, name, sample.read_bytes())
+    wait_for(lambda: settled(w.inbox, count))
+
+
+def hold_database(db: Path) -> subprocess.Popen:
+    """Another process with the database open (as a `duckdb` shell) until let_go()."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); sys.stdin.read()",
+         str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def let_go(holder: subprocess.Popen) -> None:
+    """End the holder: the database is free."""
+    holder.stdin.close()
+    assert holder.wait(30) == 0
+
+
 def test_dropped_files_land_and_leave_the_inbox(watcher):
     w = watcher()
     for path in SAMPLES:
@@ -139,47 +161,48 @@ def test_file_written_slowly_is_not_taken_half_written(watcher):
             out.flush()
             time.sleep(0.15)
     wait_for(lambda: settled(w.inbox, 1))
-    time.sleep(1.0)  # a half-read would show as a second document once the rest settles
+    taken_after(w, "later.txt", SAMPLES[1], 2)  # a half-read would have shown as a second document by now
     w.stop()
-    assert landed(w.db) == [("slow.txt", "new", len(data))]
+    assert landed(w.db) == [("later.txt", "new", SAMPLES[1].stat().st_size), ("slow.txt", "new", len(data))]
 
 
 def test_temporary_name_is_ignored_until_renamed_then_taken_once(watcher):
     w = watcher(settle_s=0.3)
     data = SAMPLES[1].read_bytes()
-    tmp = w.inbox / "story.txt.part"
+    tmp, quiet = w.inbox / "story.txt.part", w.inbox / "quiet.txt"
+    an_hour_ago = (time.time() - 3600,) * 2
     with open(tmp, "wb") as out:
         out.write(data[: len(data) // 2])
         out.flush()
-        time.sleep(1.5)  # far longer than the settle time: only the name keeps it from being taken
-        assert not w.db.exists() and any(w.inbox.iterdir())
+        os.utime(tmp, an_hour_ago)  # quiet far longer than the settle time: only the name keeps it from being taken
+        quiet.write_bytes(SAMPLES[2].read_bytes())  # a file just as quiet, written in place: taken in the same look
+        os.utime(quiet, an_hour_ago)
+        wait_for(lambda: any((w.inbox.parent / "archive").rglob("quiet.txt")))
+        assert [p.name for p in w.inbox.iterdir()] == ["story.txt.part"]
         out.write(data[len(data) // 2:])
     tmp.rename(w.inbox / "story.txt")
-    wait_for(lambda: settled(w.inbox, 1))
-    time.sleep(1.0)
+    wait_for(lambda: settled(w.inbox, 2))
+    taken_after(w, "later.txt", SAMPLES[0], 3)  # a second take of story.txt would have landed by now
     w.stop()
-    assert landed(w.db) == [("story.txt", "new", len(data))]
+    assert landed(w.db) == [("later.txt", "new", SAMPLES[0].stat().st_size),
+                            ("quiet.txt", "new", SAMPLES[2].stat().st_size), ("story.txt", "new", len(data))]
 
 
 def test_files_wait_while_another_process_holds_the_database(watcher):
     w = watcher()
     drop(w.inbox, "first.txt", SAMPLES[0].read_bytes())
     wait_for(lambda: settled(w.inbox, 1))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(10)", str(w.db)],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = hold_database(w.db)
     try:
-        assert holder.stdout.readline().strip() == "held"
+        before = _running_flow_runs()
         names = [f"held-{i}.txt" for i in range(3)]
         for name, path in zip(names, [*SAMPLES[1:], SAMPLES[0]]):
             drop(w.inbox, name, path.read_bytes())
-        time.sleep(3)
+        wait_for(lambda: _running_flow_runs() > before, timeout=120, every=0.05)  # a batch in hand, waiting
         assert sorted(p.name for p in w.inbox.iterdir()) == names  # waiting, not dropped
         assert not (w.inbox.parent / "quarantine").exists()
-        assert holder.poll() is None, "the holder let go too early for this test to mean anything"
     finally:
-        holder.wait(30)
+        let_go(holder)
     wait_for(lambda: settled(w.inbox, 4), timeout=60)
     w.stop()
     assert not (w.inbox.parent / "quarantine").exists()
@@ -219,17 +242,16 @@ def test_a_concurrent_sweep_and_the_watcher_take_each_file_once(tmp_path, prefec
 
 def test_wait_until_writable_polls_until_the_holder_lets_go(tmp_path):
     db = tmp_path / "news.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(2)", str(db)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    assert holder.stdout.readline().strip() == "held"
+    holder = hold_database(db)
     stopped = threading.Event()
     stopped.set()
     assert wait_until_writable(db, stopped) is False  # a stop request wins over waiting
-    assert holder.poll() is None  # still held as the wait begins
+    let_go_at: list[float] = []
+    release = threading.Timer(0.5, lambda: (let_go_at.append(time.monotonic()), let_go(holder)))
+    release.start()
     assert wait_until_writable(db, threading.Event(), every_s=0.1) is True
-    assert holder.wait(5) == 0
+    assert let_go_at, "writable before the holder let go"
+    release.join(30)
 
 
 def test_leftovers_of_a_crash_are_finished_on_start(watcher, tmp_path):
@@ -255,6 +277,18 @@ def test_leftovers_of_a_crash_are_finished_on_start(watcher, tmp_path):
         ("waiting.txt", "new", SAMPLES[1].stat().st_size),
     ]
     assert archived.exists()  # moved to the place its row records, not ingested twice
+
+
+def test_a_run_left_running_by_a_killed_process_is_marked_crashed_when_a_watcher_starts(watcher, tmp_path):
+    import socket
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    with connection(tmp_path / "news.duckdb") as con:
+        con.execute("INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES ('killed', 'watch-inbox', now(), "
+                    "'running', ?, ?)", [socket.gethostname(), int(dead.stdout)])
+    w = watcher()  # ready: warm and watching, no file dropped yet
+    assert query(w.db, "SELECT run_id, status FROM runs") == [("killed", "crashed")]
+    w.stop()
 
 
 def test_readiness_waits_for_quiet_files_and_takes_renamed_ones_at_once(tmp_path):
@@ -285,37 +319,66 @@ def _running_flow_runs() -> int:
         return len(client.read_flow_runs(flow_run_filter=running))
 
 
-def test_ctrl_c_stops_the_command_after_the_batch_in_hand(tmp_path, prefect_harness):
-    from prefect.settings import PREFECT_API_URL
+class Command:
+    """`newsflow watch` in its own process group, as a terminal runs a foreground job; its output read as it comes."""
 
+    def __init__(self, inbox: Path, db: Path) -> None:
+        from prefect.settings import PREFECT_API_URL
+
+        env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONUNBUFFERED": "1"}
+        cmd = [sys.executable, "-m", "flows.cli", "watch", str(inbox), "--db", str(db), "--no-entities", "--settle", "0.2"]
+        self.process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                        text=True, start_new_session=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True).start()
+        wait_for(lambda: self.said("watching") or self.process.poll() is not None, timeout=180)
+        assert self.said("watching"), self.output()
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in list(self.lines))
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def ctrl_c(self) -> None:
+        """SIGINT to the whole group, as a terminal's Ctrl-C (the worker processes get it too)."""
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def exit_status(self) -> int:
+        try:
+            return self.process.wait(120)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def test_ctrl_c_exits_130_idle_after_a_batch_and_with_a_batch_in_hand(tmp_path, prefect_harness):
     inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
     inbox.mkdir()
-    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "flows.cli", "watch", str(inbox), "--db", str(db), "--no-entities", "--settle", "0.2"]
-    watcher = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    holder = None
-    try:
-        lines = [watcher.stdout.readline()]
-        while "watching" not in lines[-1] and lines[-1]:
-            lines.append(watcher.stdout.readline())
-        assert "watching" in lines[-1], "".join(lines)
-        holder = subprocess.Popen(
-            [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(5)", str(db)],
-            stdout=subprocess.PIPE, text=True,
-        )
-        assert holder.stdout.readline().strip() == "held"
-        before = _running_flow_runs()
-        drop(inbox, "in-hand.txt", SAMPLES[2].read_bytes())
-        wait_for(lambda: _running_flow_runs() > before, timeout=20, every=0.05)  # in hand, waiting for the database
-        assert holder.poll() is None
-        watcher.send_signal(signal.SIGINT)
-        out, _ = watcher.communicate(timeout=60)
-    finally:
-        if holder is not None:
-            holder.wait(30)
-        if watcher.poll() is None:
-            watcher.kill()
-    assert watcher.returncode == 0, out
-    assert "stopping after the batch in hand" in out and "stopped" in out, out
-    assert landed(db) == [("in-hand.txt", "new", SAMPLES[2].stat().st_size)]
+    statuses, outputs = {}, {}
+    for moment in ("idle", "after a batch", "batch in hand"):
+        command, holder = Command(inbox, db), None
+        try:
+            if moment == "after a batch":
+                drop(inbox, "landed.txt", SAMPLES[0].read_bytes())
+                wait_for(lambda: settled(inbox, 1), timeout=120)
+            elif moment == "batch in hand":
+                holder = hold_database(db)
+                before = _running_flow_runs()
+                drop(inbox, "in-hand.txt", SAMPLES[2].read_bytes())
+                wait_for(lambda: _running_flow_runs() > before, timeout=120, every=0.05)  # waiting for the database
+            command.ctrl_c()
+            if holder is not None:  # the batch in hand finishes once the database is free
+                wait_for(lambda: command.said("stopping after the batch in hand"))
+                let_go(holder)
+                holder = None
+            statuses[moment], outputs[moment] = command.exit_status(), command.output()
+        finally:
+            if holder is not None:
+                let_go(holder)
+            if command.process.poll() is None:
+                os.killpg(command.process.pid, signal.SIGKILL)
+    assert statuses == dict.fromkeys(statuses, 130), outputs
+    assert all("newsflow watch: stopped" in out for out in outputs.values()), outputs
+    assert landed(db) == [("in-hand.txt", "new", SAMPLES[2].stat().st_size), ("landed.txt", "new", SAMPLES[0].stat().st_size)]
     assert not any(inbox.iterdir())

@@ -78,3 +78,44 @@ def test_runs_record_start_and_totals(db):
     start_run(db, "r2", "ingest-inbox")
     finish_run(db, "r2", {}, error="ValueError: boom")
     assert db.execute("SELECT status, error FROM runs WHERE run_id = 'r2'").fetchone() == ("failed", "ValueError: boom")
+
+
+def test_runs_left_running_by_a_dead_process_are_marked_crashed_on_the_next_start(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from storage.db import connection
+    from storage.writes import CRASHED_ERROR
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))  # a file from before runs recorded their process: migrated on the next open
+    old.execute("""CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, flow VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+                   finished_at TIMESTAMPTZ, status VARCHAR, documents INTEGER DEFAULT 0, articles INTEGER DEFAULT 0,
+                   duplicates INTEGER DEFAULT 0, rejected INTEGER DEFAULT 0, mentions INTEGER DEFAULT 0, error VARCHAR)""")
+    old.execute("INSERT INTO runs (run_id, flow, started_at, status) VALUES ('before-upgrade', 'watch-inbox', now(), 'running')")
+    old.close()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    alive = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    host = socket.gethostname()
+    try:
+        with connection(path) as con:
+            rows = [("killed", host, int(dead.stdout)), ("live", host, alive.pid), ("elsewhere", "other-host", 1),
+                    ("restarted", host, os.getpid())]  # this pid, but not a run this process started
+            for run_id, run_host, pid in rows:
+                con.execute("INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES (?, 'ingest-inbox', "
+                            "now() - INTERVAL 1 HOUR, 'running', ?, ?)", [run_id, run_host, pid])
+            start_run(con, "mine", "ingest-inbox")
+            start_run(con, "mine-too", "ingest-inbox")  # two runs of one process at once (`newsflow serve`)
+            status = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
+            crashed = con.execute("SELECT error, finished_at > started_at FROM runs WHERE run_id = 'killed'").fetchone()
+            mine = con.execute("SELECT host, pid FROM runs WHERE run_id = 'mine'").fetchone()
+            finish_run(con, "mine", {})
+            finish_run(con, "mine-too", {})
+    finally:
+        alive.communicate(b"")
+    assert status == {"before-upgrade": "running", "killed": "crashed", "live": "running", "elsewhere": "running",
+                      "restarted": "crashed", "mine": "running", "mine-too": "running"}
+    assert crashed == (CRASHED_ERROR, True)
+    assert mine == (host, os.getpid())
