@@ -54,6 +54,7 @@ def bad_inputs(inbox, outside):
     put("malformed.rss", "<rss><channel><title>Broken<item><title>Unclosed", "rejected")
     put("laughs.xml", BILLION_LAUGHS, "rejected")
     put("bomb.gz", gzip.compress(b"\0" * 50_000_000), "rejected")
+    put("bomb.xml", gzip.compress(b"<rss>" + b"\0" * 50_000_000), "rejected")  # a gzip file posing as a feed
     put("naïve ünïcode name with spaces.txt", "Ünïcode title for a story\n\n" + ARTICLE.replace("council", "assembly"), "landed")
     put("sub folder/nested.txt", "Nested folder story about ports\n\n" + ARTICLE.replace("transit", "harbour"), "landed")
     (outside / "secret.txt").write_text("Secret outside the inbox\n\n" + ARTICLE)
@@ -82,6 +83,7 @@ def test_every_bad_input_is_accounted_for_and_kept(prefect_harness, tmp_path, sa
 
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("SELECT source_ref, status, error, stored_path FROM documents").fetchall()
+    sizes = dict(con.execute("SELECT split_part(source_ref, '#', 1), max(raw_size) FROM documents GROUP BY 1").fetchall())
     con.close()
     by_file = {}
     for ref, status, error, stored in rows:
@@ -107,3 +109,9 @@ def test_every_bad_input_is_accounted_for_and_kept(prefect_harness, tmp_path, sa
     assert reasons["invalid.json"] == "json_invalid"
     assert reasons["notext.json"] == "json_no_text"
     assert reasons["bomb.gz"] == "read_unsupported_type"
+    assert reasons["malformed.rss"] == "feed_no_entries"
+    assert reasons["laughs.xml"] == "clean_too_short"  # its one entry, the entity left as the text "&lol9"
+    assert reasons["bomb.xml"] == "decode_binary"  # by content, not by name: the feed parser never saw it
+    # nothing was expanded: the laughs entry is a few bytes, the bomb is kept as the 50 KB it was
+    assert sizes["laughs.xml"] < 100
+    assert sizes["bomb.xml"] == len(gzip.compress(b"<rss>" + b"\0" * 50_000_000)) < 100_000
