@@ -516,3 +516,12 @@ def test_times_beside_other_chrome_inside_the_body_go(shared_dir):
     assert lines[1:5] == ["2 min", "2 min", "04.04.2020", "04.04.2020"]
     assert [reasons.get(no) for no in range(1, 5)] == ["clean_timestamp"] * 4
     assert "04.04.2020" not in article.text
+
+
+def test_an_email_line_below_the_body_takes_its_contact_block_along(shared_dir):
+    """parcoabruzzo.it: the park's address, phone and e-mail under a press release (trafilatura's eval: not text)."""
+    lines, article, reasons = page_article(shared_dir, "trafilatura_eval/pages/parcoabruzzo.it.58354.html")
+    assert lines[13] == "Tel. 0863/91131 - Fax 0863/912132"
+    assert {no: reasons.get(no) for no in (12, 13, 14)} == {
+        12: "clean_after_end_marker", 13: "clean_after_end_marker", 14: "clean_comment_box"}
+    assert "Il risultato è molto positivo" in article.text
