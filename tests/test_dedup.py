@@ -113,6 +113,10 @@ def syndicated_copy(paragraphs: list[str]) -> str:
         "https://amp.example.com/world/putin-xi-call?outputType=amp",
         "https://example.com/world/putin-xi-call.amp.html",
         "HTTPS://EXAMPLE.COM:443/world/putin-xi-call?fbclid=IwAR0abc",
+        "example.com/world/putin-xi-call",  # no scheme
+        "//example.com/world/putin-xi-call",
+        "https://example.com./world/putin-xi-call",  # the root label's dot
+        "https://amp.www.example.com/world/putin-xi-call",  # prefixes in any order
     ],
 )
 def test_url_variants_share_one_canonical_url(variant):
@@ -143,6 +147,10 @@ def test_front_page_url_is_not_an_article_key(putin_call):
     (article,) = [make("d1", "\n".join(paragraphs), title, url="https://example.com/")]
     (key,) = compute_keys([article], SETTINGS)
     assert key.canonical_url is None
+    assert canonicalize_url("https://example.com") == "https://example.com/"
+    # a root path with an article's query is an article (WordPress ?p=123)
+    (key,) = compute_keys([make("d2", "\n".join(paragraphs), title, url="https://example.com/?p=123")], SETTINGS)
+    assert key.canonical_url == "https://example.com/?p=123"
 
 
 def test_case_quote_dash_whitespace_variants_are_exact(putin_call):
@@ -208,6 +216,7 @@ def test_copies_inside_one_batch_point_at_the_first(putin_call):
         ("new", None), ("duplicate", "exact"), ("duplicate", "near"), ("new", None), ("duplicate", "url"),
     ]
     assert [d.article_id for d in decisions] == [first, first, first, decisions[3].article_id, first]
+    assert [d.document_id for d in decisions] == ["d1", "d2", "d3", "d4", "d5"]
     assert [a.article_id for a in batch] == [d.article_id for d in decisions]
 
 
@@ -490,3 +499,34 @@ def test_pairs_near_the_threshold_are_judged_as_labelled(name):
         assert decision.similarity == pytest.approx(similarity, abs=1e-4)
     else:
         assert (decision.status, decision.method) == ("new", None)
+
+
+def test_equally_similar_stored_articles_resolve_to_the_smaller_id(putin_call):
+    """The two halves of an article stored apart; the whole contains both (similarity 1.0 each): the tie goes the
+    same way on every run."""
+    _title, paragraphs = putin_call
+    con = fresh_db()
+    halves = [make("h1", "\n".join(paragraphs[:6])), make("h2", "\n".join(paragraphs[6:]))]
+    assert [d.status for d in ingest(con, halves)] == ["new", "new"]
+    (decision,) = ingest(con, [make("whole", "\n".join(paragraphs))])
+    assert (decision.status, decision.similarity) == ("duplicate", 1.0)
+    assert decision.article_id == min(h.article_id for h in halves)
+
+
+def test_a_pair_at_exactly_half_is_a_duplicate(putin_call):
+    """The threshold is inclusive: 36 of the 72 word 5-grams of the shorter body are the other's opening."""
+    words = " ".join(putin_call[1]).split()
+    stored, other = " ".join(words[:100]), " ".join(words[200:236])
+    (decision,) = ingest(fresh_db(), [make("a", stored), make("b", " ".join(words[:40]) + " " + other)])[1:]
+    assert (decision.status, decision.method, decision.similarity) == ("duplicate", "near", 0.5)
+
+
+def test_signatures_stay_comparable_across_versions(putin_call):
+    """Signatures and bands are stored in DuckDB: a change to the hashing would leave every stored article unmatched."""
+    from extractors.dedup import text_keys
+
+    keys = text_keys("\n".join(putin_call[1]), SETTINGS)
+    assert keys.text_sha256 == "635320c5ee67b5df44b23549fbb7d31ebc46c8b3731dfe81dde6f22c3c728bdd"
+    assert (len(keys.shingles), int(keys.shingles[0])) == (742, 45659528354234303)
+    assert keys.signature[:3] == [30373320144739394, 18942563334257962, 1917077486943201]
+    assert (keys.bands[0], keys.bands[-1]) == (6469835885536467255, 14783029062279119316)
