@@ -525,3 +525,12 @@ def test_an_email_line_below_the_body_takes_its_contact_block_along(shared_dir):
     assert {no: reasons.get(no) for no in (12, 13, 14)} == {
         12: "clean_after_end_marker", 13: "clean_after_end_marker", 14: "clean_comment_box"}
     assert "Il risultato è molto positivo" in article.text
+
+
+def test_an_end_marker_below_the_body_cuts_what_follows(shared_dir):
+    """strive-magazin.de: "Über die Autorin:" under the last paragraph; the author's bio below it goes too."""
+    lines, article, reasons = page_article(shared_dir, "trafilatura_eval/pages/strive-magazin.de.dating.html")
+    assert lines[19] == "Über die Autorin:" and lines[18] == "Mal sehen, wie es ausgeht."
+    assert {no: reasons.get(no) for no in (18, 19, 20, 21)} == {
+        18: None, 19: "clean_after_end_marker", 20: "clean_after_end_marker", 21: "clean_after_end_marker"}
+    assert article.text.endswith("Mal sehen, wie es ausgeht.")
