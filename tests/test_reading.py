@@ -1,9 +1,18 @@
+import gzip
 import json
 import os
-from datetime import timezone
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
 
 from extractors.reading import list_inbox, parse_datetime, read_inbox
 from extractors.settings import Limits
+
+
+REPO = Path(__file__).resolve().parents[1]
+FEEDS = Path(__file__).resolve().parents[2] / "shared" / "benchdata" / "feeds" / "realworld"
 
 
 def _read(inbox, limits=Limits()):
@@ -99,3 +108,88 @@ def test_parse_datetime_formats():
     assert parse_datetime("Tue, 21 Jan 2025 10:00:00 +0300").hour == 7
     assert parse_datetime("2025-01-21").tzinfo == timezone.utc
     assert parse_datetime("not a date") is None
+
+
+def _reasons(docs, rejections) -> dict[str, str]:
+    """source_ref -> rejection reason."""
+    refs = {d.document_id: d.source_ref for d in docs}
+    return {refs[r.document_id]: r.reason for r in rejections}
+
+
+def test_feed_files_become_one_document_per_entry(tmp_path):
+    """Real feeds of each feed suffix: every entry is an HTML document named file#entry-key, with its metadata."""
+    counts = {"russcox.atom": 19, "bio.rdf": 30, "EMarley.rss": 10, "davidbau.xml": 15}
+    for name in counts:
+        shutil.copy(FEEDS / name, tmp_path / name)
+    docs, rejections, files = _read(tmp_path)
+    assert rejections == []
+    assert {f.rel: len(f.document_ids) for f in files} == counts
+    assert all(d.media_type == "html" and d.source_kind == "inbox" and d.source_ref.startswith(f"{d.original_path}#")
+               for d in docs)
+    by_ref = {d.source_ref: d for d in docs}
+    tlog = by_ref["russcox.atom#tag:research.swtch.com,2012:research.swtch.com/tlog"]
+    assert (tlog.url, tlog.title, tlog.site) == ("http://research.swtch.com/tlog", "Transparent Logs for Skeptical Clients",
+                                                 "research.swtch.com")
+    assert tlog.published_at == datetime(2019, 3, 1, 16, 0, tzinfo=timezone.utc)
+    assert tlog.content.startswith(b"<p>\nSuppose we want to maintain and publish a public, append-only log")
+    marley = by_ref["EMarley.rss#https://medium.com/p/c44a41af38d1"]
+    assert (marley.title, marley.author) == ("UI Automation & screenshots", "Liz Marley")
+    openness = by_ref["davidbau.xml#http://davidbau.com/archives/2024/03/28/the_right_kind_of_openness_for_ai.html"]
+    assert openness.content.startswith(b"<p>There is a false dichotomy")
+
+
+def test_a_json_feed_is_read_as_a_feed_not_as_records(tmp_path):
+    """Items keyed by their id, date_published read, a content_text item kept (as records: #0, no date, json_no_text)."""
+    shutil.copy(FEEDS / "json_feed_sample.json", tmp_path / "feed.json")
+    docs, rejections, files = _read(tmp_path)
+    assert rejections == [] and len(files[0].document_ids) == 2
+    first, second = docs
+    assert (first.source_ref, first.url, first.title, first.author) == (
+        "feed.json#https://example.org/item1", "https://example.org/item1", "First JSON Feed Item", "Jane Smith")
+    assert first.published_at == datetime(2024, 1, 15, 12, 0, tzinfo=timezone.utc)
+    assert first.content == b"<p>This is the first item in our JSON feed.</p>"
+    assert (second.source_ref, second.author, second.media_type) == ("feed.json#https://example.org/item2", "John Doe", "html")
+    assert second.content == b"<p>This is plain text content for the second item.</p>"
+
+
+def test_broken_feed_files_are_rejected_with_reasons(tmp_path):
+    from tests.test_bad_inputs import BILLION_LAUGHS
+
+    (tmp_path / "malformed.rss").write_text("<rss><channel><title>Broken<item><title>Unclosed")
+    (tmp_path / "laughs.xml").write_text(BILLION_LAUGHS)
+    shutil.copy(FEEDS / "authors.json", tmp_path / "empty-items.json")  # a JSON Feed whose items have no content
+    (tmp_path / "empty.atom").write_bytes(b"")
+    docs, rejections, _ = _read(tmp_path)
+    assert _reasons(docs, rejections) == {"malformed.rss": "feed_no_entries", "empty-items.json": "feed_no_entries",
+                                          "empty.atom": "decode_empty"}
+    (laughs,) = [d for d in docs if d.original_path == "laughs.xml"]
+    assert laughs.content == b"<p>&amp;lol9</p>"  # the entity is left as text, never expanded
+
+
+BOMB_READER = """
+import json, resource, sys
+from pathlib import Path
+from extractors.reading import list_inbox, read_inbox
+from extractors.settings import Limits
+inbox = Path(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+docs, rejections, _ = read_inbox(inbox, list_inbox(inbox), Limits())
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+refs = {d.document_id: d.source_ref for d in docs}
+print(json.dumps({"reasons": {refs[r.document_id]: r.reason for r in rejections}, "grown_mb": grown // 1024}))
+"""
+
+
+def test_gzip_bombs_are_refused_by_content_and_never_expanded(tmp_path):
+    """Each file holds 200 MB of gzip-compressed NULs in 200 KB; a reader in its own process grows by less than 50 MB."""
+    packer = gzip.compress(b"\0" * 10_000_000, compresslevel=9)
+    bomb = packer * 20  # concatenated gzip members: one stream of 200 MB for any gunzip
+    for name in ("bomb.xml", "bomb.rss", "bomb.atom", "bomb.rdf", "bomb.json", "bomb.jsonl", "bomb.gz"):
+        (tmp_path / name).write_bytes(bomb)
+    out = subprocess.run([sys.executable, "-c", BOMB_READER, str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    result = json.loads(out.splitlines()[-1])
+    assert result["reasons"] == {"bomb.xml": "decode_binary", "bomb.rss": "decode_binary", "bomb.atom": "decode_binary",
+                             "bomb.rdf": "decode_binary", "bomb.json": "decode_binary", "bomb.jsonl": "decode_binary",
+                             "bomb.gz": "read_unsupported_type"}
+    assert result["grown_mb"] < 50
