@@ -12,7 +12,7 @@ from prefect.utilities.annotations import quote
 from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
 from extractors.settings import Settings, settings_for
 from flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
-from flows.pipeline import extract_drafts, live_documents, prepare_batch, write_batch
+from flows.pipeline import extract_drafts, land_batch, live_documents, prepare_batch
 from storage.archive import move_file, move_originals, plan_destinations
 from storage.db import connection, writer_lock
 from storage.writes import finish_run, start_run, stored_paths_of
@@ -93,8 +93,9 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                     ahead = ReadAhead(inbox, following, states, settings, future)
                 files = [f for f in files if f.document_ids]
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
-                plan = plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
-                counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
+                plan, counts = land_batch(  # a document whose rows fail to write is rejected, and its file re-planned
+                    batch, settings, lambda b: plan_destinations(files, b, archive, quarantine, datetime.now(timezone.utc))
+                )
                 archive_originals(quote(files), quote(plan), quote(batch), quarantine)
             totals["files"] += len(files)
             for key, value in counts.items():

@@ -1,11 +1,12 @@
 """Write one micro-batch in one transaction: keyed upserts, so a rerun is always safe."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import duckdb
 
-from extractors.records import Batch
+from extractors.records import Batch, Rejection
 from extractors.settings import Dedup
 from storage.bulk import insert_rows
 from storage.db import transaction
@@ -20,8 +21,22 @@ DOCUMENT_COLUMNS = (
 )
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> dict[str, int]:
-    """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically."""
+# Errors a row's values cause (a string UTF-8 cannot encode, a value out of a column's range, a broken
+# constraint): worth finding the documents behind them. Others (I/O, a lock, a bug in SQL) fail as they are.
+ROW_ERRORS = (duckdb.DataError, duckdb.IntegrityError, duckdb.InvalidInputException, ValueError, OverflowError)
+
+
+class _Trial(Exception):
+    """Raised at the end of a trial write, to roll it back."""
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None, *, trial: bool = False
+) -> dict[str, int]:
+    """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically.
+
+    `trial`: roll back at the end and raise _Trial (see unwritable).
+    """
     from storage import dedup_index, entity_store, site_lines, stories
 
     now = datetime.now(timezone.utc)
@@ -65,10 +80,12 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
                 status, article_id, method, similarity = decision.status, decision.article_id, decision.method, decision.similarity
             else:
                 raise RuntimeError(f"document {doc.document_id} has neither a decision nor a rejection")
+            # A rejected document's row must land whatever its text: it is the only record of the input.
+            text = _storable if rejection is not None else (lambda value: value)
             rows.append((
-                doc.document_id, batch.run_id, doc.source_kind, doc.source_ref, doc.parent_id, doc.received_at,
-                doc.raw_sha256, len(doc.content), batch.stored_paths.get(doc.document_id), status, article_id,
-                method, similarity, rejection.reason if rejection else None, rejection.detail if rejection else None,
+                doc.document_id, batch.run_id, doc.source_kind, text(doc.source_ref), doc.parent_id, doc.received_at,
+                doc.raw_sha256, len(doc.content), text(batch.stored_paths.get(doc.document_id)), status, article_id,
+                method, similarity, rejection.reason if rejection else None, text(rejection.detail) if rejection else None,
             ))
         insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, on_conflict="ON CONFLICT (document_id) DO NOTHING")
         insert_rows(
@@ -78,6 +95,8 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
             [(d.document_id, d.content) for d in batch.documents if d.source_kind != "inbox" and d.content],
             on_conflict="ON CONFLICT DO NOTHING",
         )
+        if trial:
+            raise _Trial
     return {
         "documents": len(batch.documents),
         "articles": len(new),
@@ -85,6 +104,62 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
         "rejected": len(batch.rejections),
         "mentions": len(batch.mentions),
     }
+
+
+def unwritable(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> tuple[list[Rejection], bool]:
+    """After the batch failed to write: the documents whose rows fail alone, each rejected `write_failed`,
+    and whether the batch's site lines write. Every trial is rolled back.
+
+    Raises the first document's error when every document of a batch of several fails alone: that is the
+    database's problem or a bug, not the documents'.
+    """
+    failed: list[Rejection] = []
+    first: Exception | None = None
+    for doc in batch.documents:
+        try:
+            write_batch(con, _only(batch, doc.document_id), dedup, trial=True)
+        except _Trial:
+            continue
+        except ROW_ERRORS as exc:
+            first = first or exc
+            failed.append(Rejection(doc.document_id, "write_failed", f"{type(exc).__name__}: {exc}"[:500]))
+    if first is not None and len(failed) == len(batch.documents) > 1:
+        raise first
+    try:
+        write_batch(con, Batch(batch.run_id, [], site_lines=batch.site_lines), dedup, trial=True)
+    except _Trial:
+        return failed, True
+    except ROW_ERRORS:
+        return failed, False
+
+
+def _only(batch: Batch, document_id: str) -> Batch:
+    """The part of the batch one document writes (the site lines aside: no document owns them)."""
+    pairs = [(a, k, d) for a, k, d in zip(batch.articles, batch.keys, batch.decisions) if a.document_id == document_id]
+    new_ids = {d.article_id for _, _, d in pairs if d.status == "new"}
+    return replace(
+        batch,
+        documents=[d for d in batch.documents if d.document_id == document_id],
+        rejections=[r for r in batch.rejections if r.document_id == document_id],
+        articles=[a for a, _, _ in pairs], keys=[k for _, k, _ in pairs], decisions=[d for _, _, d in pairs],
+        mentions=[m for m in batch.mentions if m.article_id in new_ids],
+        site_lines=[],
+    )
+
+
+def _storable(text: str | None) -> str | None:
+    """Text UTF-8 can encode: a file name's undecodable bytes become \\xNN, other lone surrogates \\udNNN."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
