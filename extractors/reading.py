@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -145,7 +146,12 @@ class _Reader:
             file = InboxFile(path, rel, "", 0)
             self.reject(self.document(file, b"", "text"), "read_symlink", f"{rel} is a symbolic link; links are never followed")
             return file
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device: opening it may wait forever
+            file = InboxFile(path, rel, "", 0)
+            self.reject(self.document(file, b"", "text"), "read_not_a_file", f"{rel} is not a regular file")
+            return file
+        size = info.st_size
         if size > self.limits.max_file_bytes:
             file = InboxFile(path, rel, "", size)
             self.reject(
@@ -182,7 +188,7 @@ class _Reader:
                     continue
                 try:
                     records.append((f"{file.rel}#L{number}", json.loads(line)))
-                except json.JSONDecodeError as exc:
+                except ValueError as exc:  # JSONDecodeError, or a number too long to convert
                     doc = self.document(file, line.encode(), "json", ref=f"{file.rel}#L{number}")
                     self.reject(doc, "json_invalid", f"line {number}: {exc}")
                 except RecursionError:
@@ -191,7 +197,7 @@ class _Reader:
         else:
             try:
                 data = json.loads(text)
-            except json.JSONDecodeError as exc:
+            except ValueError as exc:  # JSONDecodeError, or a number too long to convert
                 self.reject(self.document(file, raw, "json"), "json_invalid", str(exc))
                 return
             except RecursionError:
