@@ -105,6 +105,7 @@ def test_the_documents_a_failed_write_stumbled_on_are_found_and_their_rows_still
     # A file name that is not UTF-8 (Latin-1, from an old share): Python keeps the byte as a lone surrogate,
     # which DuckDB refuses in documents.source_ref; it used to fail the batch and every rerun.
     (inbox / os.fsdecode(b"caf\xe9.txt")).write_text("Cafe prices rise again\n\n" + BODY, encoding="utf-8")
+    (inbox / os.fsdecode(b"na\xefve.txt")).write_text("Tea prices\n\n" + BODY.replace("Coffee", "Tea").replace("espresso", "pot"), encoding="utf-8")
     con = duckdb.connect(str(tmp_path / "news.duckdb"))
     apply_schema(con)
     batch = sample_batch(con, inbox)
@@ -112,20 +113,21 @@ def test_the_documents_a_failed_write_stumbled_on_are_found_and_their_rows_still
         write_batch(con, batch)
 
     failed, site_lines_ok = unwritable(con, batch)
-    (cafe,) = [d for d in batch.documents if d.source_ref.startswith("caf")]
-    assert [(r.document_id, r.reason) for r in failed] == [(cafe.document_id, "write_failed")]
-    assert failed[0].detail.startswith("InvalidInputException: ") and "surrogate" in failed[0].detail
+    bad = {d.document_id for d in batch.documents if not d.source_ref.isascii()}
+    assert len(bad) == 2 and {r.document_id: r.reason for r in failed} == dict.fromkeys(bad, "write_failed")
+    assert all(r.detail.startswith("InvalidInputException: ") and "surrogate" in r.detail for r in failed)
     assert site_lines_ok and set(counts(con).values()) == {0}  # every trial was rolled back
 
     # What flows.pipeline.land_batch does next: reject it, decide the rest again without it, write.
     batch.rejections += failed
-    kept = [i for i, a in enumerate(batch.articles) if a.document_id != cafe.document_id]
+    kept = [i for i, a in enumerate(batch.articles) if a.document_id not in bad]
     batch.articles, batch.keys, batch.decisions = ([column[i] for i in kept] for column in (batch.articles, batch.keys, batch.decisions))
-    assert write_batch(con, batch)["rejected"] == 1
+    assert write_batch(con, batch)["rejected"] == 2
     rows = {ref: (status, error, stored) for ref, status, error, stored in
             con.execute("SELECT source_ref, status, error, stored_path FROM documents").fetchall()}
     assert rows == {
         "caf\\xe9.txt": ("rejected", "write_failed", "/archive/caf\\xe9.txt"),  # its bytes, readable
+        "na\\xefve.txt": ("rejected", "write_failed", "/archive/na\\xefve.txt"),
         **{p.name: ("new", None, f"/archive/{p.name}") for p in samples_dir.iterdir()},
     }
     assert counts(con)["articles"] == 3
