@@ -13,6 +13,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
+# json.loads accepts an escaped lone surrogate ("\ud800") and returns a str that UTF-8 cannot encode.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"
 
 
@@ -79,6 +81,15 @@ def decode_text(raw: bytes, declared: str | None = None) -> str:
         return _finish(raw.decode("cp1252"))
     except UnicodeDecodeError:
         return _finish(raw.decode("latin-1"))
+
+
+def valid_text(text: str) -> str:
+    """The text with each lone surrogate (from a JSON escape) replaced by U+FFFD, so it encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def declared_charset(raw: bytes) -> str | None:

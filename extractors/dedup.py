@@ -72,7 +72,7 @@ def canonicalize_url(url: str | None) -> str | None:
         query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
-    if not host or any(c.isspace() for c in host):
+    if not host or not host.isprintable() or any(c.isspace() for c in host):  # NUL: an unusable key
         return None
     stripped = True
     while stripped:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import multiprocessing
 
 from extractors.decoding import DecodeError, declared_charset, decode_text
+from extractors.isolation import failure_detail
 from extractors.records import Draft, RawDocument, Rejection, web_url
 from extractors.settings import Limits
 from extractors.workers import use_pool, worker_pool
@@ -46,6 +47,8 @@ def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rej
                 results.append(job.get(timeout=limits.extract_timeout_s * 2 + 30))
             except multiprocessing.TimeoutError:
                 results.append(Rejection(doc.document_id, "extract_timeout", f"no result within {limits.extract_timeout_s:g} s"))
+            except Exception as exc:  # noqa: BLE001 - raised by extract_one in the worker: that page's problem
+                results.append(Rejection(doc.document_id, "extract_error", failure_detail(exc)))
         return results
 
 
@@ -65,6 +68,9 @@ def extract_drafts(docs: list[RawDocument], limits: Limits) -> tuple[list[Draft]
     drafts: list[Draft] = []
     rejections: list[Rejection] = []
     for doc in docs:
-        result = done.get(doc.document_id) or extract_one(doc, limits)
+        try:
+            result = done.get(doc.document_id) or extract_one(doc, limits)
+        except Exception as exc:  # noqa: BLE001 - one document's problem, even a bug: the rest goes on
+            result = Rejection(doc.document_id, "extract_error", failure_detail(exc))
         (rejections if isinstance(result, Rejection) else drafts).append(result)
     return drafts, rejections

@@ -101,6 +101,9 @@ def _looks_like_json(content: bytes) -> bool:
     return head.startswith((b"{", b"["))
 
 
+_SURROGATE_REF = re.compile(rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*5(?:5(?:29[6-9]|[3-9]\d\d)|6\d{3}|7(?:[0-2]\d\d|3[0-3]\d|34[0-3])));")
+
+
 def _feedparse(content: bytes, base_url: str | None, content_type: str | None) -> ParsedFeed:
     import feedparser
 
@@ -112,6 +115,8 @@ def _feedparse(content: bytes, base_url: str | None, content_type: str | None) -
     # XML must start at the first byte; servers often send a newline first, which feedparser calls bozo.
     if content[:1].isspace() and content.lstrip()[:5] == b"<?xml":
         content = content.lstrip()
+    # feedparser's fallback parser raises on a character reference to a lone surrogate (&#xD800;).
+    content = _SURROGATE_REF.sub(b"&#xFFFD;", content)
     d = feedparser.parse(content, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     version = d.get("version") or ""
     kind = _kind_of(version)

@@ -221,7 +221,7 @@ def extract_html(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejecti
     def work() -> None:
         try:
             outcome.append(_extract(doc, html, limits.min_words))
-        except BaseException as exc:  # carried to the caller's thread and raised there: a bug fails the run
+        except BaseException as exc:  # carried to the caller's thread and raised there (extract_error)
             outcome.append(exc)
 
     # A daemon thread: a pathological page cannot be interrupted, but the batch moves on without it.

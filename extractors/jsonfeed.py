@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
+from extractors.decoding import valid_text
 from extractors.feeds import FeedEntry, ParsedFeed, as_html, content_key, judge_full, utc_of
 
 
@@ -44,8 +45,7 @@ def parse_json_feed(content: bytes, base_url: str | None) -> ParsedFeed:
             entries.append(_entry_from_json(item, base, feed_author))
         else:
             problem = "json feed item that is not an object"
-    title = data.get("title") if isinstance(data.get("title"), str) else None
-    link = data.get("home_page_url") if isinstance(data.get("home_page_url"), str) else None
+    title, link = _json_text(data, "title"), _json_text(data, "home_page_url")
     return ParsedFeed(kind="json", title=title, entries=entries, problem=problem, link=link)
 
 
@@ -76,18 +76,18 @@ def _salvage_json_feed(text: str) -> dict | None:
 def _json_author(obj: dict) -> str | None:
     authors = obj.get("authors") if isinstance(obj.get("authors"), list) else [obj.get("author")]
     names = [a.get("name") for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
-    return ", ".join(names) or None
+    return valid_text(", ".join(names)) or None
 
 
 def _json_text(item: dict, key: str) -> str | None:
     value = item.get(key)
-    return value if isinstance(value, str) and value.strip() else None
+    return valid_text(value) if isinstance(value, str) and value.strip() else None
 
 
 def _entry_from_json(item: dict, base: str | None, feed_author: str | None) -> FeedEntry:
     content_html = _json_text(item, "content_html")
     if content_html is None and _json_text(item, "content_text"):
-        content_html = as_html(item["content_text"], "text/plain")
+        content_html = as_html(_json_text(item, "content_text"), "text/plain")
     summary = _json_text(item, "summary")
     summary_html = html.escape(summary) if summary else None
     url = _json_text(item, "url") or _json_text(item, "external_url")
@@ -96,7 +96,7 @@ def _entry_from_json(item: dict, base: str | None, feed_author: str | None) -> F
     published = _isoutc_of(_json_text(item, "date_published")) or _isoutc_of(_json_text(item, "date_modified"))
     title = _json_text(item, "title")
     item_id = item.get("id")
-    key = str(item_id) if item_id not in (None, "") else url or content_key(title, published, content_html)
+    key = valid_text(str(item_id)) if item_id not in (None, "") else url or content_key(title, published, content_html)
     return FeedEntry(key=key, url=url, title=title, author=_json_author(item) or feed_author,
                      published_at=published, content_html=content_html, summary_html=summary_html,
                      is_full=judge_full(content_html, summary_html))
@@ -120,7 +120,7 @@ def _parse_rss_json(rss: dict, base_url: str | None) -> ParsedFeed:
         published = _isoutc_of(_json_text(item, "pubDate"))
         summary = _json_text(item, "description")
         content = _json_text(item, "content:encoded")
-        key = str(guid) if guid not in (None, "") else url or content_key(title, published, content or summary)
+        key = valid_text(str(guid)) if guid not in (None, "") else url or content_key(title, published, content or summary)
         entries.append(FeedEntry(key=key, url=url, title=title, author=_json_text(item, "author"),
                                  published_at=published, content_html=content, summary_html=summary,
                                  is_full=judge_full(content, summary)))
@@ -138,4 +138,7 @@ def _isoutc_of(value: str | None) -> datetime | None:
         from feedparser.datetimes import _parse_date
 
         return utc_of(_parse_date(value))
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    try:
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError:  # past the last datetime once in UTC
+        return None

@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from extractors.decoding import DecodeError, decode_text
+from extractors.decoding import DecodeError, decode_text, valid_text
+from extractors.isolation import failure_detail
 from extractors.records import RawDocument, Rejection
 from extractors.settings import Limits
 
@@ -27,6 +30,7 @@ URL_KEYS = ("url", "link", "canonical_url", "source_url")
 TITLE_KEYS = ("title", "headline")
 DATE_KEYS = ("published", "published_at", "date", "date_publish", "pubDate", "datePublished")
 AUTHOR_KEYS = ("author", "byline", "authors", "creator")
+TOO_DEEP = f"JSON nested deeper than Python's recursion limit ({sys.getrecursionlimit()}) allows"
 
 
 @dataclass(slots=True)
@@ -75,7 +79,7 @@ def _first(record: dict, keys: tuple[str, ...]) -> str | None:
         if isinstance(value, dict):
             value = value.get("name") or value.get("url")
         if value not in (None, ""):
-            return str(value)
+            return valid_text(str(value))
     return None
 
 
@@ -95,7 +99,10 @@ def parse_datetime(value: str | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last datetime in UTC
+        return None
 
 
 def site_of(rel: str) -> str | None:
@@ -140,7 +147,12 @@ class _Reader:
             file = InboxFile(path, rel, "", 0)
             self.reject(self.document(file, b"", "text"), "read_symlink", f"{rel} is a symbolic link; links are never followed")
             return file
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or a device: opening it may wait forever
+            file = InboxFile(path, rel, "", 0)
+            self.reject(self.document(file, b"", "text"), "read_not_a_file", f"{rel} is not a regular file")
+            return file
+        size = info.st_size
         if size > self.limits.max_file_bytes:
             file = InboxFile(path, rel, "", size)
             self.reject(
@@ -177,14 +189,20 @@ class _Reader:
                     continue
                 try:
                     records.append((f"{file.rel}#L{number}", json.loads(line)))
-                except json.JSONDecodeError as exc:
+                except ValueError as exc:  # JSONDecodeError, or a number too long to convert
                     doc = self.document(file, line.encode(), "json", ref=f"{file.rel}#L{number}")
                     self.reject(doc, "json_invalid", f"line {number}: {exc}")
+                except RecursionError:
+                    doc = self.document(file, line.encode(), "json", ref=f"{file.rel}#L{number}")
+                    self.reject(doc, "json_too_deep", f"line {number}: {TOO_DEEP}")
         else:
             try:
                 data = json.loads(text)
-            except json.JSONDecodeError as exc:
+            except ValueError as exc:  # JSONDecodeError, or a number too long to convert
                 self.reject(self.document(file, raw, "json"), "json_invalid", str(exc))
+                return
+            except RecursionError:
+                self.reject(self.document(file, raw, "json"), "json_too_deep", TOO_DEEP)
                 return
             if isinstance(data, dict) and "jsonfeed.org" in str(data.get("version", "")):
                 self.read_feed(file, raw)
@@ -199,7 +217,11 @@ class _Reader:
         if not records and not file.document_ids:
             self.reject(self.document(file, raw, "json"), "json_no_records", "the file holds no records")
         for ref, record in records:
-            self.read_record(file, ref, record)
+            try:
+                self.read_record(file, ref, record)
+            except RecursionError:  # a record nested deeper than json.dumps can walk
+                doc = self.document(file, b"", "json", ref=ref)
+                self.reject(doc, "json_too_deep", TOO_DEEP)
 
     def read_record(self, file: InboxFile, ref: str | None, record: object) -> None:
         if not isinstance(record, dict):
@@ -220,7 +242,7 @@ class _Reader:
         elif html:
             self.document(file, html.encode("utf-8"), "html", ref=ref, **meta)
         else:
-            doc = self.document(file, json.dumps(record, ensure_ascii=False).encode(), "json", ref=ref, **meta)
+            doc = self.document(file, valid_text(json.dumps(record, ensure_ascii=False)).encode(), "json", ref=ref, **meta)
             self.reject(doc, "json_no_text", f"the record has none of the fields {', '.join(TEXT_KEYS + HTML_KEYS)}")
 
     def read_feed(self, file: InboxFile, raw: bytes) -> None:
@@ -260,13 +282,15 @@ def read_inbox(
     reader = _Reader(inbox, limits, received_at or datetime.now(timezone.utc))
     files = []
     for path in paths:
+        done = len(reader.documents), len(reader.rejections)
         try:
             files.append(reader.read(path))
         except FileNotFoundError:
             continue  # claimed by another process between listing and reading
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001 - an OSError, or one file no rule foresaw: that file's rejection
+            del reader.documents[done[0]:], reader.rejections[done[1]:]  # what it produced before failing
             rel = path.relative_to(inbox).as_posix()
             file = InboxFile(path, rel, "", 0)
-            reader.reject(reader.document(file, b"", "text"), "read_error", f"{type(exc).__name__}: {exc}")
+            reader.reject(reader.document(file, b"", "text"), "read_error", failure_detail(exc))
             files.append(file)
     return reader.documents, reader.rejections, files

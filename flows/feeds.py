@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from prefect.utilities.annotations import quote
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -23,7 +22,7 @@ from extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
 from extractors.records import RawDocument, Rejection
 from extractors.settings import Settings, settings_for
 from flows.ingest import run_id_now
-from flows.pipeline import prepare_batch, write_batch
+from flows.pipeline import land_batch, prepare_batch
 from storage.db import connection, writer_lock
 from storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
 from storage.writes import finish_run, start_run
@@ -193,7 +192,7 @@ def run_pipeline(settings: Settings, work: Work, run_id: str) -> dict[str, int]:
         ids = {d.document_id for d in docs}
         with writer_lock(db):
             batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
-            counts = write_batch(quote(batch), db, settings.dedup)  # quote(): Prefect must not walk the batch
+            _, counts = land_batch(batch, settings)  # a row the database refuses: that entry's rejection
         # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
         done = [pair for d in ids if not (d in rejected and is_transient(rejected[d].reason))
                 for pair in work.entry_of.get(d, [])]

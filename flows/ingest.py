@@ -11,10 +11,10 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from extractors.reading import InboxFile, list_inbox, read_inbox as read_files
+from extractors.reading import list_inbox, read_inbox as read_files
 from extractors.settings import Settings, settings_for
 from flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
-from flows.pipeline import extract_drafts, live_documents, prepare_batch, write_batch
+from flows.pipeline import extract_drafts, land_batch, live_documents, prepare_batch
 from storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
 from storage.db import connection, writer_lock
 from storage.moves import pending_moves, settle_moves
@@ -125,8 +125,9 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
                 if sum(len(d.text.split()) for d in extracted[0]) <= HOLD_WORDS:
                     held.enter_context(connection(db))  # one open for the rest of a small batch, not one per stage
                 batch = prepare_batch(docs, rejections, settings, run_id, extracted)
-                plan_destinations(files, batch, archive, quarantine, datetime.now(timezone.utc))
-                counts = write_batch(quote(batch), db, settings.dedup)  # quote(): see prepare_batch
+                _, counts = land_batch(  # a document whose rows fail to write is rejected, and its file re-planned
+                    batch, settings, lambda b: plan_destinations(files, b, archive, quarantine, datetime.now(timezone.utc))
+                )
                 unmoved.update(archive_originals(quote(batch.moves), db))
             totals["files"] += len(files)
             for key, value in counts.items():

@@ -6,6 +6,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from extractors.extraction import live_documents
+from extractors.isolation import isolate
 from extractors.records import Article, Batch, Draft, RawDocument, Rejection
 from extractors.settings import Settings
 from storage.db import DatabaseLocked, connection
@@ -22,10 +23,14 @@ def extract_drafts(docs, limits):
     return run(docs, limits)
 
 
+def _document_id(record) -> str:
+    return record.document_id
+
+
 @stage
 def clean_drafts(drafts, db, limits, dedup):
     """Remove boilerplate lines, using what was learned about each site; the workers also compute the
-    bodies' dedup keys (task wrapper)."""
+    bodies' dedup keys; a draft the cleaner fails on is rejected `clean_error` (task wrapper)."""
     from extractors.cleaning import clean_batch
     from storage.site_lines import load_site_lines
 
@@ -33,29 +38,44 @@ def clean_drafts(drafts, db, limits, dedup):
     with connection(db) as con:
         known = load_site_lines(con, sites) if sites else {}
     body_keys: dict = {}
-    articles, rejections, observed = clean_batch(drafts, known, limits, dedup, body_keys)
-    return articles, rejections, observed, body_keys
+    (articles, rejections, observed), failed = isolate(
+        lambda some: clean_batch(some, known, limits, dedup, body_keys), drafts, _document_id, "clean_error"
+    )
+    return articles, rejections + failed, observed, body_keys
 
 
 @stage
 def find_duplicates(articles, body_keys, db, settings):
-    """Compute keys, look up candidates in the index, decide new or duplicate (task wrapper)."""
+    """Compute keys, look up candidates in the index, decide new or duplicate; an article whose keys or
+    decision fail is rejected `dedup_error`. Returns the articles kept, their keys and decisions, and the
+    rejections (task wrapper)."""
     from extractors.dedup import compute_keys, find_duplicates as decide
     from storage.dedup_index import find_candidates
 
     shingles: dict = {}
-    keys = compute_keys(articles, settings, shingles, body_keys)
+    keys, failed = isolate(lambda some: compute_keys(some, settings, shingles, body_keys), articles, _document_id, "dedup_error")
+    gone = {r.document_id for r in failed}
+    articles = [a for a in articles if a.document_id not in gone]
     with connection(db) as con:
         candidates = find_candidates(con, keys)
-    return keys, decide(articles, keys, candidates, settings, shingles)
+    key_of = {k.document_id: k for k in keys}
+    decisions, more = isolate(
+        lambda some: decide(some, [key_of[a.document_id] for a in some], candidates, settings, shingles),
+        articles, _document_id, "dedup_error",
+    )
+    gone = {r.document_id for r in more}
+    articles = [a for a in articles if a.document_id not in gone]
+    return articles, [key_of[a.document_id] for a in articles], decisions, failed + more
 
 
 @stage
 def extract_entities(articles, ner):
-    """Named entities of new articles (task wrapper)."""
+    """Named entities of new articles, and a rejection `entities_error` for each one the model fails on (task wrapper)."""
     from extractors.entities import extract_entities as run
 
-    return run(articles, ner) if articles and ner.ner_enabled else []
+    if not (articles and ner.ner_enabled):
+        return [], []
+    return isolate(lambda some: run(some, ner), articles, _document_id, "entities_error")
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15],
@@ -66,6 +86,41 @@ def write_batch(batch, db, dedup=None):
 
     with connection(db) as con:
         return run(con, batch, dedup)
+
+
+@task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15],
+      retry_condition_fn=lambda task, run, state: _is_transient(state))
+def find_unwritable(batch, db, dedup=None):
+    """The documents whose rows fail to write, and whether the site lines write (task wrapper)."""
+    from storage.writes import unwritable
+
+    with connection(db) as con:
+        return unwritable(con, batch, dedup)
+
+
+def land_batch(batch: Batch, settings: Settings, plan=lambda batch: None) -> tuple[object, dict[str, int]]:
+    """plan(batch) (where originals go: it notes stored paths on the batch), then write the batch.
+
+    When the write fails on some documents' values, those documents are rejected `write_failed` (their
+    `documents` rows still land), the rest is decided again without them, planned again and written.
+    Returns plan's result and the write's counts.
+    """
+    from storage.writes import ROW_ERRORS
+
+    planned = plan(batch)
+    try:
+        return planned, write_batch(quote(batch), settings.paths.db, settings.dedup)  # quote(): see prepare_batch
+    except ROW_ERRORS:
+        failed, site_lines_ok = find_unwritable(quote(batch), settings.paths.db, settings.dedup)
+        if not failed and site_lines_ok:
+            raise
+    batch.rejections += failed
+    if not site_lines_ok:
+        batch.site_lines = []  # what the batch taught about its sites' chrome is lost; the articles are not
+    gone = {r.document_id for r in failed}
+    decide(batch, [a for a in batch.articles if a.document_id not in gone], settings)
+    planned = plan(batch)
+    return planned, write_batch(quote(batch), settings.paths.db, settings.dedup)
 
 
 def _is_transient(state) -> bool:
@@ -98,11 +153,26 @@ def prepare_batch(
     batch.rejections += failed
     articles, failed, batch.site_lines, body_keys = clean_drafts(quote(drafts), db, settings.limits, settings.dedup)
     batch.rejections += failed
-    batch.keys, batch.decisions = find_duplicates(quote(articles), quote(body_keys), db, settings.dedup)
-    batch.articles = articles
-    new: list[Article] = [a for a, d in zip(articles, batch.decisions) if d.status == "new"]
-    batch.mentions = extract_entities(quote(new), settings.ner)
+    decide(batch, articles, settings, body_keys)
     return batch
+
+
+def decide(batch: Batch, articles: list[Article], settings: Settings, body_keys: dict | None = None) -> None:
+    """Dedup, then NER of the new articles, onto the batch. An article NER fails on is rejected and the
+    rest decided again: an in-batch copy of it must not point at an article that is never written."""
+    while True:
+        articles, batch.keys, batch.decisions, failed = find_duplicates(
+            quote(articles), quote(body_keys or {}), settings.paths.db, settings.dedup
+        )
+        batch.rejections += failed
+        new: list[Article] = [a for a, d in zip(articles, batch.decisions) if d.status == "new"]
+        batch.mentions, failed = extract_entities(quote(new), settings.ner)
+        batch.rejections += failed
+        if not failed:
+            batch.articles = articles
+            return
+        gone = {r.document_id for r in failed}
+        articles = [a for a in articles if a.document_id not in gone]
 
 
 def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = True) -> None:

@@ -129,6 +129,7 @@ def plan_destinations(
     taken: set[Path] = set()
     folders: dict[str, Path] = {}
     plan = {}
+    batch.moves = []  # planned again after a failed write: the new plan replaces the old one
     for file in files:
         landed = any(doc_id not in rejected for doc_id in file.document_ids)
         what = "archive" if landed else "quarantine"

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import os
 import socket
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from extractors.records import Batch
+from extractors.records import Batch, Rejection
 from extractors.settings import Dedup
 from storage.bulk import insert_rows
 from storage.db import transaction
@@ -23,8 +24,22 @@ DOCUMENT_COLUMNS = (
 )
 
 
-def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> dict[str, int]:
-    """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically."""
+# Errors a row's values cause (a string UTF-8 cannot encode, a value out of a column's range, a broken
+# constraint): worth finding the documents behind them. Others (I/O, a lock, a bug in SQL) fail as they are.
+ROW_ERRORS = (duckdb.DataError, duckdb.IntegrityError, duckdb.InvalidInputException, ValueError, OverflowError)
+
+
+class _Trial(Exception):
+    """Raised at the end of a trial write, to roll it back."""
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None, *, trial: bool = False
+) -> dict[str, int]:
+    """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically.
+
+    `trial`: roll back at the end and raise _Trial (see unwritable).
+    """
     from storage import dedup_index, entity_store, moves, site_lines, stories
 
     now = datetime.now(timezone.utc)
@@ -68,10 +83,12 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
                 status, article_id, method, similarity = decision.status, decision.article_id, decision.method, decision.similarity
             else:
                 raise RuntimeError(f"document {doc.document_id} has neither a decision nor a rejection")
+            # A rejected document's row must land whatever its text: it is the only record of the input.
+            text = _storable if rejection is not None else (lambda value: value)
             rows.append((
-                doc.document_id, batch.run_id, doc.source_kind, doc.source_ref, doc.parent_id, doc.received_at,
-                doc.raw_sha256, len(doc.content), batch.stored_paths.get(doc.document_id), status, article_id,
-                method, similarity, rejection.reason if rejection else None, rejection.detail if rejection else None,
+                doc.document_id, batch.run_id, doc.source_kind, text(doc.source_ref), doc.parent_id, doc.received_at,
+                doc.raw_sha256, len(doc.content), text(batch.stored_paths.get(doc.document_id)), status, article_id,
+                method, similarity, rejection.reason if rejection else None, text(rejection.detail) if rejection else None,
             ))
         insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, on_conflict="ON CONFLICT (document_id) DO NOTHING")
         insert_rows(
@@ -82,6 +99,8 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
             on_conflict="ON CONFLICT DO NOTHING",
         )
         moves.record_moves(con, batch.moves, batch.run_id)  # committed with the rows that name its stored_path
+        if trial:
+            raise _Trial
     return {
         "documents": len(batch.documents),
         "articles": len(new),
@@ -89,6 +108,73 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | Non
         "rejected": len(batch.rejections),
         "mentions": len(batch.mentions),
     }
+
+
+def unwritable(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> tuple[list[Rejection], bool]:
+    """After the batch failed to write: the documents whose rows fail, each rejected `write_failed`, and
+    whether the batch's site lines write. Found by halving the batch in trial writes, all rolled back
+    (a trial costs about what the batch's write costs: about 2 log2(n) of them for one bad document in n).
+
+    Raises the first error when every document of a batch of several fails: that is the database's
+    problem or a bug, not the documents'.
+    """
+    failed = _failing(con, batch, [d.document_id for d in batch.documents], dedup)
+    if failed and len(failed) == len(batch.documents) > 1:
+        raise failed[0][1]
+    rejections = [Rejection(doc_id, "write_failed", f"{type(exc).__name__}: {exc}"[:500]) for doc_id, exc in failed]
+    return rejections, _trial(con, Batch(batch.run_id, [], site_lines=batch.site_lines), dedup) is None
+
+
+def _failing(con, batch: Batch, ids: list[str], dedup: Dedup | None) -> list[tuple[str, Exception]]:
+    """The documents among `ids` whose part of the batch fails to write, with the error each met."""
+    error = _trial(con, _part(batch, set(ids)), dedup)
+    if error is None:
+        return []
+    if len(ids) == 1:
+        return [(ids[0], error)]
+    half = len(ids) // 2
+    return _failing(con, batch, ids[:half], dedup) + _failing(con, batch, ids[half:], dedup)
+
+
+def _trial(con, batch: Batch, dedup: Dedup | None) -> Exception | None:
+    """The row error writing the batch meets, or None; rolled back either way."""
+    try:
+        write_batch(con, batch, dedup, trial=True)
+    except _Trial:
+        return None
+    except ROW_ERRORS as exc:
+        return exc
+    raise AssertionError("a trial write ends with _Trial")
+
+
+def _part(batch: Batch, ids: set[str]) -> Batch:
+    """The part of the batch these documents write (the site lines aside: no document owns them)."""
+    rows = [(a, k, d) for a, k, d in zip(batch.articles, batch.keys, batch.decisions) if a.document_id in ids]
+    new_ids = {d.article_id for _, _, d in rows if d.status == "new"}
+    return replace(
+        batch,
+        documents=[d for d in batch.documents if d.document_id in ids],
+        rejections=[r for r in batch.rejections if r.document_id in ids],
+        articles=[a for a, _, _ in rows], keys=[k for _, k, _ in rows], decisions=[d for _, _, d in rows],
+        mentions=[m for m in batch.mentions if m.article_id in new_ids],
+        site_lines=[],
+        moves=[m for m in batch.moves if m.target in {batch.stored_paths.get(i) for i in ids}],
+    )
+
+
+def _storable(text: str | None) -> str | None:
+    """Text UTF-8 can encode: a file name's undecodable bytes become \\xNN, other lone surrogates \\udNNN."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 CRASHED_ERROR = "process ended without finishing (killed?)"

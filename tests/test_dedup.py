@@ -130,6 +130,14 @@ def test_canonical_url_keeps_article_identifying_query():
     assert canonicalize_url("https://example.com/article.php?id=12") != canonicalize_url("https://example.com/article.php?id=13")
 
 
+def test_a_url_whose_host_holds_a_nul_is_no_dedup_key():
+    # A JSON record's "https://e.\u0000com/a": the NUL reached the index lookup, which refused the whole batch.
+    assert canonicalize_url("https://example.\x00com/a") is None
+    con = fresh_db()
+    article = make("d1", "A body long enough to be an article of its own. " * 5, url="https://example.\x00com/a")
+    assert [d.status for d in ingest(con, [article])] == ["new"]
+
+
 def test_url_variant_is_a_url_duplicate_even_with_other_chrome(putin_call):
     title, paragraphs = putin_call
     con = fresh_db()

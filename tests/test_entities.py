@@ -297,6 +297,36 @@ def test_long_texts_are_split_on_paragraphs_with_offsets_kept(nlp):
     assert {m.name for m in mentions if m.start_char > MAX_CHUNK_CHARS} >= {"Xi Jinping", "Vladimir Putin", "Russia"}
 
 
+LONG_BODY_PEAK = """
+import json, random, resource
+from extractors.entities import extract_entities
+from extractors.records import Article
+from extractors.settings import Ner
+
+ner = Ner(ner_processes=1)
+peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+extract_entities([Article("w", "t", "Angela Merkel met Emmanuel Macron in Paris on Monday.", article_id="w")], ner)
+before = peak()
+pick = random.Random(7).choice
+words = "the council met in Paris and Berlin on Monday where Angela Merkel and officials of Siemens said".split()
+body = " ".join(pick(words) for _ in range(30_000))[:120_000]  # one line: six pieces of 20,000 characters
+extract_entities([Article("d", "t", body, article_id="a")], ner)
+print(json.dumps([before, peak()]))
+"""
+
+
+def test_a_long_one_line_body_is_read_in_batches_of_bounded_size():
+    # Its pieces went to the model in one batch: +356 MB for 120,000 characters here (5 MB one-line file,
+    # cut to 300,000: 1.39 GB); batched by characters, +116 MB.
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", LONG_BODY_PEAK], capture_output=True, text=True, check=True,
+                         timeout=300, cwd=Path(__file__).resolve().parents[1]).stdout
+    before, after = json.loads(out)
+    assert after - before < 200, f"peak RSS grew by {after - before} MB"
+
+
 def test_no_articles_no_work():
     assert extract_entities([], Ner()) == []
 

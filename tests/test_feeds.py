@@ -215,3 +215,15 @@ def test_read_more_links_mark_a_teaser():
     davidbau = parse_feed((REALWORLD / "davidbau.xml").read_bytes())
     teasers = [e for e in davidbau.entries if "Read more at" in e.body_html]
     assert len(teasers) == 2 and not any(e.is_full for e in teasers)
+
+
+def test_a_character_reference_to_a_lone_surrogate_is_a_replacement_character():
+    # feedparser's fallback parser raised UnicodeEncodeError on &#xD800;, and the whole feed was lost.
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T &#xD800;</title><item><title>One &#55296; x'
+           b'</title><link>https://example.com/a&#xdc00;</link><description>Body &#xDFFF; text</description>'
+           b'</item></channel></rss>')
+    feed = parse_feed(rss)
+    (entry,) = feed.entries
+    assert (feed.title, entry.title, entry.url) == ("T \ufffd", "One \ufffd x", "https://example.com/a\ufffd")
+    (doc,) = entry_documents(feed, "feed", "https://example.com/feed", datetime.now(timezone.utc))
+    assert "Body \ufffd text" in doc.content.decode("utf-8")

@@ -294,3 +294,135 @@ def test_readers_get_in_while_a_big_batch_is_extracted_and_its_entities_found(pr
     assert documents == 60 and mentions > 0
     # Before, the batch held the file from its start to its write: a reader waited about the whole run.
     assert max(waits) < run_s / 2, (max(waits), run_s, sorted(waits)[-5:])
+
+
+WORDS = (
+    "council budget harbour ferry route fare repair pier island service evening commuter report vote board "
+    "member plan twelve crossing year debate backlog northern southern tram bus station ticket driver union "
+    "strike weather storm bridge road tunnel river market price cafe bakery school teacher hospital nurse"
+).split()
+
+
+def _story(topic: str) -> str:
+    """A title and a body of its own: words drawn by a generator seeded with the topic (no near-duplicates)."""
+    import random
+
+    pick = random.Random(topic).choice
+    sentences = [" ".join(pick(WORDS) for _ in range(12)).capitalize() + "." for _ in range(8)]
+    return f"A story about {topic}\n\n" + " ".join(sentences)
+
+
+def test_poison_files_are_rejected_with_reasons_and_the_rest_lands_exit_0(tmp_path):
+    """Each of these stopped the whole batch (exit 1, nothing landed, every rerun the same) or hung it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    deep = "[" * 5000 + "]" * 5000
+    files = {
+        "surrogates.json": '{"title": "Bad \\udc00 title", "url": "https://example.com/\\ud800", "author": "A \\udfff",'
+                           f' "text": {json.dumps(_story("tram"))[:-1]} \\ud800 end"}}',
+        "deep.json": deep,
+        "lines.jsonl": json.dumps({"title": "Line one", "text": _story("bus")}) + "\n" + deep + "\n"
+                       + '{"text": "x", "id": 1' + "0" * 5000 + "}\n",
+        "nul host.json": json.dumps({"url": "https://example.\u0000com/a", "title": "Nul", "text": _story("cable car")}),
+        "far future.json": json.dumps({"published": "9999-12-31T23:59:59-05:00", "text": _story("monorail")}),
+        "good.txt": _story("bicycle"),
+    }
+    for name, text in files.items():
+        (inbox / name).write_text(text, encoding="utf-8")
+    os.mkfifo(inbox / "pipe.txt")
+    db = tmp_path / "news.duckdb"
+    command = [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--no-entities"]
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(con.execute("SELECT source_ref, coalesce(error, status) FROM documents").fetchall())
+    assert rows == {
+        "surrogates.json": "new", "deep.json": "json_too_deep", "lines.jsonl#L1": "new",
+        "lines.jsonl#L2": "json_too_deep", "lines.jsonl#L3": "json_invalid", "nul host.json": "new",
+        "far future.json": "new", "good.txt": "new", "pipe.txt": "read_not_a_file",
+    }
+    title, url, author, text = con.execute(
+        "SELECT title, url, author, text FROM articles WHERE title LIKE 'Bad%'"
+    ).fetchone()
+    assert (title, url, author) == ("Bad \ufffd title", "https://example.com/\ufffd", "A \ufffd")
+    assert text.endswith("\ufffd end")
+    con.close()
+    assert list(inbox.iterdir()) == []
+    quarantined = sorted(p.name for p in (tmp_path / "quarantine").rglob("*") if p.is_file() or p.is_fifo())
+    assert quarantined == ["deep.json", "deep.json.error", "pipe.txt", "pipe.txt.error"]
+
+    # The same drop again: the command still exits 0, the copies are duplicates and the poison rejected again.
+    for name, text in files.items():
+        (inbox / name).write_text(text, encoding="utf-8")
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    con = duckdb.connect(str(db), read_only=True)
+    statuses = con.execute("SELECT coalesce(error, status), count(*) FROM documents GROUP BY 1 ORDER BY 1").fetchall()
+    assert statuses == [("duplicate", 5), ("json_invalid", 2), ("json_too_deep", 4), ("new", 5), ("read_not_a_file", 1)]
+    con.close()
+
+
+def _utf8_inbox(tmp_path, samples_dir):
+    """The samples, a file whose name is not UTF-8 (Latin-1 from an old share) and an exact copy of it."""
+    import os
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox / path.name)
+    latin = inbox / os.fsdecode(b"caf\xe9 prices.txt")  # Python keeps the byte as a lone surrogate
+    latin.write_text(_story("cafe"), encoding="utf-8")
+    (inbox / "copy.txt").write_text(_story("cafe"), encoding="utf-8")
+    os.utime(latin, (1_000_000_000, 1_000_000_000))  # read first: the copy is decided as its duplicate
+    return inbox, latin
+
+
+def test_a_document_whose_row_the_database_refuses_is_rejected_and_the_rest_lands(prefect_harness, tmp_path, samples_dir):
+    from datetime import datetime, timezone
+
+    from prefect import flow
+
+    from extractors.reading import list_inbox, read_inbox
+    from extractors.settings import settings_for
+    from flows.pipeline import land_batch, prepare_batch
+    from storage.archive import plan_destinations
+
+    inbox, latin = _utf8_inbox(tmp_path, samples_dir)
+    db = tmp_path / "news.duckdb"
+    settings = settings_for(str(db), str(inbox), None, None, None, False)
+    archive, quarantine = tmp_path / "archive", tmp_path / "quarantine"
+
+    @flow
+    def one_batch():
+        docs, rejections, files = read_inbox(inbox, list_inbox(inbox), settings.limits)
+        batch = prepare_batch(docs, rejections, settings, "run-1")
+        copy_of = {d.document_id: d.status for d in batch.decisions}
+        plan, counts = land_batch(
+            batch, settings, lambda b: plan_destinations(files, b, archive, quarantine, datetime.now(timezone.utc))
+        )
+        return copy_of, plan, counts
+
+    statuses_before, plan, counts = one_batch()
+    assert sorted(statuses_before.values()) == ["duplicate", "new", "new", "new", "new"]
+    assert counts == {"documents": 5, "articles": 4, "duplicates": 0, "rejected": 1, "mentions": 0}
+    assert plan[latin.name].is_relative_to(quarantine) and plan["copy.txt"].is_relative_to(archive)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = {ref: (status, error) for ref, status, error in con.execute("SELECT source_ref, status, error FROM documents").fetchall()}
+    assert rows == {
+        "caf\\xe9 prices.txt": ("rejected", "write_failed"),
+        "copy.txt": ("new", None),  # was the duplicate of the rejected one: decided again, it is the article now
+        **{p.name: ("new", None) for p in samples_dir.iterdir()},
+    }
+    detail, stored = con.execute("SELECT error_detail, stored_path FROM documents WHERE error = 'write_failed'").fetchone()
+    assert detail.startswith("InvalidInputException: ") and "surrogate" in detail
+    assert stored.endswith("caf\\xe9 prices.txt") and "quarantine" in stored
+    article = con.execute("SELECT a.title FROM documents d JOIN articles a USING (article_id) WHERE source_ref = 'copy.txt'").fetchone()
+    assert article == ("A story about cafe",)
+    con.close()

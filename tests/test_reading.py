@@ -193,3 +193,65 @@ def test_gzip_bombs_are_refused_by_content_and_never_expanded(tmp_path):
                              "bomb.rdf": "decode_binary", "bomb.json": "decode_binary", "bomb.jsonl": "decode_binary",
                              "bomb.gz": "read_unsupported_type"}
     assert result["grown_mb"] < 50
+
+
+def test_lone_surrogates_in_json_strings_become_replacement_characters(tmp_path):
+    # json.loads turns "\ud800" into a str UTF-8 cannot encode; one such record used to stop the whole batch.
+    record = '{"url": "https://example.com/\\ud800a", "title": "Bad \\udc00 title", "author": "Ann \\udfff",'
+    (tmp_path / "one.json").write_text(record + ' "text": "Body \\ud800 text"}')
+    (tmp_path / "lines.jsonl").write_text(record + ' "text": "Line \\ud800 one"}\n' + record + ' "html": "<p>x\\ud800</p>"}\n')
+    (tmp_path / "feed.json").write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "Feed \\ud800", "items": [{"id": "1\\ud800",'
+        ' "url": "https://example.com/f\\ud800", "title": "Item \\udc00", "content_text": "Feed \\ud800 body",'
+        ' "authors": [{"name": "Bo \\ud800"}]}]}'
+    )
+    docs, rejections, _ = _read(tmp_path)
+    assert rejections == []
+    by_ref = {d.source_ref: d for d in docs}
+    assert set(by_ref) == {"one.json", "lines.jsonl#L1", "lines.jsonl#L2", "feed.json#1\ufffd"}
+    one = by_ref["one.json"]
+    assert (one.url, one.title, one.author) == ("https://example.com/\ufffda", "Bad \ufffd title", "Ann \ufffd")
+    assert one.content.decode("utf-8") == "Body \ufffd text"
+    assert by_ref["lines.jsonl#L1"].content.decode("utf-8") == "Line \ufffd one"
+    assert by_ref["lines.jsonl#L2"].content.decode("utf-8") == "<p>x\ufffd</p>"
+    item = by_ref["feed.json#1\ufffd"]
+    assert (item.url, item.title, item.author) == ("https://example.com/f\ufffd", "Item \ufffd", "Bo \ufffd")
+    assert "Feed \ufffd body" in item.content.decode("utf-8")
+
+
+def test_json_nested_too_deep_is_rejected_json_too_deep(tmp_path):
+    deep = "[" * 5000 + "]" * 5000
+    (tmp_path / "deep.json").write_text(deep)
+    (tmp_path / "deep_field.json").write_text('{"title": "x", "text": ' + deep + "}")
+    (tmp_path / "lines.jsonl").write_text(json.dumps({"title": "Fine", "text": "Fine body"}) + "\n" + deep + "\n")
+    (tmp_path / "just_deep_enough.json").write_text(json.dumps({"text": "Body", "extra": [[[[[[[[1]]]]]]]]}))
+    docs, rejections, _ = _read(tmp_path)
+    assert _reasons(docs, rejections) == {
+        "deep.json": "json_too_deep", "deep_field.json": "json_too_deep", "lines.jsonl#L2": "json_too_deep",
+    }
+    assert all("recursion limit" in r.detail for r in rejections)
+    assert {d.source_ref for d in docs} >= {"lines.jsonl#L1", "just_deep_enough.json"}
+
+
+def test_a_number_too_long_to_convert_is_invalid_json(tmp_path):
+    (tmp_path / "digits.json").write_text('{"title": "x", "text": "Body", "id": 1' + "0" * 5000 + "}")
+    (tmp_path / "digits.jsonl").write_text('{"text": "Body", "id": 1' + "0" * 5000 + "}\n" + json.dumps({"text": "Two"}))
+    docs, rejections, _ = _read(tmp_path)
+    assert _reasons(docs, rejections) == {"digits.json": "json_invalid", "digits.jsonl#L1": "json_invalid"}
+    assert "4300 digits" in rejections[0].detail
+
+
+def test_a_fifo_is_rejected_without_being_opened(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it for reading would wait for a writer forever
+    (tmp_path / "story.txt").write_text("A story")
+    docs, rejections, _ = _read(tmp_path)
+    assert _reasons(docs, rejections) == {"pipe.txt": "read_not_a_file"}
+    assert len(docs) == 2
+
+
+def test_out_of_range_dates_are_no_dates(tmp_path):
+    assert parse_datetime("9999-12-31T23:59:59-14:00") is None  # past the last datetime once in UTC
+    assert parse_datetime("0001-01-01T00:00:00+01:00") is None
+    (tmp_path / "far.json").write_text(json.dumps({"text": "Body", "published": "9999-12-31T23:59:59-05:00"}))
+    docs, rejections, _ = _read(tmp_path)
+    assert rejections == [] and docs[0].published_at is None

@@ -1,4 +1,6 @@
 """write_batch: one transaction, keyed upserts; the same batch written twice changes nothing."""
+import os
+import shutil
 from datetime import datetime, timezone
 
 import duckdb
@@ -11,7 +13,8 @@ from extractors.reading import list_inbox, read_inbox
 from extractors.records import Batch
 from extractors.settings import Dedup, Limits
 from storage.dedup_index import find_candidates
-from storage.writes import finish_run, start_run, write_batch
+from storage.db import apply_schema
+from storage.writes import finish_run, start_run, unwritable, write_batch
 
 TABLES = ("documents", "articles", "removed_lines", "article_urls", "article_signatures", "article_bands", "site_lines")
 
@@ -119,3 +122,59 @@ def test_runs_left_running_by_a_dead_process_are_marked_crashed_on_the_next_star
                       "restarted": "crashed", "mine": "running", "mine-too": "running"}
     assert crashed == (CRASHED_ERROR, True)
     assert mine == (host, os.getpid())
+
+
+BODY = (
+    "Coffee prices in the old town rose again this week as roasters passed on the cost of green beans, which "
+    "have doubled since the spring harvest failed in two growing regions. Cafe owners said they would rather "
+    "raise the price of a cup than cut the hours of their staff, and several have started buying directly from "
+    "small farms to keep their costs stable. A survey of forty cafes found the average espresso now costs more."
+)
+
+
+def test_the_documents_a_failed_write_stumbled_on_are_found_and_their_rows_still_land(tmp_path, samples_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox / path.name)
+    # A file name that is not UTF-8 (Latin-1, from an old share): Python keeps the byte as a lone surrogate,
+    # which DuckDB refuses in documents.source_ref; it used to fail the batch and every rerun.
+    (inbox / os.fsdecode(b"caf\xe9.txt")).write_text("Cafe prices rise again\n\n" + BODY, encoding="utf-8")
+    (inbox / os.fsdecode(b"na\xefve.txt")).write_text("Tea prices\n\n" + BODY.replace("Coffee", "Tea").replace("espresso", "pot"), encoding="utf-8")
+    con = duckdb.connect(str(tmp_path / "news.duckdb"))
+    apply_schema(con)
+    batch = sample_batch(con, inbox)
+    with pytest.raises(duckdb.InvalidInputException, match="surrogate"):
+        write_batch(con, batch)
+
+    failed, site_lines_ok = unwritable(con, batch)
+    bad = {d.document_id for d in batch.documents if not d.source_ref.isascii()}
+    assert len(bad) == 2 and {r.document_id: r.reason for r in failed} == dict.fromkeys(bad, "write_failed")
+    assert all(r.detail.startswith("InvalidInputException: ") and "surrogate" in r.detail for r in failed)
+    assert site_lines_ok and set(counts(con).values()) == {0}  # every trial was rolled back
+
+    # What flows.pipeline.land_batch does next: reject it, decide the rest again without it, write.
+    batch.rejections += failed
+    kept = [i for i, a in enumerate(batch.articles) if a.document_id not in bad]
+    batch.articles, batch.keys, batch.decisions = ([column[i] for i in kept] for column in (batch.articles, batch.keys, batch.decisions))
+    assert write_batch(con, batch)["rejected"] == 2
+    rows = {ref: (status, error, stored) for ref, status, error, stored in
+            con.execute("SELECT source_ref, status, error, stored_path FROM documents").fetchall()}
+    assert rows == {
+        "caf\\xe9.txt": ("rejected", "write_failed", "/archive/caf\\xe9.txt"),  # its bytes, readable
+        "na\\xefve.txt": ("rejected", "write_failed", "/archive/na\\xefve.txt"),
+        **{p.name: ("new", None, f"/archive/{p.name}") for p in samples_dir.iterdir()},
+    }
+    assert counts(con)["articles"] == 3
+    con.close()
+
+
+def test_a_failure_every_document_meets_alone_is_not_blamed_on_them(db, samples_dir):
+    batch = sample_batch(db, samples_dir)
+    for doc in batch.documents:
+        doc.received_at = "not a time"  # every row refused: a bug upstream, not three bad documents
+    with pytest.raises(duckdb.ConversionException):
+        write_batch(db, batch)
+    with pytest.raises(duckdb.ConversionException):
+        unwritable(db, batch)
+    assert set(counts(db).values()) == {0}
