@@ -1,6 +1,7 @@
 """Dedup keys, decisions and the DuckDB index, on the real sample articles."""
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -286,6 +287,7 @@ def test_minhash_estimates_jaccard(putin_call):
 def test_empty_text_only_gets_exact_and_url_keys():
     (key,) = compute_keys([make("d1", "", url="https://example.com/x/y")], SETTINGS)
     assert (key.minhash, key.bands, key.canonical_url) == ([], [], "https://example.com/x/y")
+    assert key.text_sha256 == hashlib.sha256(b"").hexdigest()
 
 
 def test_find_candidates_returns_only_matching_keys(putin_call):
@@ -549,3 +551,5 @@ def test_signatures_stay_comparable_across_versions(putin_call):
     assert (len(keys.shingles), int(keys.shingles[0])) == (742, 45659528354234303)
     assert keys.signature[:3] == [30373320144739394, 18942563334257962, 1917077486943201]
     assert (keys.bands[0], keys.bands[-1]) == (6469835885536467255, 14783029062279119316)
+    # every value: a change that moves one minimum of 120 shows only here
+    assert hashlib.sha256(repr((keys.signature, keys.bands)).encode()).hexdigest()[:16] == "dfd757732252bfaf"
