@@ -23,12 +23,12 @@ import os
 import random
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,15 +128,13 @@ def account(db: Path, dropped: list[tuple[str, str]], links: list[str]) -> dict[
     rows = con.execute("SELECT source_ref, raw_sha256, status, error, stored_path FROM documents").fetchall()
     runs = con.execute("SELECT status, count(*) FROM runs GROUP BY 1").fetchall()
     con.close()
-    per_file: dict[tuple[str, str], int] = {}
-    for ref, sha, *_ in rows:
-        if "#" not in ref:
-            per_file[(ref, sha)] = per_file.get((ref, sha), 0) + 1
+    per_file = Counter((ref, sha) for ref, sha, *_ in rows if "#" not in ref)
+    wanted = Counter(dropped)  # the same name and bytes dropped again (an empty story.txt) is another input
     multi = {ref.split("#")[0] for ref, *_ in rows if "#" in ref}
-    missing = [d for d in dropped if d not in per_file and d[0] not in multi]
+    missing = [d for d in wanted if per_file[d] < wanted[d] and d[0] not in multi]
     link_rows = {ref: error for ref, _, _, error, _ in rows if ref in set(links)}
     missing += [(name, "symlink") for name in links if link_rows.get(name) != "read_symlink"]
-    twice = {k: v for k, v in per_file.items() if v > 1}
+    twice = {k: v for k, v in per_file.items() if v > wanted.get(k, 0) and k[0] not in links}  # links: checked above
     dangling = [r[0] for r in rows if r[4] and not os.path.lexists(r[4])]
     statuses: dict[str, int] = {}
     reasons: dict[str, int] = {}
@@ -214,7 +212,8 @@ def main() -> int:
     kept = sum(1 for p in (work / "archive").rglob("*") if (p.is_file() or p.is_symlink()) and not p.name.endswith(".error")) + \
         sum(1 for p in (work / "quarantine").rglob("*") if (p.is_file() or p.is_symlink()) and not p.name.endswith(".error"))
     times = [t for t, _, _ in reads]
-    failed = [(c, e.strip().splitlines()[-1] if e.strip() else "") for _, c, e in reads if c != 0]
+    early = [r for r in reads if r[1] == 2 and "nothing has been ingested" in r[2]]  # before the first landing
+    failed = [(r[1], r[2].strip().splitlines()[-1] if r[2].strip() else "") for r in reads if r[1] != 0 and r not in early]
     tracebacks = sum("Traceback" in e for _, _, e in reads) + stderr.count("Traceback")
     lines = [
         f"# Soak run of `newsflow watch` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
@@ -228,14 +227,15 @@ def main() -> int:
         f"| feeding took / inbox empty after | {fed:.0f} s / {drained:.0f} s |",
         f"| documents rows | {result['documents']} {result['statuses']} |",
         f"| dropped inputs without a documents row | {len(result['missing'])} {result['missing'][:5]} |",
-        f"| inputs with more than one row | {len(result['twice'])} |",
+        f"| inputs with more rows than drops | {len(result['twice'])} |",
         f"| symlinks dropped (read_symlink expected) | {len(links)} |",
         f"| originals kept in archive + quarantine | {kept} of {len(dropped)} |",
         f"| stored_path pointing at nothing | {len(result['dangling'])} |",
         f"| files left in the inbox | {sum(1 for _ in inbox.iterdir())} |",
         f"| watch still running at the end | {alive} (exit status after SIGINT: {code}) |",
         f"| tracebacks (watch + readers) | {tracebacks} |",
-        f"| `newsflow sql` calls / failed | {len(reads)} / {len(failed)} {sorted(set(failed))[:3]} |",
+        f"| `newsflow sql` calls / \"nothing ingested yet\" (before the first landing) / failed | {len(reads)} / {len(early)} / "
+        f"{len(failed)} {sorted(set(failed))[:3]} |",
         f"| reader seconds p50 / p95 / max | {percentile(times, 50):.2f} / {percentile(times, 95):.2f} / {max(times, default=float('nan')):.2f} |",
         f"| runs by status | {result['runs']} |",
         "",
