@@ -118,7 +118,7 @@ def land_batch(batch: Batch, settings: Settings, plan=lambda batch: None) -> tup
     if not site_lines_ok:
         batch.site_lines = []  # what the batch taught about its sites' chrome is lost; the articles are not
     gone = {r.document_id for r in failed}
-    decide(batch, [a for a in batch.articles if a.document_id not in gone], settings)
+    decide_articles(batch, [a for a in batch.articles if a.document_id not in gone], settings)
     planned = plan(batch)
     return planned, write_batch(quote(batch), settings.paths.db, settings.dedup)
 
@@ -153,11 +153,11 @@ def prepare_batch(
     batch.rejections += failed
     articles, failed, batch.site_lines, body_keys = clean_drafts(quote(drafts), db, settings.limits, settings.dedup)
     batch.rejections += failed
-    decide(batch, articles, settings, body_keys)
+    decide_articles(batch, articles, settings, body_keys)
     return batch
 
 
-def decide(batch: Batch, articles: list[Article], settings: Settings, body_keys: dict | None = None) -> None:
+def decide_articles(batch: Batch, articles: list[Article], settings: Settings, body_keys: dict | None = None) -> None:
     """Dedup, then NER of the new articles, onto the batch. An article NER fails on is rejected and the
     rest decided again: an in-batch copy of it must not point at an article that is never written."""
     while True:

@@ -16,14 +16,14 @@ def record_moves(con: duckdb.DuckDBPyConnection, moves: list[Move], run_id: str)
         "inbox_moves",
         COLUMNS,
         # A name UTF-8 cannot encode cannot be a row: such a file is not journalled (after a kill it is read again).
-        [(m.source, m.raw_sha256, m.size, m.target, m.note, run_id) for m in moves if _storable(m.source, m.target)],
+        [(m.source, m.raw_sha256, m.size, m.target, m.note, run_id) for m in moves if _encodable(m.source, m.target)],
         on_conflict="""ON CONFLICT (source_path) DO UPDATE SET raw_sha256 = excluded.raw_sha256,
                        raw_size = excluded.raw_size, stored_path = excluded.stored_path, note = excluded.note,
                        run_id = excluded.run_id, error = NULL""",
     )
 
 
-def _storable(*paths: str) -> bool:
+def _encodable(*paths: str) -> bool:
     """Whether every path encodes as UTF-8 (a file name's undecodable bytes come back as lone surrogates)."""
     try:
         for path in paths:
@@ -43,8 +43,8 @@ def pending_moves(con: duckdb.DuckDBPyConnection) -> list[Move]:
 
 def settle_moves(con: duckdb.DuckDBPyConnection, finished: list[str], failed: dict[str, str]) -> None:
     """Forget the finished moves (by source path); keep the failed ones, with why, for the next batch to retry."""
-    finished = [f for f in finished if _storable(f)]
-    failed = {k: v for k, v in failed.items() if _storable(k)}
+    finished = [f for f in finished if _encodable(f)]
+    failed = {k: v for k, v in failed.items() if _encodable(k)}
     if finished:
         con.execute("DELETE FROM inbox_moves WHERE source_path IN (SELECT unnest($1))", [finished])
     if failed:

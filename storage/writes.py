@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from extractors.isolation import failure_detail
 from extractors.records import Batch, Rejection
 from extractors.settings import Dedup
 from storage.bulk import insert_rows
@@ -121,7 +122,7 @@ def unwritable(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None
     failed = _failing(con, batch, [d.document_id for d in batch.documents], dedup)
     if failed and len(failed) == len(batch.documents) > 1:
         raise failed[0][1]
-    rejections = [Rejection(doc_id, "write_failed", f"{type(exc).__name__}: {exc}"[:500]) for doc_id, exc in failed]
+    rejections = [Rejection(doc_id, "write_failed", failure_detail(exc)) for doc_id, exc in failed]
     return rejections, _trial(con, Batch(batch.run_id, [], site_lines=batch.site_lines), dedup) is None
 
 
