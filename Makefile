@@ -8,7 +8,7 @@ DEMO   := demo
 
 $(BIN)/newsflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=68"  # setuptools: tests build the wheel without network
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(BIN)/newsflow
 

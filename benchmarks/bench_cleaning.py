@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.cleaning import clean_drafts  # noqa: E402
-from extractors.html import extract_html  # noqa: E402
-from extractors.records import Draft, RawDocument  # noqa: E402
-from extractors.settings import Limits  # noqa: E402
+from newsflow.extractors.cleaning import clean_drafts  # noqa: E402
+from newsflow.extractors.html import extract_html  # noqa: E402
+from newsflow.extractors.records import Draft, RawDocument  # noqa: E402
+from newsflow.extractors.settings import Limits  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 RESULTS = REPO / "benchmarks" / "results" / "cleaning.md"

@@ -25,10 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.dedup import Candidates, compute_keys, find_duplicates, shingle_hashes  # noqa: E402
-from extractors.records import Article, DedupKeys  # noqa: E402
-from extractors.settings import Dedup  # noqa: E402
-from storage.dedup_index import _lookup, add_to_index, find_candidates  # noqa: E402
+from newsflow.extractors.dedup import Candidates, compute_keys, find_duplicates, shingle_hashes  # noqa: E402
+from newsflow.extractors.records import Article, DedupKeys  # noqa: E402
+from newsflow.extractors.settings import Dedup  # noqa: E402
+from newsflow.storage.dedup_index import _lookup, add_to_index, find_candidates  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 RESULTS = REPO / "benchmarks" / "results" / "dedup.md"
@@ -316,7 +316,7 @@ def datasketch_keys_ms(bodies: list[str], settings: Dedup) -> tuple[float, float
     """ms per document: datasketch MinHash over the same shingles vs ours."""
     from datasketch import MinHash
 
-    from extractors.dedup import minhash, normalize_text
+    from newsflow.extractors.dedup import minhash, normalize_text
 
     t0 = time.perf_counter()
     for body in bodies:

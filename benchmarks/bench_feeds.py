@@ -28,9 +28,9 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 os.environ["NEWSFLOW_PER_HOST_DELAY_S"] = "0"  # one loopback host serves everything
 
-from extractors.feeds import parse_feed  # noqa: E402
-from extractors.fetch import Fetcher  # noqa: E402
-from extractors.settings import Http  # noqa: E402
+from newsflow.extractors.feeds import parse_feed  # noqa: E402
+from newsflow.extractors.fetch import Fetcher  # noqa: E402
+from newsflow.extractors.settings import Http  # noqa: E402
 from tests.feed_server import FeedServer  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -149,7 +149,7 @@ def bench_http(server: FeedServer) -> list[str]:
 def bench_landing(server: FeedServer) -> list[str]:
     import duckdb
 
-    from flows.feeds import ingest_feeds, ingest_urls
+    from newsflow.flows.feeds import ingest_feeds, ingest_urls
 
     urls = [server.url(f"/feeds/realworld/{p.name}") for p in FEEDS]
     with tempfile.TemporaryDirectory() as tmp:

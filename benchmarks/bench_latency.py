@@ -87,7 +87,7 @@ def start_watcher(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen, li
     """`newsflow watch` in its own process; returns it, its output lines (filled by a thread) and its start-up time."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "watch", str(work / "inbox"), "--db", str(work / "news.duckdb")],
+        [sys.executable, "-m", "newsflow.flows.cli", "watch", str(work / "inbox"), "--db", str(work / "news.duckdb")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: list[str] = []
@@ -156,7 +156,7 @@ def measure_oneshot(pages: list[Path], env: dict[str, str]) -> list[float]:
     for i, page in enumerate(pages):
         name = f"oneshot-{i}.html"
         started = drop(inbox, page, name)
-        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db)],
+        proc = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(db)],
                                 cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         latencies.append(wait_visible(db, [name], started, timeout=300)[name])  # while it runs: its exit is not counted
         if proc.wait(300) != 0:

@@ -17,10 +17,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.entities import extract_entities, load_ner  # noqa: E402
-from extractors.entity_names import load_demonyms, normalise  # noqa: E402
-from extractors.records import Article  # noqa: E402
-from extractors.settings import Ner  # noqa: E402
+from newsflow.extractors.entities import extract_entities, load_ner  # noqa: E402
+from newsflow.extractors.entity_names import load_demonyms, normalise  # noqa: E402
+from newsflow.extractors.records import Article  # noqa: E402
+from newsflow.extractors.settings import Ner  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 CONLL = SHARED / "benchdata" / "ner_conll2003" / "test_docs_conllpp.jsonl"

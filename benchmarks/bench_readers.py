@@ -59,7 +59,7 @@ while True:
 def start_watcher(tree: Path, work: Path, env: dict[str, str]) -> subprocess.Popen:
     """`newsflow watch` of the given code tree, in its own process; returns once it is watching."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "watch", str(work / "inbox"), "--db", str(work / "news.duckdb")],
+        [sys.executable, "-m", "newsflow.flows.cli", "watch", str(work / "inbox"), "--db", str(work / "news.duckdb")],
         cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines = []

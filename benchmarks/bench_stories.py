@@ -23,8 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.settings import Dedup  # noqa: E402
-from extractors.stories import StoryDoc, cosines, link_stories, stop_words, story_terms, tfidf_weights  # noqa: E402
+from newsflow.extractors.settings import Dedup  # noqa: E402
+from newsflow.extractors.stories import StoryDoc, cosines, link_stories, stop_words, story_terms, tfidf_weights  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 RESULTS = REPO / "benchmarks" / "results" / "stories.md"

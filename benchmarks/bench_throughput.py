@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 from corpus import html_pages, write_html_variants, write_text_inbox  # noqa: E402
 
 PYTHON = sys.executable
-NEWSFLOW = [PYTHON, "-m", "flows.cli"]
+NEWSFLOW = [PYTHON, "-m", "newsflow.flows.cli"]
 OUT = HERE / "out"
 
 
@@ -113,7 +113,7 @@ def prefect_cost(task_runs: int, server_env: dict | None) -> tuple[float, float,
     flow_run = timed([PYTHON, "-c", script], server_env)[0] - imports_only if server_env else float("nan")
     start = (
         "import time; t = time.perf_counter()\n"
-        "from flows.temporary_server import start_temporary_server\n"
+        "from newsflow.flows.temporary_server import start_temporary_server\n"
         "server = start_temporary_server(); server.wait_ready(); print(time.perf_counter() - t); server.stop()\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}

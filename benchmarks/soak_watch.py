@@ -115,7 +115,7 @@ def reader_loop(db: Path, stop: threading.Event, out: list[tuple[float, int, str
     """`newsflow sql` again and again until stopped: (seconds, exit status, stderr)."""
     while not stop.is_set():
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "flows.cli", "sql", "SELECT count(*) FROM documents", "--db", str(db)],
+        done = subprocess.run([sys.executable, "-m", "newsflow.flows.cli", "sql", "SELECT count(*) FROM documents", "--db", str(db)],
                               capture_output=True, text=True)
         out.append((time.perf_counter() - started, done.returncode, done.stderr))
 
@@ -161,7 +161,7 @@ def main() -> int:
     (outside / "secret.txt").write_text("Secret outside the inbox\n\n" + "Nothing to see. " * 50)
     drops = plan(args.files, outside)
 
-    cmd = [sys.executable, "-m", "flows.cli", "watch", str(inbox), "--db", str(db)]
+    cmd = [sys.executable, "-m", "newsflow.flows.cli", "watch", str(inbox), "--db", str(db)]
     if not args.entities:
         cmd.append("--no-entities")
     watch_err = open(work / "watch.stderr", "w")

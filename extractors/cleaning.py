@@ -11,13 +11,13 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from functools import partial
 
-from extractors.dedup import TextKeys, text_keys
-from extractors.language import detect_language
-from extractors.layout import Analysis, analyse, chrome_candidates
-from extractors.lines import count_words, line_hash, load_lexicon
-from extractors.records import Article, Draft, Rejection, RemovedLine
-from extractors.settings import Dedup, Limits
-from extractors.workers import map_documents
+from newsflow.extractors.dedup import TextKeys, text_keys
+from newsflow.extractors.language import detect_language
+from newsflow.extractors.layout import Analysis, analyse, chrome_candidates
+from newsflow.extractors.lines import count_words, line_hash, load_lexicon
+from newsflow.extractors.records import Article, Draft, Rejection, RemovedLine
+from newsflow.extractors.settings import Dedup, Limits
+from newsflow.extractors.workers import map_documents
 
 __all__ = ["clean_batch", "clean_drafts", "line_hash", "observed_lines"]
 

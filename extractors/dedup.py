@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from extractors.records import Article, Decision, DedupKeys, web_url
-from extractors.settings import Dedup
+from newsflow.extractors.records import Article, Decision, DedupKeys, web_url
+from newsflow.extractors.settings import Dedup
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SEED = 0x6E657773  # fixed: signatures stored in DuckDB must stay comparable across runs

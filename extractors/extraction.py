@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import multiprocessing
 
-from extractors.decoding import DecodeError, declared_charset, decode_text
-from extractors.isolation import failure_detail
-from extractors.records import Draft, RawDocument, Rejection, web_url
-from extractors.settings import Limits
-from extractors.workers import use_pool, worker_pool
+from newsflow.extractors.decoding import DecodeError, declared_charset, decode_text
+from newsflow.extractors.isolation import failure_detail
+from newsflow.extractors.records import Draft, RawDocument, Rejection, web_url
+from newsflow.extractors.settings import Limits
+from newsflow.extractors.workers import use_pool, worker_pool
 
 
 def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
@@ -20,7 +20,7 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
     # HTML carries markup around the text, so it may be longer than the text limit before extraction.
     text = text[: limits.max_text_chars * (4 if is_html else 1)]
     if is_html:
-        from extractors.html import extract_html
+        from newsflow.extractors.html import extract_html
 
         return extract_html(doc, text, limits)
     return Draft(

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from extractors.records import RawDocument
+from newsflow.extractors.records import RawDocument
 
 FULL_MIN_WORDS = 150  # an entry body at least this long (and not cut off) is taken as the whole article
 # How a cut-off body ends: "…", "[...]", or a "Read more (at Site)" / "Continue reading →" link near the end.
@@ -82,7 +82,7 @@ def judge_full(content_html: str | None, summary_html: str | None) -> bool:
 def parse_feed(content: bytes, base_url: str | None = None, content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes of any supported format; never raises on malformed input, reports `problem`."""
     if _looks_like_json(content):
-        from extractors.jsonfeed import parse_json_feed
+        from newsflow.extractors.jsonfeed import parse_json_feed
 
         return parse_json_feed(content, base_url)
     parsed = _feedparse(content, base_url, content_type)

@@ -33,8 +33,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from extractors.deadline import Budget, Cutoff
-from extractors.settings import Http
+from newsflow.extractors.deadline import Budget, Cutoff
+from newsflow.extractors.settings import Http
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -105,7 +105,7 @@ def html_bytes(content: bytes, content_type: str | None) -> bytes:
     """Page bytes that decode right without the HTTP headers: when only the Content-Type charset says
     how (no BOM, no <meta>/XML declaration, not UTF-8), the page is transcoded to UTF-8 behind a BOM,
     which readers honour before anything else. Otherwise the bytes are kept exactly as received."""
-    from extractors.decoding import declared_charset
+    from newsflow.extractors.decoding import declared_charset
 
     match = re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-.:]+)", content_type or "", re.IGNORECASE)
     if match is None or content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):

@@ -7,9 +7,9 @@ from collections import Counter
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from extractors.reading import parse_datetime
-from extractors.records import Draft, RawDocument, Rejection, web_url
-from extractors.settings import Limits
+from newsflow.extractors.reading import parse_datetime
+from newsflow.extractors.records import Draft, RawDocument, Rejection, web_url
+from newsflow.extractors.settings import Limits
 
 _BLOCKS = re.compile(r"\n\s*\n+")
 # Measured on extraction_aeb (benchmarks/bench_cleaning.py): trafilatura sometimes stops halfway

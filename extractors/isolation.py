@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from extractors.records import Rejection
+from newsflow.extractors.records import Rejection
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -10,8 +10,8 @@ import re
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
-from extractors.decoding import valid_text
-from extractors.feeds import FeedEntry, ParsedFeed, as_html, content_key, judge_full, utc_of
+from newsflow.extractors.decoding import valid_text
+from newsflow.extractors.feeds import FeedEntry, ParsedFeed, as_html, content_key, judge_full, utc_of
 
 
 def parse_json_feed(content: bytes, base_url: str | None) -> ParsedFeed:

@@ -76,7 +76,7 @@ def load_identifier(cache_dir: Path):
 @lru_cache(maxsize=1)
 def _identifier():
     """The identifier of this process (loaded once; the workers inherit their fork server's)."""
-    from extractors.settings import load_settings
+    from newsflow.extractors.settings import load_settings
 
     try:
         cache_dir = load_settings().paths.cache()

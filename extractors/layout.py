@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.lines import (
+from newsflow.extractors.lines import (
     Lexicon,
     ends_sentence,
     is_dated_byline,
@@ -30,7 +30,7 @@ from extractors.lines import (
     strip_tail,
     words,
 )
-from extractors.records import Draft
+from newsflow.extractors.records import Draft
 
 OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learning
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)

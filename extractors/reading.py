@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from extractors.decoding import DecodeError, decode_text, valid_text
-from extractors.isolation import failure_detail
-from extractors.records import RawDocument, Rejection
-from extractors.settings import Limits
+from newsflow.extractors.decoding import DecodeError, decode_text, valid_text
+from newsflow.extractors.isolation import failure_detail
+from newsflow.extractors.records import RawDocument, Rejection
+from newsflow.extractors.settings import Limits
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -246,7 +246,7 @@ class _Reader:
             self.reject(doc, "json_no_text", f"the record has none of the fields {', '.join(TEXT_KEYS + HTML_KEYS)}")
 
     def read_feed(self, file: InboxFile, raw: bytes) -> None:
-        from extractors.feeds import entry_documents, parse_feed
+        from newsflow.extractors.feeds import entry_documents, parse_feed
 
         if raw[:4] not in UTF32_XML:
             try:  # binary (gzip, images) is refused before the feed parser spends minutes guessing its encoding

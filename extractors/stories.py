@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors.settings import Dedup
+from newsflow.extractors.settings import Dedup
 
 _WORD = re.compile(r"[^\W\d_]{2,}")  # letters only: numbers and scores say little about which event
 

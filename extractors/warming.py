@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from extractors.records import Article, Draft, RawDocument
-from extractors.settings import Dedup, Limits
+from newsflow.extractors.records import Article, Draft, RawDocument
+from newsflow.extractors.settings import Dedup, Limits
 
 WARM_TEXT = (
     "GENEVA (Reuters) - The World Health Organization said on Tuesday that a new vaccine trial in Kenya and Uganda "
@@ -34,8 +34,8 @@ def warm_documents() -> list[RawDocument]:
 
 def warm_page_stages(limits: Limits, dedup: Dedup) -> list[Article]:
     """Extract (readability's fallback included) and clean the warm documents here, with their dedup keys."""
-    from extractors.cleaning import clean_batch
-    from extractors.extraction import extract_one
+    from newsflow.extractors.cleaning import clean_batch
+    from newsflow.extractors.extraction import extract_one
 
     here = replace(limits, extract_processes=1)
     # A minimum no page reaches sends the page through the fallback extractor as well.

@@ -6,15 +6,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from extractors.settings import Settings
+from newsflow.extractors.settings import Settings
 
 
 # Imported once by the fork server, so every worker starts with trafilatura, the lexicons and the
 # language model loaded (extractors.warm_worker loads the last two at import) and, when entities are
 # on, the NER model (extractors.warm_ner).
-PRELOAD = ["extractors.html", "extractors.extraction", "extractors.cleaning", "extractors.warm_worker",
+PRELOAD = ["newsflow.extractors.html", "newsflow.extractors.extraction", "newsflow.extractors.cleaning", "newsflow.extractors.warm_worker",
            "trafilatura", "readability"]
-NER_PRELOAD = ["extractors.entities", "extractors.warm_ner"]
+NER_PRELOAD = ["newsflow.extractors.entities", "newsflow.extractors.warm_ner"]
 # Below this many documents a pool costs more than it saves.
 MIN_ITEMS_FOR_POOL = 8
 

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from extractors.memory import collect_rarely, freeze_start_up
+from newsflow.extractors.memory import collect_rarely, freeze_start_up
 
 EXAMPLES = {
     "inbox": "example:\n  newsflow ingest inbox ./inbox --db newsflow.duckdb   (Ctrl-C stops within seconds; files not\n"
@@ -104,8 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def print_summary(db: str, totals: dict[str, int]) -> None:
     """What landed, and a query to try next."""
-    from storage.db import connection
-    from storage.queries import top_entities
+    from newsflow.storage.db import connection
+    from newsflow.storage.queries import top_entities
 
     if "feeds" in totals:
         print(
@@ -140,8 +140,8 @@ def run_sql(args) -> None:
 
     import duckdb
 
-    from storage.db import DatabaseLocked
-    from storage.readonly import QueryRefused, read_only_connection, run_query
+    from newsflow.storage.db import DatabaseLocked
+    from newsflow.storage.readonly import QueryRefused, read_only_connection, run_query
 
     for folder in args.allow_files:
         if not Path(folder).is_dir():
@@ -181,10 +181,10 @@ def start_early(entities: bool, quiet: bool):
     and the temporary server's output is kept off the terminal (shown only if it fails to start)."""
     from dataclasses import replace
 
-    from extractors.html import quiet_extractor_logs
-    from extractors.settings import load_settings
-    from extractors.workers import start_workers
-    from flows.temporary_server import start_temporary_server
+    from newsflow.extractors.html import quiet_extractor_logs
+    from newsflow.extractors.settings import load_settings
+    from newsflow.extractors.workers import start_workers
+    from newsflow.flows.temporary_server import start_temporary_server
 
     if quiet:
         quiet_extractor_logs()
@@ -202,8 +202,8 @@ def warm_up_in_background(settings, documents: int | None = None):
     """
     import threading
 
-    from extractors.workers import use_pool
-    from flows.pipeline import warm_stages
+    from newsflow.extractors.workers import use_pool
+    from newsflow.flows.pipeline import warm_stages
 
     ner_here = documents is None or not use_pool(settings.ner.ner_processes, documents)
     pages_here = documents is None or not use_pool(settings.limits.extract_processes, documents)
@@ -216,21 +216,21 @@ def warm_up_in_background(settings, documents: int | None = None):
 
 def inbox_settings(args):
     """The inbox flow run's settings, from the command's options (as the flow derives them from its parameters)."""
-    from extractors.settings import settings_for
+    from newsflow.extractors.settings import settings_for
 
     return settings_for(args.db, args.dir, args.archive, args.quarantine, args.batch_size, not args.no_entities)
 
 
 def check_folders_of(settings, inbox: str) -> None:
     """Raise at once when the inbox, archive or quarantine folder is a file or cannot be written (storage.archive)."""
-    from storage.archive import check_folders
+    from newsflow.storage.archive import check_folders
 
     check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)), Path(inbox))
 
 
 def head_start_of(args, settings=None):
     """The inbox's first chunk read and extracted while Prefect loads (flows.head_start)."""
-    from flows.head_start import head_start
+    from newsflow.flows.head_start import head_start
 
     return head_start(Path(args.dir), settings or inbox_settings(args))
 
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
         if args.command in ("ingest", "watch"):  # a bad --db said in one line now, not as a flow run's traceback
-            from storage.db import check_database
+            from newsflow.storage.db import check_database
 
             check_database(args.db, write=True)
         if args.command == "sql":
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             check_folders_of(settings, args.dir)  # before the temporary server starts: a bad folder fails at once
             server = start_early(not args.no_entities, quiet=not args.verbose)
             with head_start_of(args, settings) as ahead:
-                from flows.ingest import ingest_inbox
+                from newsflow.flows.ingest import ingest_inbox
 
                 warm_up_in_background(settings, len(ahead.chunk) if ahead else 0)
                 with one_shot_run(server):
@@ -292,8 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             print_summary(args.db, totals)
         elif args.command == "ingest":
             server = start_early(not args.no_entities, quiet=not args.verbose)
-            from extractors.settings import settings_for
-            from flows import feeds
+            from newsflow.extractors.settings import settings_for
+            from newsflow.flows import feeds
 
             warm_up_in_background(settings_for(args.db, ner=not args.no_entities))
             options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
@@ -306,19 +306,19 @@ def main(argv: list[str] | None = None) -> int:
                     totals = feeds.ingest_urls(args.sources, **options)
             print_summary(args.db, totals)
         elif args.command == "watch":
-            from extractors.settings import settings_for
+            from newsflow.extractors.settings import settings_for
 
             if Path(args.dir).is_dir():
                 check_folders_of(settings_for(args.db, args.dir), args.dir)
             server = start_early(not args.no_entities, quiet=not args.verbose)
-            from flows.watch import watch
+            from newsflow.flows.watch import watch
 
             if server is not None:
                 server.wait_ready()
             freeze_start_up()
             watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
         elif args.command == "serve":
-            from flows.serve import serve
+            from newsflow.flows.serve import serve
 
             freeze_start_up()
             serve()
@@ -328,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"newsflow: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        from storage.db import DatabaseLocked, DatabaseUnusable
-        from storage.readonly import QueryRefused, QueryTimedOut
+        from newsflow.storage.db import DatabaseLocked, DatabaseUnusable
+        from newsflow.storage.readonly import QueryRefused, QueryTimedOut
 
         if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused)):
             print(f"newsflow: {exc}", file=sys.stderr)
@@ -339,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         import duckdb
 
-        from flows.interrupts import caused_by_ctrl_c
-        from storage.archive import FolderNotWritable, NotMoved
+        from newsflow.flows.interrupts import caused_by_ctrl_c
+        from newsflow.storage.archive import FolderNotWritable, NotMoved
 
         if caused_by_ctrl_c(exc):  # Prefect's ValueError from an interrupted task start
             return 130
@@ -360,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     """The console script: main, then a quick exit (flows.shutdown)."""
-    from flows.interrupts import deliver_lost_ctrl_c
-    from flows.shutdown import exit_process
+    from newsflow.flows.interrupts import deliver_lost_ctrl_c
+    from newsflow.flows.shutdown import exit_process
 
     deliver_lost_ctrl_c()
     try:

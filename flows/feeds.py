@@ -17,15 +17,15 @@ from urllib.parse import urlsplit
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from extractors.feeds import FeedEntry, ParsedFeed, entry_documents, parse_feed, read_sources
-from extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
-from extractors.records import RawDocument, Rejection
-from extractors.settings import Settings, settings_for
-from flows.ingest import run_id_now
-from flows.pipeline import land_batch, prepare_batch
-from storage.db import connection, writer_lock
-from storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
-from storage.writes import finish_run, start_run
+from newsflow.extractors.feeds import FeedEntry, ParsedFeed, entry_documents, parse_feed, read_sources
+from newsflow.extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
+from newsflow.extractors.records import RawDocument, Rejection
+from newsflow.extractors.settings import Settings, settings_for
+from newsflow.flows.ingest import run_id_now
+from newsflow.flows.pipeline import land_batch, prepare_batch
+from newsflow.storage.db import connection, writer_lock
+from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
+from newsflow.storage.writes import finish_run, start_run
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractors.extraction import extract_drafts, live_documents
-from extractors.reading import InboxFile, list_inbox, read_inbox
-from extractors.records import Draft, RawDocument, Rejection
-from extractors.settings import Settings
+from newsflow.extractors.extraction import extract_drafts, live_documents
+from newsflow.extractors.reading import InboxFile, list_inbox, read_inbox
+from newsflow.extractors.records import Draft, RawDocument, Rejection
+from newsflow.extractors.settings import Settings
 
 # read_inbox's documents, rejections and files, then extract_drafts' drafts and rejections
 Extracted = tuple[list[RawDocument], list[Rejection], list[InboxFile], tuple[list[Draft], list[Rejection]]]

@@ -11,14 +11,14 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from extractors.reading import list_inbox, read_inbox as read_files
-from extractors.settings import Settings, settings_for
-from flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
-from flows.pipeline import extract_drafts, land_batch, live_documents, prepare_batch
-from storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
-from storage.db import connection, writer_lock
-from storage.moves import pending_moves, settle_moves
-from storage.writes import finish_run, start_run
+from newsflow.extractors.reading import list_inbox, read_inbox as read_files
+from newsflow.extractors.settings import Settings, settings_for
+from newsflow.flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
+from newsflow.flows.pipeline import extract_drafts, land_batch, live_documents, prepare_batch
+from newsflow.storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
+from newsflow.storage.db import connection, writer_lock
+from newsflow.storage.moves import pending_moves, settle_moves
+from newsflow.storage.writes import finish_run, start_run
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)

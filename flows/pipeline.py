@@ -5,11 +5,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from extractors.extraction import live_documents
-from extractors.isolation import isolate
-from extractors.records import Article, Batch, Draft, RawDocument, Rejection
-from extractors.settings import Settings
-from storage.db import DatabaseLocked, connection
+from newsflow.extractors.extraction import live_documents
+from newsflow.extractors.isolation import isolate
+from newsflow.extractors.records import Article, Batch, Draft, RawDocument, Rejection
+from newsflow.extractors.settings import Settings
+from newsflow.storage.db import DatabaseLocked, connection
 
 # Inputs are large byte strings and connections: never hash them for caching, never persist them.
 stage = task(cache_policy=NO_CACHE, persist_result=False)
@@ -18,7 +18,7 @@ stage = task(cache_policy=NO_CACHE, persist_result=False)
 @stage
 def extract_drafts(docs, limits):
     """Decode and extract each document (task wrapper)."""
-    from extractors.extraction import extract_drafts as run
+    from newsflow.extractors.extraction import extract_drafts as run
 
     return run(docs, limits)
 
@@ -31,8 +31,8 @@ def _document_id(record) -> str:
 def clean_drafts(drafts, db, limits, dedup):
     """Remove boilerplate lines, using what was learned about each site; the workers also compute the
     bodies' dedup keys; a draft the cleaner fails on is rejected `clean_error` (task wrapper)."""
-    from extractors.cleaning import clean_batch
-    from storage.site_lines import load_site_lines
+    from newsflow.extractors.cleaning import clean_batch
+    from newsflow.storage.site_lines import load_site_lines
 
     sites = sorted({d.site for d in drafts if d.site})
     with connection(db) as con:
@@ -49,8 +49,8 @@ def find_duplicates(articles, body_keys, db, settings):
     """Compute keys, look up candidates in the index, decide new or duplicate; an article whose keys or
     decision fail is rejected `dedup_error`. Returns the articles kept, their keys and decisions, and the
     rejections (task wrapper)."""
-    from extractors.dedup import compute_keys, find_duplicates as decide
-    from storage.dedup_index import find_candidates
+    from newsflow.extractors.dedup import compute_keys, find_duplicates as decide
+    from newsflow.storage.dedup_index import find_candidates
 
     shingles: dict = {}
     keys, failed = isolate(lambda some: compute_keys(some, settings, shingles, body_keys), articles, _document_id, "dedup_error")
@@ -71,7 +71,7 @@ def find_duplicates(articles, body_keys, db, settings):
 @stage
 def extract_entities(articles, ner):
     """Named entities of new articles, and a rejection `entities_error` for each one the model fails on (task wrapper)."""
-    from extractors.entities import extract_entities as run
+    from newsflow.extractors.entities import extract_entities as run
 
     if not (articles and ner.ner_enabled):
         return [], []
@@ -82,7 +82,7 @@ def extract_entities(articles, ner):
       retry_condition_fn=lambda task, run, state: _is_transient(state))
 def write_batch(batch, db, dedup=None):
     """Write the batch in one transaction; a held database lock is retried (task wrapper)."""
-    from storage.writes import write_batch as run
+    from newsflow.storage.writes import write_batch as run
 
     with connection(db) as con:
         return run(con, batch, dedup)
@@ -92,7 +92,7 @@ def write_batch(batch, db, dedup=None):
       retry_condition_fn=lambda task, run, state: _is_transient(state))
 def find_unwritable(batch, db, dedup=None):
     """The documents whose rows fail to write, and whether the site lines write (task wrapper)."""
-    from storage.writes import unwritable
+    from newsflow.storage.writes import unwritable
 
     with connection(db) as con:
         return unwritable(con, batch, dedup)
@@ -105,7 +105,7 @@ def land_batch(batch: Batch, settings: Settings, plan=lambda batch: None) -> tup
     `documents` rows still land), the rest is decided again without them, planned again and written.
     Returns plan's result and the write's counts.
     """
-    from storage.writes import ROW_ERRORS
+    from newsflow.storage.writes import ROW_ERRORS
 
     planned = plan(batch)
     try:
@@ -141,7 +141,7 @@ def prepare_batch(
 
     `extracted`: extract_drafts' result for these documents when it was computed ahead (flows.ingest).
     """
-    from extractors.workers import start_workers
+    from newsflow.extractors.workers import start_workers
 
     start_workers(settings)  # a no-op once it runs
     db = settings.paths.db
@@ -182,17 +182,17 @@ def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = Tr
     cleaning (trafilatura, the lexicons, the language model): only batches too small for a pool run them
     in this process, and then load what they need on first use.
     """
-    from extractors.dedup import compute_keys  # numpy: dedup stays in this process
+    from newsflow.extractors.dedup import compute_keys  # numpy: dedup stays in this process
 
     ner_here = ner_here and settings.ner.ner_enabled
     if not (pages_here or ner_here):
         return
-    from extractors.warming import warm_page_stages
+    from newsflow.extractors.warming import warm_page_stages
 
     articles = warm_page_stages(settings.limits, settings.dedup)
     compute_keys(articles, settings.dedup)
     if ner_here:
-        from extractors.entities import extract_entities as run
+        from newsflow.extractors.entities import extract_entities as run
 
         for article in articles:
             article.article_id = article.document_id

@@ -35,9 +35,9 @@ def load_deployment_specs(path: str | Path | None = None) -> list[dict[str, Any]
 
 
 def module_entrypoint(entrypoint: str) -> tuple[str, str]:
-    """`flows/ingest.py:ingest_inbox` -> (`flows.ingest`, `ingest_inbox`), so flows load from any directory."""
+    """`flows/ingest.py:ingest_inbox` -> (`newsflow.flows.ingest`, `ingest_inbox`), so flows load from any directory."""
     file, _, name = entrypoint.partition(":")
-    module = file.removesuffix(".py").replace("/", ".") if file.endswith(".py") else file
+    module = "newsflow." + file.removesuffix(".py").replace("/", ".") if file.endswith(".py") else file
     return module, name
 
 

@@ -141,7 +141,7 @@ def _launch(output: IO[bytes] | None) -> tuple[subprocess.Popen, int]:
         process = subprocess.Popen(
             # `python -m uvicorn`, with the app imported first under rare collector passes and then frozen
             # (extractors.memory): its import took 0.39 CPU-s of collection, 0.13 s so.
-            [sys.executable, "-c", "from extractors.memory import collect_rarely, freeze_start_up; collect_rarely(); "
+            [sys.executable, "-c", "from newsflow.extractors.memory import collect_rarely, freeze_start_up; collect_rarely(); "
              f"import {SERVER_APP.split(':')[0]}; freeze_start_up(); import uvicorn; uvicorn.main()",
              "--fd", str(sock.fileno()), "--factory",
              SERVER_APP, "--log-level", "error", "--lifespan", "on"],

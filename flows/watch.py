@@ -36,13 +36,13 @@ from pathlib import Path
 from prefect import flow
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from extractors.reading import list_inbox
-from extractors.settings import Settings, settings_for
-from flows.ingest import ingest_paths, run_id_now
-from flows.pipeline import warm_stages
-from storage.archive import check_folders
-from storage.db import DatabaseLocked, connect, connection
-from storage.writes import finish_run, mark_crashed_runs, start_run
+from newsflow.extractors.reading import list_inbox
+from newsflow.extractors.settings import Settings, settings_for
+from newsflow.flows.ingest import ingest_paths, run_id_now
+from newsflow.flows.pipeline import warm_stages
+from newsflow.storage.archive import check_folders
+from newsflow.storage.db import DatabaseLocked, connect, connection
+from newsflow.storage.writes import finish_run, mark_crashed_runs, start_run
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
 

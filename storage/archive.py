@@ -16,8 +16,8 @@ import tempfile
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from extractors.reading import InboxFile
-from extractors.records import Batch, Move
+from newsflow.extractors.reading import InboxFile
+from newsflow.extractors.records import Batch, Move
 
 NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, tmpfs)
 PATH_MAX = 4096  # bytes in a whole path (Linux)

@@ -57,12 +57,12 @@ def check_database(path: str | Path, *, write: bool) -> None:
 
 def schema_sql() -> str:
     """The text of storage/schema.sql."""
-    return resources.files("storage").joinpath("schema.sql").read_text(encoding="utf-8")
+    return resources.files("newsflow.storage").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
 def views_sql() -> str:
     """The text of storage/views.sql, or '' before it exists."""
-    path = resources.files("storage").joinpath("views.sql")
+    path = resources.files("newsflow.storage").joinpath("views.sql")
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 

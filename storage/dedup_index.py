@@ -9,9 +9,9 @@ only band hits are verified.
 """
 from __future__ import annotations
 
-from extractors.dedup import Candidates, top_band_hits
-from extractors.records import Article, Decision, DedupKeys
-from extractors.settings import Dedup
+from newsflow.extractors.dedup import Candidates, top_band_hits
+from newsflow.extractors.records import Article, Decision, DedupKeys
+from newsflow.extractors.settings import Dedup
 
 _CHUNK = 1000  # values per IN list: larger lists plan slowly, smaller ones pay per-statement overhead
 

@@ -7,9 +7,9 @@ from importlib import resources
 
 import duckdb
 
-from extractors.entity_names import abbreviates, entity_id, load_aliases, normalise
-from extractors.records import Mention
-from storage.bulk import insert_rows
+from newsflow.extractors.entity_names import abbreviates, entity_id, load_aliases, normalise
+from newsflow.extractors.records import Mention
+from newsflow.storage.bulk import insert_rows
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +121,7 @@ def write_entities(con: duckdb.DuckDBPyConnection, mentions: list[Mention]) -> N
 
 def views_sql() -> str:
     """The text of storage/views.sql."""
-    return resources.files("storage").joinpath("views.sql").read_text(encoding="utf-8")
+    return resources.files("newsflow.storage").joinpath("views.sql").read_text(encoding="utf-8")
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:

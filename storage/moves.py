@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import duckdb
 
-from extractors.records import Move
-from storage.bulk import insert_rows
+from newsflow.extractors.records import Move
+from newsflow.storage.bulk import insert_rows
 
 COLUMNS = ("source_path", "raw_sha256", "raw_size", "stored_path", "note", "run_id")
 

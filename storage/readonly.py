@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from storage.db import check_database, connection
+from newsflow.storage.db import check_database, connection
 
 # SHOW, DESCRIBE, SUMMARIZE, FROM-first, WITH and VALUES parse as SELECT. CALL runs a
 # table function, which SELECT * FROM can do too. PRAGMA is not a read: IMPORT DATABASE parses as one.

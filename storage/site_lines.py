@@ -5,7 +5,7 @@ from collections import Counter
 
 import duckdb
 
-from storage.bulk import insert_rows
+from newsflow.storage.bulk import insert_rows
 
 
 def load_site_lines(con: duckdb.DuckDBPyConnection, sites: list[str], min_docs: int = 3) -> dict[str, set[str]]:

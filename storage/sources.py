@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from storage.bulk import insert_rows
+from newsflow.storage.bulk import insert_rows
 
 
 @dataclass(slots=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from extractors.settings import Dedup
-from extractors.stories import StoryDoc, link_stories
+from newsflow.extractors.settings import Dedup
+from newsflow.extractors.stories import StoryDoc, link_stories
 
 _LEAD_CHARS = 2000  # enough text for story_lead_words; keeps the pool query light
 

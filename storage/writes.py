@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 
-from extractors.isolation import failure_detail
-from extractors.records import Batch, Rejection
-from extractors.settings import Dedup
-from storage.bulk import insert_rows
-from storage.db import transaction
+from newsflow.extractors.isolation import failure_detail
+from newsflow.extractors.records import Batch, Rejection
+from newsflow.extractors.settings import Dedup
+from newsflow.storage.bulk import insert_rows
+from newsflow.storage.db import transaction
 
 ARTICLE_COLUMNS = (
     "article_id", "title", "text", "url", "canonical_url", "site", "author", "published_at", "language",
@@ -41,7 +41,7 @@ def write_batch(
 
     `trial`: roll back at the end and raise _Trial (see unwritable).
     """
-    from storage import dedup_index, entity_store, moves, site_lines, stories
+    from newsflow.storage import dedup_index, entity_store, moves, site_lines, stories
 
     now = datetime.now(timezone.utc)
     decided = {d.document_id: d for d in batch.decisions}

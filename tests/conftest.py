@@ -40,7 +40,7 @@ def samples_dir() -> Path:
 @pytest.fixture()
 def db() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the schema (and views) applied."""
-    from storage.db import apply_schema
+    from newsflow.storage.db import apply_schema
 
     con = duckdb.connect()
     apply_schema(con)

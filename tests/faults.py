@@ -69,7 +69,7 @@ def main() -> None:
     else:
         raise SystemExit(f"unknown fault {mode!r}")
     sys.argv = ["newsflow", *argv]
-    from flows.cli import run
+    from newsflow.flows.cli import run
 
     run()
 

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from extractors.reading import InboxFile
-from extractors.records import Batch, RawDocument, Rejection
-from storage.archive import FolderNotWritable, check_folders, move_originals, plan_destinations
+from newsflow.extractors.reading import InboxFile
+from newsflow.extractors.records import Batch, RawDocument, Rejection
+from newsflow.storage.archive import FolderNotWritable, check_folders, move_originals, plan_destinations
 
 DAY = datetime(2026, 11, 23, tzinfo=timezone.utc)
 

@@ -71,7 +71,7 @@ def bad_inputs(inbox, outside):
 
 
 def test_every_bad_input_is_accounted_for_and_kept(prefect_harness, tmp_path, samples_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     inbox, outside = tmp_path / "inbox", tmp_path / "outside"
     inbox.mkdir()

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.cleaning import clean_batch, clean_drafts, line_hash, observed_lines
-from extractors.lines import count_words, words
-from extractors.records import Draft
-from extractors.settings import Limits
-from storage.site_lines import load_site_lines, record_site_lines
+from newsflow.extractors.cleaning import clean_batch, clean_drafts, line_hash, observed_lines
+from newsflow.extractors.lines import count_words, words
+from newsflow.extractors.records import Draft
+from newsflow.extractors.settings import Limits
+from newsflow.storage.site_lines import load_site_lines, record_site_lines
 from tests.gold import load_gold, sample_lines
 
 SAMPLES = ["000_b865db9ad46887ed.txt", "001_9e2f585d2e5eedc9.txt", "002_5171715639db08b2.txt"]
@@ -427,8 +427,8 @@ def test_chrome_learned_before_is_applied_in_the_first_pass_and_keeps_counting()
 
 
 def test_pages_of_a_frequent_site_without_shared_chrome_get_their_facts(shared_dir):
-    from extractors.dedup import compute_keys
-    from extractors.settings import Dedup
+    from newsflow.extractors.dedup import compute_keys
+    from newsflow.extractors.settings import Dedup
 
     # Three different articles of one site: the site could learn chrome in the batch, but shares no line.
     drafts = [Draft(f"s{n}", "\n".join(sample_lines(shared_dir, name)), site="one.example") for n, name in enumerate(SAMPLES)]
@@ -448,8 +448,8 @@ def test_clean_batch_returns_what_clean_drafts_and_observed_lines_return():
 
 
 def test_body_keys_from_the_workers_match_keys_computed_afterwards():
-    from extractors.dedup import compute_keys
-    from extractors.settings import Dedup
+    from newsflow.extractors.dedup import compute_keys
+    from newsflow.extractors.settings import Dedup
 
     # Four pages of one site (their shared chrome is learned in the batch and removed in a second pass)
     # and one page of another site.
@@ -471,8 +471,8 @@ def page_article(shared_dir, page: str):
     import hashlib
     from datetime import datetime, timezone
 
-    from extractors.html import extract_html
-    from extractors.records import RawDocument
+    from newsflow.extractors.html import extract_html
+    from newsflow.extractors.records import RawDocument
 
     raw = (shared_dir / "benchdata" / page).read_bytes()
     doc = RawDocument("p1", "url", page, raw, "html", datetime.now(timezone.utc), hashlib.sha256(raw).hexdigest())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import build_parser
+from newsflow.flows.cli import build_parser
 
 COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"]]
 
@@ -16,7 +16,7 @@ COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watc
 def newsflow(*args, cwd=None, check=True):
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
     result = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
+        [sys.executable, "-m", "newsflow.flows.cli", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300
     )
     if check:
         assert result.returncode == 0, result.stderr[-3000:]
@@ -63,7 +63,7 @@ def test_sql_is_read_only_and_errors_are_clear(tmp_path):
     assert missing.returncode == 2 and missing.stderr == (
         f"newsflow: no database at {db} yet: nothing has been ingested (run newsflow ingest, "
         "or wait for newsflow watch to land its first file)\n")
-    from storage.db import connection
+    from newsflow.storage.db import connection
 
     with connection(db):
         pass
@@ -74,7 +74,7 @@ def test_sql_is_read_only_and_errors_are_clear(tmp_path):
 def test_sql_waits_for_a_writer_then_says_in_one_line_that_the_database_is_busy(tmp_path):
     import time
 
-    from storage.db import connection
+    from newsflow.storage.db import connection
     from tests.test_db import hold_database
 
     db = tmp_path / "news.duckdb"
@@ -105,7 +105,7 @@ def as_a_user_without_root_powers() -> list[str]:
 
 
 def test_a_database_path_that_cannot_serve_is_one_line_saying_why(tmp_path, samples_dir):
-    from storage.db import connection
+    from newsflow.storage.db import connection
 
     inbox = tmp_path / "inbox"
     shutil.copytree(samples_dir, inbox)
@@ -153,11 +153,11 @@ def test_a_database_path_that_cannot_serve_is_one_line_saying_why(tmp_path, samp
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
     try:
         for db, reason in cases.items():
-            ingest = subprocess.run([*as_a_user_without_root_powers(), sys.executable, "-m", "flows.cli", "ingest", "inbox",
+            ingest = subprocess.run([*as_a_user_without_root_powers(), sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox",
                                      str(inbox), "--db", db, "--no-entities"], capture_output=True, text=True, env=env, timeout=300)
             assert ingest.returncode == 1 and reason in ingest.stderr and ingest.stderr.count("\n") == 1, ingest.stderr[-2000:]
             if not db.endswith("new.duckdb"):
-                read = subprocess.run([*as_a_user_without_root_powers(), sys.executable, "-m", "flows.cli", "sql",
+                read = subprocess.run([*as_a_user_without_root_powers(), sys.executable, "-m", "newsflow.flows.cli", "sql",
                                        "SELECT count(*) AS n FROM articles", "--db", db, "--format", "csv"],
                                       capture_output=True, text=True, env=env, timeout=300)
                 assert read.returncode == 0 and read.stdout.splitlines() == ["n", "0"], read.stderr[-2000:]
@@ -168,11 +168,11 @@ def test_a_database_path_that_cannot_serve_is_one_line_saying_why(tmp_path, samp
 
 def test_sql_output_cut_short_by_its_reader_is_no_traceback(tmp_path):
     db = str(tmp_path / "news.duckdb")
-    from storage.db import connection
+    from newsflow.storage.db import connection
 
     with connection(db):
         pass
-    reader = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", "SELECT * FROM range(200000)", "--db", db],
+    reader = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "sql", "SELECT * FROM range(200000)", "--db", db],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert reader.stdout.readline().strip() == b"range"  # then stop reading, as `| head -1` does
     reader.stdout.close()
@@ -200,7 +200,7 @@ def test_an_unreachable_prefect_server_is_a_clear_error_and_touches_nothing(tmp_
     shutil.copytree(samples_dir, inbox)
     before = sorted(p.name for p in inbox.iterdir())
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING", PREFECT_API_URL="http://127.0.0.1:9/api")
-    result = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(tmp_path / "x.duckdb")],
+    result = subprocess.run([sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(tmp_path / "x.duckdb")],
                             capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 1, result.stderr[-2000:]
     assert result.stderr.startswith("newsflow: Failed to reach API at http://127.0.0.1:9/api") and "Traceback" not in result.stderr
@@ -258,8 +258,8 @@ def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir):
 
 
 def test_ingest_inbox_gives_its_flow_run_a_head_start_with_the_same_settings(tmp_path, samples_dir):
-    from extractors.reading import list_inbox
-    from flows.cli import head_start_of
+    from newsflow.extractors.reading import list_inbox
+    from newsflow.flows.cli import head_start_of
 
     inbox = tmp_path / "inbox"
     shutil.copytree(samples_dir, inbox)
@@ -285,7 +285,7 @@ def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_di
     inbox.mkdir()
     for page in pages:
         shutil.copy(page, inbox / page.name)
-    command = [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--batch-size", "10",
+    command = [sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--batch-size", "10",
                "--no-entities"]
     # A new process group, so the Ctrl-C reaches only the command (conftest.py gives it a terminal's SIGINT).
     proc = subprocess.Popen(command, start_new_session=True, env=dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING"),
@@ -329,7 +329,7 @@ def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_di
 def test_a_one_shot_run_sends_no_heartbeats_unless_asked(monkeypatch):
     from prefect.settings import get_current_settings
 
-    from flows.cli import one_shot_run
+    from newsflow.flows.cli import one_shot_run
 
     monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
     monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
@@ -347,8 +347,8 @@ def test_a_one_shot_run_sends_no_heartbeats_unless_asked(monkeypatch):
 
 def test_the_warm_up_thread_is_waited_for_at_exit(tmp_path):
     # A daemon thread still inside spaCy's model when a short run exited crashed the process (SIGSEGV).
-    from extractors.settings import settings_for
-    from flows.cli import warm_up_in_background
+    from newsflow.extractors.settings import settings_for
+    from newsflow.flows.cli import warm_up_in_background
 
     thread = warm_up_in_background(settings_for(str(tmp_path / "x.duckdb"), ner=False))
     assert thread.name == "warm-up" and not thread.daemon
@@ -358,7 +358,7 @@ def test_the_warm_up_thread_is_waited_for_at_exit(tmp_path):
 
 def start_fetching(tmp_path, source: str, url: str, **env: str) -> subprocess.Popen:
     """`newsflow ingest <source> <url>` in a process of its own, on a private address, without entities."""
-    command = [sys.executable, "-m", "flows.cli", "ingest", source, url, "--db", str(tmp_path / "news.duckdb"),
+    command = [sys.executable, "-m", "newsflow.flows.cli", "ingest", source, url, "--db", str(tmp_path / "news.duckdb"),
                "--allow-private", "--no-entities"]
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_PER_HOST_DELAY_S="0", **env)
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

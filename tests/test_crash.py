@@ -28,7 +28,7 @@ def make_inbox(inbox: Path, shared: Path, count: int) -> list[str]:
 def ingest(inbox: Path, db: Path) -> subprocess.Popen:
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_BATCH_SIZE="10")
     return subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db)],
+        [sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(db)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group: the kill takes its temporary Prefect server too
     )
@@ -86,7 +86,7 @@ def newsflow(args: list[str], *fault: str) -> subprocess.CompletedProcess:
     from prefect.settings import PREFECT_API_URL
 
     env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(), PREFECT_LOGGING_LEVEL="WARNING")
-    module = ["-m", "tests.faults", *fault] if fault else ["-m", "flows.cli"]
+    module = ["-m", "tests.faults", *fault] if fault else ["-m", "newsflow.flows.cli"]
     return subprocess.run(
         [sys.executable, *module, *args], env=env, capture_output=True, text=True, timeout=600,
         start_new_session=True,  # a fault kills the whole process group: never the test's

@@ -7,7 +7,7 @@ import time
 import duckdb
 import pytest
 
-from storage.db import DatabaseLocked, connect, connection, transaction, writer_lock
+from newsflow.storage.db import DatabaseLocked, connect, connection, transaction, writer_lock
 
 HOLD = """
 import sys, time, duckdb
@@ -111,7 +111,7 @@ def test_writer_lock_admits_one_writer_at_a_time(tmp_path):
 
 
 def test_schema_is_applied_once_per_version(tmp_path):
-    from storage.db import apply_schema
+    from newsflow.storage.db import apply_schema
 
     path = tmp_path / "db.duckdb"
     with connection(path) as con:

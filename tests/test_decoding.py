@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from extractors.decoding import DecodeError, declared_charset, decode_text
+from newsflow.extractors.decoding import DecodeError, declared_charset, decode_text
 
 TEXT = "Café owners in Zürich say “prices” rose – again"
 

@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from extractors.dedup import (
+from newsflow.extractors.dedup import (
     Candidates,
     canonicalize_url,
     compute_keys,
@@ -21,9 +21,9 @@ from extractors.dedup import (
     shingle_hashes,
     text_digest,
 )
-from extractors.records import Article
-from extractors.settings import Dedup
-from storage.dedup_index import add_to_index, fill_missing_metadata, find_candidates
+from newsflow.extractors.records import Article
+from newsflow.extractors.settings import Dedup
+from newsflow.storage.dedup_index import add_to_index, fill_missing_metadata, find_candidates
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -331,7 +331,7 @@ def raw(doc_id: str, kind: str, media: str, content: bytes, **meta):
     """A RawDocument as the readers hand it over."""
     import hashlib as _h
 
-    from extractors.records import RawDocument
+    from newsflow.extractors.records import RawDocument
 
     return RawDocument(doc_id, kind, f"{kind}:{doc_id}", content, media, datetime(2025, 1, 21, tzinfo=timezone.utc),
                        _h.sha256(content).hexdigest(), **meta)
@@ -340,9 +340,9 @@ def raw(doc_id: str, kind: str, media: str, content: bytes, **meta):
 def test_one_article_as_text_file_html_pages_and_feed_entry_is_one_article(putin_call):
     """Through the real extraction and cleaning stages: .txt, two re-scrapes with other chrome (one in
     Indonesian UI), and a feed entry all resolve to the article the first one created."""
-    from extractors.extraction import extract_drafts
-    from extractors.cleaning import clean_drafts
-    from extractors.settings import Limits
+    from newsflow.extractors.extraction import extract_drafts
+    from newsflow.extractors.cleaning import clean_drafts
+    from newsflow.extractors.settings import Limits
 
     title, paragraphs = putin_call
     txt = (SHARED / "samples" / "inbox" / "000_b865db9ad46887ed.txt").read_bytes()
@@ -544,7 +544,7 @@ def test_a_pair_at_exactly_half_is_a_duplicate(putin_call):
 
 def test_signatures_stay_comparable_across_versions(putin_call):
     """Signatures and bands are stored in DuckDB: a change to the hashing would leave every stored article unmatched."""
-    from extractors.dedup import text_keys
+    from newsflow.extractors.dedup import text_keys
 
     keys = text_keys("\n".join(putin_call[1]), SETTINGS)
     assert keys.text_sha256 == "635320c5ee67b5df44b23549fbb7d31ebc46c8b3731dfe81dde6f22c3c728bdd"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from extractors.entities import MAX_CHUNK_CHARS, extract_entities, load_ner, resolve_mentions
-from extractors.entity_names import entity_id, normalise
-from extractors.entity_places import country_code
-from extractors.entity_spans import clean_span
-from extractors.records import Article
-from extractors.settings import Ner
+from newsflow.extractors.entities import MAX_CHUNK_CHARS, extract_entities, load_ner, resolve_mentions
+from newsflow.extractors.entity_names import entity_id, normalise
+from newsflow.extractors.entity_places import country_code
+from newsflow.extractors.entity_spans import clean_span
+from newsflow.extractors.records import Article
+from newsflow.extractors.settings import Ner
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PLACE = {"GPE", "LOC"}
@@ -61,8 +61,8 @@ def test_load_ner_keeps_only_tok2vec_and_ner_of_the_official_model_or_the_pypi_o
 
 
 PREFERS_OFFICIAL = """
-from extractors.entities import load_ner, model_language
-from extractors.settings import Ner
+from newsflow.extractors.entities import load_ner, model_language
+from newsflow.extractors.settings import Ner
 nlp = load_ner(Ner())
 print(nlp.meta["name"], "+".join(nlp.pipe_names), model_language(Ner()))
 """
@@ -299,9 +299,9 @@ def test_long_texts_are_split_on_paragraphs_with_offsets_kept(nlp):
 
 LONG_BODY_PEAK = """
 import json, random, resource
-from extractors.entities import extract_entities
-from extractors.records import Article
-from extractors.settings import Ner
+from newsflow.extractors.entities import extract_entities
+from newsflow.extractors.records import Article
+from newsflow.extractors.settings import Ner
 
 ner = Ner(ner_processes=1)
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024

@@ -3,10 +3,10 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from extractors.extraction import extract_drafts
-from extractors.records import Draft, RawDocument
-from extractors.settings import Limits
-from extractors.workers import MIN_ITEMS_FOR_POOL
+from newsflow.extractors.extraction import extract_drafts
+from newsflow.extractors.records import Draft, RawDocument
+from newsflow.extractors.settings import Limits
+from newsflow.extractors.workers import MIN_ITEMS_FOR_POOL
 
 
 def raw(doc_id, content, media_type):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.feeds import count_words, entry_documents, judge_full, parse_feed, read_sources
+from newsflow.extractors.feeds import count_words, entry_documents, judge_full, parse_feed, read_sources
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REALWORLD = SHARED / "benchdata" / "feeds" / "realworld"

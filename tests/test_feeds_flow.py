@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.feeds import ingest_feeds, ingest_urls
+from newsflow.flows.feeds import ingest_feeds, ingest_urls
 from tests.feed_server import FeedServer, Step
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

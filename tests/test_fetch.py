@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.fetch import FetchError, Fetcher, address_problem, html_bytes, is_transient, parse_retry_after
-from extractors.settings import Http
+from newsflow.extractors.fetch import FetchError, Fetcher, address_problem, html_bytes, is_transient, parse_retry_after
+from newsflow.extractors.settings import Http
 from tests.feed_server import FeedServer, Step, tls_contexts
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

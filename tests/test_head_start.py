@@ -6,9 +6,9 @@ from dataclasses import replace
 import duckdb
 import pytest
 
-from extractors.reading import list_inbox
-from extractors.settings import settings_for
-from flows.head_start import file_states, head_start, read_and_extract, take_head_start
+from newsflow.extractors.reading import list_inbox
+from newsflow.extractors.settings import settings_for
+from newsflow.flows.head_start import file_states, head_start, read_and_extract, take_head_start
 
 BATCH = 5
 
@@ -81,7 +81,7 @@ def test_an_empty_inbox_has_no_head_start(tmp_path):
 
 
 def test_the_flow_run_uses_the_head_start_for_unchanged_files(prefect_harness, tmp_path, inbox):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     settings = _settings(tmp_path, inbox)
     with head_start(inbox, settings) as ahead:
@@ -97,7 +97,7 @@ def test_the_flow_run_uses_the_head_start_for_unchanged_files(prefect_harness, t
 def test_the_flow_run_reads_a_file_again_when_it_changed_after_the_head_start(prefect_harness, tmp_path, inbox, shared_dir):
     import hashlib
 
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     settings = _settings(tmp_path, inbox)
     first = list_inbox(inbox)[:BATCH]

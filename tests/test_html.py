@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from extractors.cleaning import clean_drafts
-from extractors.html import extract_html, strip_site_name
-from extractors.records import Draft, RawDocument, Rejection
-from extractors.settings import Limits
+from newsflow.extractors.cleaning import clean_drafts
+from newsflow.extractors.html import extract_html, strip_site_name
+from newsflow.extractors.records import Draft, RawDocument, Rejection
+from newsflow.extractors.settings import Limits
 
 PAGES = {
     # id prefix: (language, a phrase of the page's chrome that must not reach the article)
@@ -127,7 +127,7 @@ def test_metadata_matches_trafilatura_extract_metadata_on_every_page(shared_dir)
     from trafilatura.metadata import extract_metadata
     from trafilatura.utils import load_html
 
-    from extractors.html import META_FIELDS, _metadata
+    from newsflow.extractors.html import META_FIELDS, _metadata
 
     pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))
     assert len(pages) > 100
@@ -144,7 +144,7 @@ def test_metadata_matches_trafilatura_extract_metadata_on_every_page(shared_dir)
 def test_fallback_text_is_readabilitys_own(shared_dir):
     from readability import Document
 
-    from extractors.html import _readability
+    from newsflow.extractors.html import _readability
 
     # The fallback's Document skips readability's javascript scrub; the text must not change. Pages with
     # javascript links and on* attributes are common among these.

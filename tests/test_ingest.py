@@ -20,7 +20,7 @@ def inbox(tmp_path, samples_dir):
 
 
 def test_samples_land_with_gold_titles_clean_text_and_entities(prefect_harness, inbox, tmp_path, shared_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     db = tmp_path / "news.duckdb"
     totals = ingest_inbox(inbox=str(inbox), db=str(db))
@@ -63,7 +63,7 @@ def test_samples_land_with_gold_titles_clean_text_and_entities(prefect_harness, 
 
 
 def test_second_ingest_adds_no_article_and_records_duplicates(prefect_harness, inbox, tmp_path, samples_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     db = tmp_path / "news.duckdb"
     ingest_inbox(inbox=str(inbox), db=str(db))
@@ -85,7 +85,7 @@ def test_second_ingest_adds_no_article_and_records_duplicates(prefect_harness, i
 
 
 def test_rejected_file_goes_to_quarantine_with_a_note_and_the_rest_lands(prefect_harness, inbox, tmp_path):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     (inbox / "garbage.txt").write_bytes(bytes(range(256)) * 50)
     db = tmp_path / "news.duckdb"
@@ -103,7 +103,7 @@ def test_rejected_file_goes_to_quarantine_with_a_note_and_the_rest_lands(prefect
 
 def test_the_same_files_dropped_again_after_the_archive_is_emptied_are_duplicates(prefect_harness, inbox, tmp_path):
     """Their names and bytes were recorded and their stored copies are gone: read again, not moved unread."""
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     db = tmp_path / "news.duckdb"
     ingest_inbox(inbox=str(inbox), db=str(db))
@@ -131,7 +131,7 @@ def documents_of(db, ref: str) -> list[tuple]:
 
 
 def test_a_quarantined_file_fixed_and_dropped_again_is_read_and_lands(prefect_harness, tmp_path, samples_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
     inbox.mkdir()
@@ -154,7 +154,7 @@ def test_a_quarantined_file_fixed_and_dropped_again_is_read_and_lands(prefect_ha
 
 
 def test_another_article_under_a_name_whose_archived_copy_was_removed_is_read(prefect_harness, tmp_path, samples_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
     inbox.mkdir()
@@ -172,7 +172,7 @@ def test_another_article_under_a_name_whose_archived_copy_was_removed_is_read(pr
 
 
 def test_a_long_name_dropped_twice_lands_under_a_shortened_suffixed_name(prefect_harness, tmp_path, samples_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
     inbox.mkdir()
@@ -187,8 +187,8 @@ def test_a_long_name_dropped_twice_lands_under_a_shortened_suffixed_name(prefect
 
 
 def test_a_file_that_cannot_be_moved_waits_recorded_and_the_next_run_moves_it_unread(prefect_harness, inbox, tmp_path):
-    from flows.ingest import ingest_inbox
-    from storage.archive import NotMoved
+    from newsflow.flows.ingest import ingest_inbox
+    from newsflow.storage.archive import NotMoved
 
     db = tmp_path / "news.duckdb"
     stuck = sorted(inbox.iterdir())[0]
@@ -216,7 +216,7 @@ def test_a_file_that_cannot_be_moved_waits_recorded_and_the_next_run_moves_it_un
 
 
 def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness, tmp_path, shared_dir):
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     # Twelve real pages and a broken one: with batches of 4, each next chunk is read and extracted while the
     # batch before it is written (flows.ingest.read_ahead).
@@ -267,7 +267,7 @@ def test_readers_get_in_while_a_big_batch_is_extracted_and_its_entities_found(pr
 
     from prefect.settings import PREFECT_API_URL
 
-    from storage.db import connection
+    from newsflow.storage.db import connection
 
     inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
     inbox.mkdir()
@@ -280,7 +280,7 @@ def test_readers_get_in_while_a_big_batch_is_extracted_and_its_entities_found(pr
     threading.Thread(target=lambda: waits.extend(json.loads(line) for line in reader.stdout), daemon=True).start()
     try:
         ingest = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--batch-size", "100"],
+            [sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--batch-size", "100"],
             env=os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}, capture_output=True, text=True, timeout=600,
         )
     finally:
@@ -336,7 +336,7 @@ def test_poison_files_are_rejected_with_reasons_and_the_rest_lands_exit_0(tmp_pa
         (inbox / name).write_text(text, encoding="utf-8")
     os.mkfifo(inbox / "pipe.txt")
     db = tmp_path / "news.duckdb"
-    command = [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--no-entities"]
+    command = [sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(db), "--no-entities"]
     env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -389,10 +389,10 @@ def test_a_document_whose_row_the_database_refuses_is_rejected_and_the_rest_land
 
     from prefect import flow
 
-    from extractors.reading import list_inbox, read_inbox
-    from extractors.settings import settings_for
-    from flows.pipeline import land_batch, prepare_batch
-    from storage.archive import plan_destinations
+    from newsflow.extractors.reading import list_inbox, read_inbox
+    from newsflow.extractors.settings import settings_for
+    from newsflow.flows.pipeline import land_batch, prepare_batch
+    from newsflow.storage.archive import plan_destinations
 
     inbox, latin = _utf8_inbox(tmp_path, samples_dir)
     db = tmp_path / "news.duckdb"

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from flows.interrupts import caused_by_ctrl_c, deliver_lost_ctrl_c
+from newsflow.flows.interrupts import caused_by_ctrl_c, deliver_lost_ctrl_c
 
 
 class _Finalized:

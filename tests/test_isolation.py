@@ -1,8 +1,8 @@
 """isolate: one item's exception in a batch stage becomes that item's rejection; other failures still raise."""
 import pytest
 
-from extractors.isolation import isolate
-from extractors.records import Rejection
+from newsflow.extractors.isolation import isolate
+from newsflow.extractors.records import Rejection
 
 
 def inverses(items: list[int]) -> list[float]:

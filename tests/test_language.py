@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.language import detect_language, load_identifier, unpacked_model
+from newsflow.extractors.language import detect_language, load_identifier, unpacked_model
 
 SENTENCES = {
     "en": "The city council approved the new budget on Tuesday after a long debate about road repairs.",
@@ -81,8 +81,8 @@ def test_installs_of_the_same_model_share_one_unpacked_file(tmp_path):
 
 
 def test_no_home_for_the_cache_still_detects(monkeypatch):
-    from extractors import language
-    from extractors.settings import Paths
+    from newsflow.extractors import language
+    from newsflow.extractors.settings import Paths
 
     def no_home(self):
         raise RuntimeError("Could not determine home directory.")

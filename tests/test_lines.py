@@ -1,7 +1,7 @@
 """Single-line signals: lexicon files, timestamps, icons, dated bylines, word counts."""
 from __future__ import annotations
 
-from extractors.lines import (
+from newsflow.extractors.lines import (
     LEXICON_DIR,
     SECTIONS,
     WORD_SECTIONS,

@@ -6,7 +6,7 @@ import sys
 import weakref
 from pathlib import Path
 
-from extractors.memory import PYTHON_THRESHOLDS, RARE_THRESHOLDS, collect_rarely, freeze_start_up
+from newsflow.extractors.memory import PYTHON_THRESHOLDS, RARE_THRESHOLDS, collect_rarely, freeze_start_up
 
 
 def test_python_thresholds_are_the_interpreters_defaults():
@@ -44,8 +44,8 @@ FORK_SERVER_GC = """
 import gc
 import json
 from dataclasses import replace
-from extractors.settings import Limits, Settings
-from extractors.workers import start_workers, worker_pool
+from newsflow.extractors.settings import Limits, Settings
+from newsflow.extractors.workers import start_workers, worker_pool
 
 if __name__ == "__main__":
     start_workers(replace(Settings(), limits=replace(Limits(), extract_processes=2)))
@@ -68,7 +68,7 @@ def test_workers_start_with_the_fork_servers_objects_frozen(tmp_path):
 
 UNFROZEN_AT_EXIT = """
 import atexit, gc
-from extractors.memory import freeze_start_up
+from newsflow.extractors.memory import freeze_start_up
 atexit.register(lambda: print("at exit", gc.get_freeze_count()))  # runs after handlers registered later
 freeze_start_up()
 print("frozen", gc.get_freeze_count() > 1000)

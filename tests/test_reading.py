@@ -7,8 +7,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from extractors.reading import list_inbox, parse_datetime, read_inbox
-from extractors.settings import Limits
+from newsflow.extractors.reading import list_inbox, parse_datetime, read_inbox
+from newsflow.extractors.settings import Limits
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -169,8 +169,8 @@ def test_broken_feed_files_are_rejected_with_reasons(tmp_path):
 BOMB_READER = """
 import json, resource, sys
 from pathlib import Path
-from extractors.reading import list_inbox, read_inbox
-from extractors.settings import Limits
+from newsflow.extractors.reading import list_inbox, read_inbox
+from newsflow.extractors.settings import Limits
 inbox = Path(sys.argv[1])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 docs, rejections, _ = read_inbox(inbox, list_inbox(inbox), Limits())

@@ -20,7 +20,7 @@ def test_no_shell_eval_or_pickle_of_input_in_the_code():
 
 def test_names_inside_records_never_become_paths(prefect_harness, tmp_path, samples_dir):
     """A JSON record's url/title full of ../ lands as data; originals stay under archive/ by their inbox name."""
-    from flows.ingest import ingest_inbox
+    from newsflow.flows.ingest import ingest_inbox
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -39,7 +39,7 @@ def test_names_inside_records_never_become_paths(prefect_harness, tmp_path, samp
 
 def news_database(path: Path) -> Path:
     """A real database file with one article mentioning one entity."""
-    from storage.db import connection
+    from newsflow.storage.db import connection
 
     with connection(path) as con:
         con.execute("INSERT INTO articles (article_id, title, text, first_seen_at) VALUES ('a1', 'Rain', 'Rain in Oslo.', now())")

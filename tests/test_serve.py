@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.serve import build_deployments, load_deployment_specs, module_entrypoint
+from newsflow.flows.serve import build_deployments, load_deployment_specs, module_entrypoint
 
 REPO = Path(__file__).resolve().parents[1]
 PREFECT_YAML = REPO / "prefect.yaml"
@@ -47,7 +47,7 @@ def test_serve_builds_the_deployments_of_prefect_yaml():
     assert sorted(built) == ["feeds", "inbox-sweep"]
     sweep, feeds = built["inbox-sweep"], built["feeds"]
     assert sweep.flow_name == "ingest-inbox" and feeds.flow_name == "ingest-feeds"
-    assert sweep.entrypoint == "flows.ingest.ingest_inbox"  # a module path: runs from any folder
+    assert sweep.entrypoint == "newsflow.flows.ingest.ingest_inbox"  # a module path: runs from any folder
     assert [s.schedule.interval for s in sweep.schedules] == [timedelta(seconds=60)]
     assert [(s.schedule.cron, s.schedule.timezone) for s in feeds.schedules] == [("*/15 * * * *", "UTC")]
     assert sweep.parameters == {"inbox": "inbox", "db": "newsflow.duckdb"}
@@ -69,13 +69,13 @@ def test_parameters_in_prefect_yaml_fit_the_flows():
 
 
 def test_module_entrypoint():
-    assert module_entrypoint("flows/feeds.py:ingest_feeds") == ("flows.feeds", "ingest_feeds")
-    assert module_entrypoint("flows.feeds:ingest_feeds") == ("flows.feeds", "ingest_feeds")
+    assert module_entrypoint("flows/feeds.py:ingest_feeds") == ("newsflow.flows.feeds", "ingest_feeds")
+    assert module_entrypoint("newsflow.flows.feeds:ingest_feeds") == ("newsflow.flows.feeds", "ingest_feeds")
 
 
 def test_newsflow_serve_without_a_prefect_server_says_how_to_start_one(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "serve"], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-m", "newsflow.flows.cli", "serve"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "prefect server start" in done.stderr and "PREFECT_API_URL=http://127.0.0.1:4200/api" in done.stderr
@@ -96,7 +96,7 @@ def test_newsflow_serve_runs_the_inbox_sweep(tmp_path, prefect_harness, samples_
         "PYTHONUNBUFFERED": "1",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "serve"], cwd=tmp_path, env=env,
+        [sys.executable, "-m", "newsflow.flows.cli", "serve"], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -119,7 +119,7 @@ def test_newsflow_serve_runs_the_inbox_sweep(tmp_path, prefect_harness, samples_
             out, _ = server.communicate()
     assert not any((tmp_path / "inbox").iterdir()), out
     assert [p.name for p in (tmp_path / "archive").rglob("*.txt")] == [sample.name]
-    from storage.db import connection
+    from newsflow.storage.db import connection
 
     with connection(tmp_path / "newsflow.duckdb", read_only=True) as con:
         assert con.execute("SELECT source_ref, status FROM documents").fetchall() == [(sample.name, "new")]

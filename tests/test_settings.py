@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.settings import Settings, load_settings
+from newsflow.extractors.settings import Settings, load_settings
 
 
 def test_defaults_without_environment():

@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHILD = textwrap.dedent("""
     import atexit, concurrent.futures, sys, threading, time
     from pathlib import Path
-    from flows.shutdown import exit_process
+    from newsflow.flows.shutdown import exit_process
 
     out = Path(sys.argv[1])
     def late_writer():
@@ -41,7 +41,7 @@ def test_exit_process_joins_threads_runs_handlers_flushes_and_keeps_the_code(tmp
 def test_an_unflushable_stdout_gives_python_s_exit_status_120():
     child = textwrap.dedent("""
         import io, sys
-        from flows.shutdown import exit_process
+        from newsflow.flows.shutdown import exit_process
         class ClosedPipe(io.StringIO):
             def flush(self):
                 raise BrokenPipeError(32, "Broken pipe")
@@ -56,4 +56,4 @@ def test_the_console_script_exits_through_exit_process():
     import tomllib
 
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts["newsflow"] == "flows.cli:run"
+    assert scripts["newsflow"] == "newsflow.flows.cli:run"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import duckdb
 
-from storage.db import apply_schema
-from storage.site_lines import load_site_lines, record_site_lines
+from newsflow.storage.db import apply_schema
+from newsflow.storage.site_lines import load_site_lines, record_site_lines
 
 
 def test_counts_add_up_per_document(db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
+from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
 T1 = datetime(2026, 11, 23, 18, 15, tzinfo=timezone.utc)

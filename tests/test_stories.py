@@ -10,9 +10,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from extractors.settings import Dedup
-from extractors.stories import StoryDoc, cosines, link_stories, story_terms, tfidf_weights
-from storage.stories import assign_stories
+from newsflow.extractors.settings import Dedup
+from newsflow.extractors.stories import StoryDoc, cosines, link_stories, story_terms, tfidf_weights
+from newsflow.storage.stories import assign_stories
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -7,7 +7,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from flows.temporary_server import api_url_configured, start_temporary_server
+from newsflow.flows.temporary_server import api_url_configured, start_temporary_server
 
 
 def test_an_api_url_anywhere_prefect_looks_means_no_server(tmp_path):
@@ -72,7 +72,7 @@ def test_cli_runs_its_flow_on_the_temporary_server_and_leaves_nothing_running(tm
     shutil.copytree(samples_dir, inbox)
     home = tmp_path / "prefect-home"
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {"PREFECT_HOME": str(home)}
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "ingest", "inbox", str(inbox), "--db", str(tmp_path / "n.duckdb")],
+    done = subprocess.run([sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(tmp_path / "n.duckdb")],
                           capture_output=True, text=True, env=env, timeout=300, cwd=Path(__file__).parents[1])
     assert done.returncode == 0, done.stderr[-3000:]
     assert "new articles: 3" in done.stdout

@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.entities import extract_entities, load_ner, resolve_mentions
-from extractors.records import Article
-from extractors.settings import Ner
-from storage.entity_store import create_views, write_entities
+from newsflow.extractors.entities import extract_entities, load_ner, resolve_mentions
+from newsflow.extractors.records import Article
+from newsflow.extractors.settings import Ner
+from newsflow.storage.entity_store import create_views, write_entities
 from tests.test_entities import sample_bodies
 
 REPO = Path(__file__).resolve().parents[1]

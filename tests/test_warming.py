@@ -1,6 +1,6 @@
 """The throw-away page the fork server and the warm-up run through extraction and cleaning."""
-from extractors.settings import Dedup, Limits
-from extractors.warming import WARM_TEXT, warm_page_stages
+from newsflow.extractors.settings import Dedup, Limits
+from newsflow.extractors.warming import WARM_TEXT, warm_page_stages
 
 
 def test_the_warm_page_goes_through_extraction_and_cleaning():

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from extractors.records import Move
-from flows.watch import Readiness, wait_until_writable, watch
-from storage.db import connection
-from storage.moves import record_moves
+from newsflow.extractors.records import Move
+from newsflow.flows.watch import Readiness, wait_until_writable, watch
+from newsflow.storage.db import connection
+from newsflow.storage.moves import record_moves
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((REPO / "samples" / "inbox").glob("*.txt"))
@@ -223,7 +223,7 @@ def test_a_concurrent_sweep_and_the_watcher_take_each_file_once(tmp_path, prefec
         drop(w.inbox, f"page-{i:02d}.html", page.read_bytes())
     env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value()}
     sweep = subprocess.Popen(
-        [sys.executable, "-m", "flows.cli", "ingest", "inbox", str(w.inbox), "--db", str(w.db), "--batch-size", "3", "--no-entities"],
+        [sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(w.inbox), "--db", str(w.db), "--batch-size", "3", "--no-entities"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     w.start()
@@ -326,7 +326,7 @@ class Command:
         from prefect.settings import PREFECT_API_URL
 
         env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "flows.cli", "watch", str(inbox), "--db", str(db), "--no-entities", "--settle", "0.2"]
+        cmd = [sys.executable, "-m", "newsflow.flows.cli", "watch", str(inbox), "--db", str(db), "--no-entities", "--settle", "0.2"]
         self.process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, start_new_session=True)
         self.lines: list[str] = []

@@ -3,10 +3,10 @@ import os
 import signal
 from dataclasses import replace
 
-from extractors.cleaning import clean_batch
-from extractors.records import Draft
-from extractors.settings import Dedup, Limits
-from extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool, worker_pool
+from newsflow.extractors.cleaning import clean_batch
+from newsflow.extractors.records import Draft
+from newsflow.extractors.settings import Dedup, Limits
+from newsflow.extractors.workers import MIN_ITEMS_FOR_POOL, map_documents, use_pool, worker_pool
 
 
 def test_small_batches_and_one_process_stay_in_process():

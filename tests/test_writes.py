@@ -6,15 +6,15 @@ from datetime import datetime, timezone
 import duckdb
 import pytest
 
-from extractors.cleaning import clean_drafts, observed_lines
-from extractors.dedup import compute_keys, find_duplicates
-from extractors.extraction import extract_drafts
-from extractors.reading import list_inbox, read_inbox
-from extractors.records import Batch
-from extractors.settings import Dedup, Limits
-from storage.dedup_index import find_candidates
-from storage.db import apply_schema
-from storage.writes import finish_run, start_run, unwritable, write_batch
+from newsflow.extractors.cleaning import clean_drafts, observed_lines
+from newsflow.extractors.dedup import compute_keys, find_duplicates
+from newsflow.extractors.extraction import extract_drafts
+from newsflow.extractors.reading import list_inbox, read_inbox
+from newsflow.extractors.records import Batch
+from newsflow.extractors.settings import Dedup, Limits
+from newsflow.storage.dedup_index import find_candidates
+from newsflow.storage.db import apply_schema
+from newsflow.storage.writes import finish_run, start_run, unwritable, write_batch
 
 TABLES = ("documents", "articles", "removed_lines", "article_urls", "article_signatures", "article_bands", "site_lines")
 
@@ -89,8 +89,8 @@ def test_runs_left_running_by_a_dead_process_are_marked_crashed_on_the_next_star
     import subprocess
     import sys
 
-    from storage.db import connection
-    from storage.writes import CRASHED_ERROR
+    from newsflow.storage.db import connection
+    from newsflow.storage.writes import CRASHED_ERROR
 
     path = tmp_path / "old.duckdb"
     old = duckdb.connect(str(path))  # a file from before runs recorded their process: migrated on the next open
