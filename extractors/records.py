@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!\d)")  # "example.com:8080/a" is a port, not a scheme
@@ -29,6 +29,28 @@ def web_url(value: str | None) -> str | None:
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
     return url if host and not any(c.isspace() for c in host) else None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 or RFC 2822 dates to aware UTC datetimes; None when unparseable."""
+    if not value:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last datetime in UTC
+        return None
 
 
 @dataclass(slots=True)
