@@ -179,13 +179,14 @@ def _storable(text: str | None) -> str | None:
 
 
 CRASHED_ERROR = "process ended without finishing (killed?)"
-_live_here: set[str] = set()  # runs this process started and has not finished (serve runs several at once)
+# Every run this process records starts after this module loaded: a `running` row with this process's pid that
+# started before then is a previous process's (a container restarted with the same pid), and that one is gone.
+LOADED_AT = datetime.now(timezone.utc)
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
     """Record that a run began, with its host and pid; first mark runs left `running` by a dead process as crashed."""
     mark_crashed_runs(con)
-    _live_here.add(run_id)
     con.execute(
         """INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES (?, ?, ?, 'running', ?, ?)
            ON CONFLICT DO NOTHING""",
@@ -196,15 +197,16 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
 def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Mark `running` rows of this host whose process is gone (killed, lost power) as crashed; their run ids.
 
-    A row of this very process is live only if this process started it and has not finished it: after a restart
-    (a container's) the new process may have the dead one's pid. Rows of other hosts, and rows from before the
-    host and pid were recorded, are left as they are: nothing here can tell whether their process lives.
+    A row with this very process's pid is live only if it started after this process loaded this module (LOADED_AT):
+    after a restart (a container's) the new process may have the dead one's pid. Rows of other hosts, and rows from
+    before the host and pid were recorded, are left as they are: nothing here can tell whether their process lives.
     """
     host, me = socket.gethostname(), os.getpid()
     rows = con.execute(
-        "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [host]
+        "SELECT run_id, pid, started_at < ? FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+        [LOADED_AT, host],
     ).fetchall()
-    gone = [run_id for run_id, pid in rows if (run_id not in _live_here if pid == me else not _process_alive(pid))]
+    gone = [run_id for run_id, pid, before_me in rows if (before_me if pid == me else not _process_alive(pid))]
     if gone:
         con.execute(
             """UPDATE runs SET status = 'crashed', finished_at = ?, error = ?
@@ -231,7 +233,6 @@ def _process_alive(pid: int) -> bool:
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int], error: str | None = None) -> None:
     """Record a run's totals and how it ended."""
-    _live_here.discard(run_id)
     con.execute(
         """UPDATE runs SET finished_at = ?, status = ?, documents = ?, articles = ?, duplicates = ?,
            rejected = ?, mentions = ?, error = ? WHERE run_id = ?""",
