@@ -165,6 +165,27 @@ class Mention:
 
 
 @dataclass(slots=True)
+class Entity:
+    """A canonical entity as a batch writes it, with the alias keys it claims (an alias keeps its first entity)."""
+
+    entity_id: str
+    name: str
+    label: str
+    country_code: str | None = None
+    aliases: list[str] = field(default_factory=list)  # normalised names that find it
+
+
+@dataclass(slots=True)
+class EntityMerge:
+    """A short-form entity ("Putin") that an article resolved to a full name: its alias and mentions move there."""
+
+    alias: str
+    label: str
+    old_id: str  # the short form's own entity
+    new_id: str  # the full name's
+
+
+@dataclass(slots=True)
 class Move:
     """One inbox file's planned move, recorded with its batch so a killed run can finish it without rereading."""
 
@@ -189,3 +210,8 @@ class Batch:
     site_lines: list[tuple[str, str, str]] = field(default_factory=list)  # (site, line_hash, line) observed
     stored_paths: dict[str, str] = field(default_factory=dict)  # document_id -> where its original is kept
     moves: list[Move] = field(default_factory=list)  # inbox originals to move once the batch is written
+    # Decided against what is stored, before the write (flows.pipeline link_stories, resolve_entities):
+    seen_at: datetime | None = None  # first_seen_at of its new articles
+    story_ids: dict[str, str] = field(default_factory=dict)  # new article_id -> story_id
+    entities: list[Entity] = field(default_factory=list)  # the canonical entities of its mentions
+    merges: list[EntityMerge] = field(default_factory=list)  # short forms folded into full names
