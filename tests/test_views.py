@@ -13,6 +13,7 @@ from newsflow.extractors.records import Article
 from newsflow.extractors.settings import Ner
 from newsflow.storage.entity_store import create_views, load_entities, write_entities
 from tests.test_entities import sample_bodies
+from tests.test_entity_resolution import person_mentions
 
 REPO = Path(__file__).resolve().parents[1]
 DATES = {
@@ -114,16 +115,6 @@ def test_views_answer_the_common_questions(con, sample_mentions):
     assert [a for (a,) in by_alias] == sorted(DATES)
     kiev = con.execute("SELECT DISTINCT name, article_id FROM entity_articles WHERE alias = 'kiev'").fetchall()
     assert kiev == [("Kyiv", "002_5171715639db08b2")]
-
-
-def person_mentions(article_id: str, text: str, *names: str):
-    """resolve_mentions over PERSON spans at the first occurrences of names (in order)."""
-    spans, cursor = [], 0
-    for name in names:
-        start = text.index(name, cursor)
-        spans.append((start, start + len(name), "PERSON"))
-        cursor = start + len(name)
-    return resolve_mentions(article_id, text, spans)
 
 
 def test_a_short_form_alone_in_an_article_joins_the_full_name_across_articles(con):
