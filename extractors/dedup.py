@@ -309,3 +309,21 @@ def _match_near(article, key, bands, texts, shingles, settings, mine=None) -> De
 def new_article_id(keys: DedupKeys) -> str:
     """A new article's id: the first 16 hex chars of its normalised-body hash (stable across re-runs)."""
     return keys.text_sha256[:16]
+
+
+FILLABLE = ("url", "canonical_url", "published_at", "author", "attribution", "site")
+
+
+def metadata_fills(articles: list[Article], decisions: list[Decision]) -> dict[str, dict[str, object]]:
+    """What the batch's duplicates can give the article each points at: article_id -> {field: value} for the
+    FILLABLE fields, first non-empty value wins (the write keeps a value the stored article already has)."""
+    fills: dict[str, dict[str, object]] = {}
+    for article, decision in zip(articles, decisions):
+        if decision.status != "duplicate":
+            continue
+        row = fills.setdefault(decision.article_id, {})
+        for name in FILLABLE:
+            value = getattr(article, name)
+            if value not in (None, "") and name not in row:
+                row[name] = value
+    return {aid: row for aid, row in fills.items() if row}

@@ -7,8 +7,7 @@ from collections import Counter
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from newsflow.extractors.reading import parse_datetime
-from newsflow.extractors.records import Draft, RawDocument, Rejection, web_url
+from newsflow.extractors.records import Draft, RawDocument, Rejection, parse_datetime, web_url
 from newsflow.extractors.settings import Limits
 
 _BLOCKS = re.compile(r"\n\s*\n+")

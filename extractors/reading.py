@@ -13,7 +13,7 @@ from pathlib import Path
 
 from newsflow.extractors.decoding import DecodeError, decode_text, valid_text
 from newsflow.extractors.isolation import failure_detail
-from newsflow.extractors.records import RawDocument, Rejection
+from newsflow.extractors.records import RawDocument, Rejection, parse_datetime
 from newsflow.extractors.settings import Limits
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
@@ -81,28 +81,6 @@ def _first(record: dict, keys: tuple[str, ...]) -> str | None:
         if value not in (None, ""):
             return valid_text(str(value))
     return None
-
-
-def parse_datetime(value: str | None) -> datetime | None:
-    """ISO 8601 or RFC 2822 dates to aware UTC datetimes; None when unparseable."""
-    if not value:
-        return None
-    from email.utils import parsedate_to_datetime
-
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
-    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last datetime in UTC
-        return None
 
 
 def site_of(rel: str) -> str | None:

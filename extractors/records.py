@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!\d)")  # "example.com:8080/a" is a port, not a scheme
@@ -29,6 +29,28 @@ def web_url(value: str | None) -> str | None:
     except ValueError:  # e.g. an unbalanced IPv6 bracket
         return None
     return url if host and not any(c.isspace() for c in host) else None
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """ISO 8601 or RFC 2822 dates to aware UTC datetimes; None when unparseable."""
+    if not value:
+        return None
+    from email.utils import parsedate_to_datetime
+
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last datetime in UTC
+        return None
 
 
 @dataclass(slots=True)
@@ -143,6 +165,27 @@ class Mention:
 
 
 @dataclass(slots=True)
+class Entity:
+    """A canonical entity as a batch writes it, with the alias keys it claims (an alias keeps its first entity)."""
+
+    entity_id: str
+    name: str
+    label: str
+    country_code: str | None = None
+    aliases: list[str] = field(default_factory=list)  # normalised names that find it
+
+
+@dataclass(slots=True)
+class EntityMerge:
+    """A short-form entity ("Putin") that an article resolved to a full name: its alias and mentions move there."""
+
+    alias: str
+    label: str
+    old_id: str  # the short form's own entity
+    new_id: str  # the full name's
+
+
+@dataclass(slots=True)
 class Move:
     """One inbox file's planned move, recorded with its batch so a killed run can finish it without rereading."""
 
@@ -167,3 +210,8 @@ class Batch:
     site_lines: list[tuple[str, str, str]] = field(default_factory=list)  # (site, line_hash, line) observed
     stored_paths: dict[str, str] = field(default_factory=dict)  # document_id -> where its original is kept
     moves: list[Move] = field(default_factory=list)  # inbox originals to move once the batch is written
+    # Decided against what is stored, before the write (flows.pipeline link_stories, resolve_entities):
+    seen_at: datetime | None = None  # first_seen_at of its new articles
+    story_ids: dict[str, str] = field(default_factory=dict)  # new article_id -> story_id
+    entities: list[Entity] = field(default_factory=list)  # the canonical entities of its mentions
+    merges: list[EntityMerge] = field(default_factory=list)  # short forms folded into full names

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from newsflow.extractors.dedup import metadata_fills
+from newsflow.extractors.records import Article, Decision
 from newsflow.extractors.settings import Dedup
 
 _WORD = re.compile(r"[^\W\d_]{2,}")  # letters only: numbers and scores say little about which event
+LEAD_CHARS = 2000  # what is read of a body: enough text for story_lead_words; keeps the pool query light
 
 
 @dataclass(slots=True)
@@ -31,6 +34,20 @@ class StoryDoc:
     text: str
     at: datetime | None = None  # published_at, else first_seen_at
     story_id: str | None = None  # known for stored articles, None for the ones to assign
+
+
+def batch_story_docs(
+    articles: list[Article], decisions: list[Decision], seen_at: datetime
+) -> tuple[list[StoryDoc], dict[str, datetime]]:
+    """The batch's new articles as they will be stored, and the publication dates its duplicates give the
+    articles they point at (the write fills a missing published_at from them: storage.dedup_index)."""
+    dated = {aid: row["published_at"] for aid, row in metadata_fills(articles, decisions).items() if "published_at" in row}
+    new: dict[str, StoryDoc] = {}
+    for article, decision in zip(articles, decisions):
+        if decision.status == "new":
+            at = article.published_at or dated.get(article.article_id) or seen_at
+            new.setdefault(article.article_id, StoryDoc(article.article_id, article.title or "", article.text[:LEAD_CHARS], at))
+    return list(new.values()), dated
 
 
 @lru_cache(maxsize=1)

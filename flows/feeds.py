@@ -21,11 +21,10 @@ from newsflow.extractors.feeds import FeedEntry, ParsedFeed, entry_documents, pa
 from newsflow.extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
 from newsflow.extractors.records import RawDocument, Rejection
 from newsflow.extractors.settings import Settings, settings_for
-from newsflow.flows.ingest import run_id_now
 from newsflow.flows.pipeline import land_batch, prepare_batch
+from newsflow.flows.runs import recorded_run
 from newsflow.storage.db import connection, writer_lock
 from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
-from newsflow.storage.writes import finish_run, start_run
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
@@ -237,29 +236,21 @@ def ingest_feeds(
     """
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
     urls = read_sources(sources)
-    run_id = run_id_now()
     db_path = settings.paths.db
-    with connection(db_path) as con:
-        start_run(con, run_id, "ingest-feeds")
-        states = load_sources(con, urls)
-    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS + FEED_COUNT_KEYS, 0)
-    try:
+    with recorded_run(db_path, "ingest-feeds") as run:
+        run.totals.update(dict.fromkeys(COUNT_KEYS + FEED_COUNT_KEYS, 0))
+        with connection(db_path) as con:
+            states = load_sources(con, urls)
         now = datetime.now(timezone.utc)
         with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
             polls = [f.result() for f in [poll_feed.submit(fetcher, states[url], now) for url in urls]]
             report_polls(polls)
-            work, targets = plan_work(db_path, polls, now, fetch_pages, totals)
+            work, targets = plan_work(db_path, polls, now, fetch_pages, run.totals)
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
-        totals.update(run_pipeline(settings, work, run_id))
+        run.totals.update(run_pipeline(settings, work, run.run_id))
         with connection(db_path) as con:  # only now: a crash before this re-polls the same entries next time
             save_sources(con, [p.state for p in polls])
-    except BaseException as exc:
-        with connection(db_path) as con:
-            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
-        raise
-    with connection(db_path) as con:
-        finish_run(con, run_id, totals)
-    return totals
+    return run.totals
 
 
 def plan_work(
@@ -305,22 +296,12 @@ def ingest_urls(
 ) -> dict[str, int]:
     """Fetch web pages and ingest them; a refused or failed fetch is a rejected document with the reason."""
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
-    run_id = run_id_now()
-    db_path = settings.paths.db
-    with connection(db_path) as con:
-        start_run(con, run_id, "ingest-urls")
-    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
-    try:
+    with recorded_run(settings.paths.db, "ingest-urls") as run:
+        run.totals.update(dict.fromkeys(COUNT_KEYS, 0))
         now = datetime.now(timezone.utc)
         targets = [(url, placeholder("url", url, now, url=url, site=_host(url))) for url in dict.fromkeys(urls)]
         work = Work()
         with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
-        totals.update(run_pipeline(settings, work, run_id))
-    except BaseException as exc:
-        with connection(db_path) as con:
-            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
-        raise
-    with connection(db_path) as con:
-        finish_run(con, run_id, totals)
-    return totals
+        run.totals.update(run_pipeline(settings, work, run.run_id))
+    return run.totals

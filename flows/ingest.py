@@ -15,10 +15,10 @@ from newsflow.extractors.reading import list_inbox, read_inbox as read_files
 from newsflow.extractors.settings import Settings, settings_for
 from newsflow.flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
 from newsflow.flows.pipeline import extract_drafts, land_batch, live_documents, prepare_batch
+from newsflow.flows.runs import recorded_run
 from newsflow.storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
 from newsflow.storage.db import connection, writer_lock
 from newsflow.storage.moves import pending_moves, settle_moves
-from newsflow.storage.writes import finish_run, start_run
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -71,13 +71,6 @@ def finish_interrupted(db: Path, paths: list[Path], unmoved: dict[str, str] | No
         for source in finished:
             unmoved.pop(source, None)
     return [p for p in paths if os.path.abspath(p) not in kept_out]
-
-
-def run_id_now() -> str:
-    """The Prefect flow run id, so `runs` rows match the Prefect UI."""
-    from prefect.runtime import flow_run
-
-    return str(flow_run.id or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
 
 
 # A batch of at most this many extracted words holds the database open from cleaning to the write: the stages'
@@ -159,19 +152,9 @@ def ingest_inbox(
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox_dir} does not exist")
     check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
-    run_id = run_id_now()
-    with connection(settings.paths.db) as con:
-        start_run(con, run_id, "ingest-inbox")
-    totals: dict[str, int] = {}
-    try:
-        totals = ingest_paths(settings, inbox_dir, list_inbox(inbox_dir), run_id)
-        if totals.get("unmoved"):
-            raise NotMoved(f"{totals['unmoved']} recorded file(s) could not be moved out of the inbox (why: above); "
+    with recorded_run(settings.paths.db, "ingest-inbox") as run:
+        run.totals.update(ingest_paths(settings, inbox_dir, list_inbox(inbox_dir), run.run_id))
+        if run.totals.get("unmoved"):
+            raise NotMoved(f"{run.totals['unmoved']} recorded file(s) could not be moved out of the inbox (why: above); "
                            "the next run moves them without reading them again")
-    except BaseException as exc:
-        with connection(settings.paths.db) as con:
-            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
-        raise
-    with connection(settings.paths.db) as con:
-        finish_run(con, run_id, totals)
-    return totals
+    return run.totals

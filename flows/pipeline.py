@@ -1,5 +1,7 @@
-"""The shared batch pipeline: extract -> clean -> dedup -> entities -> write, one Prefect task per stage per batch."""
+"""The shared batch pipeline: extract -> clean -> dedup -> entities -> stories, entity resolution -> write, one Prefect task per stage per batch."""
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -78,24 +80,55 @@ def extract_entities(articles, ner):
     return isolate(lambda some: run(some, ner), articles, _document_id, "entities_error")
 
 
+# Story linking and entity resolution read what is stored, then the batch's write lands what they decided: the
+# writer lock (storage.db.writer_lock), held by the flows around a batch's prepare_batch and land_batch, keeps
+# any other writer from changing those rows in between.
+@stage
+def link_stories(articles, decisions, seen_at, db, settings):
+    """story_id of each new article: an earlier report's within the time window, else its own id (task wrapper)."""
+    from newsflow.extractors.stories import batch_story_docs, link_stories as link
+    from newsflow.storage.stories import load_story_pool
+
+    new, dated = batch_story_docs(articles, decisions, seen_at)
+    if not new:
+        return {}
+    with connection(db) as con:
+        pool = load_story_pool(con, new, settings, dated)
+    return link(new, pool, settings)
+
+
+@stage
+def resolve_entities(mentions, db):
+    """The mentions with short forms joined to full names across articles, their entities and merges (task wrapper)."""
+    from newsflow.extractors.entity_resolution import lookup_keys, resolve_entities as resolve
+    from newsflow.storage.entity_store import load_entities
+
+    if not mentions:
+        return [], [], []
+    keys = lookup_keys(mentions)
+    with connection(db) as con:
+        stored = load_entities(con, keys)
+    return resolve(mentions, stored)
+
+
 @task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15],
       retry_condition_fn=lambda task, run, state: _is_transient(state))
-def write_batch(batch, db, dedup=None):
+def write_batch(batch, db):
     """Write the batch in one transaction; a held database lock is retried (task wrapper)."""
     from newsflow.storage.writes import write_batch as run
 
     with connection(db) as con:
-        return run(con, batch, dedup)
+        return run(con, batch)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15],
       retry_condition_fn=lambda task, run, state: _is_transient(state))
-def find_unwritable(batch, db, dedup=None):
+def find_unwritable(batch, db):
     """The documents whose rows fail to write, and whether the site lines write (task wrapper)."""
     from newsflow.storage.writes import unwritable
 
     with connection(db) as con:
-        return unwritable(con, batch, dedup)
+        return unwritable(con, batch)
 
 
 def land_batch(batch: Batch, settings: Settings, plan=lambda batch: None) -> tuple[object, dict[str, int]]:
@@ -109,9 +142,9 @@ def land_batch(batch: Batch, settings: Settings, plan=lambda batch: None) -> tup
 
     planned = plan(batch)
     try:
-        return planned, write_batch(quote(batch), settings.paths.db, settings.dedup)  # quote(): see prepare_batch
+        return planned, write_batch(quote(batch), settings.paths.db)  # quote(): see prepare_batch
     except ROW_ERRORS:
-        failed, site_lines_ok = find_unwritable(quote(batch), settings.paths.db, settings.dedup)
+        failed, site_lines_ok = find_unwritable(quote(batch), settings.paths.db)
         if not failed and site_lines_ok:
             raise
     batch.rejections += failed
@@ -120,7 +153,7 @@ def land_batch(batch: Batch, settings: Settings, plan=lambda batch: None) -> tup
     gone = {r.document_id for r in failed}
     decide_articles(batch, [a for a in batch.articles if a.document_id not in gone], settings)
     planned = plan(batch)
-    return planned, write_batch(quote(batch), settings.paths.db, settings.dedup)
+    return planned, write_batch(quote(batch), settings.paths.db)
 
 
 def _is_transient(state) -> bool:
@@ -158,8 +191,9 @@ def prepare_batch(
 
 
 def decide_articles(batch: Batch, articles: list[Article], settings: Settings, body_keys: dict | None = None) -> None:
-    """Dedup, then NER of the new articles, onto the batch. An article NER fails on is rejected and the
-    rest decided again: an in-batch copy of it must not point at an article that is never written."""
+    """Dedup, then NER of the new articles, then stories and entities against what is stored, onto the batch.
+    An article NER fails on is rejected and the rest decided again: an in-batch copy of it must not point at
+    an article that is never written."""
     while True:
         articles, batch.keys, batch.decisions, failed = find_duplicates(
             quote(articles), quote(body_keys or {}), settings.paths.db, settings.dedup
@@ -170,9 +204,13 @@ def decide_articles(batch: Batch, articles: list[Article], settings: Settings, b
         batch.rejections += failed
         if not failed:
             batch.articles = articles
-            return
+            break
         gone = {r.document_id for r in failed}
         articles = [a for a in articles if a.document_id not in gone]
+    db = settings.paths.db
+    batch.seen_at = datetime.now(timezone.utc)
+    batch.story_ids = link_stories(quote(batch.articles), quote(batch.decisions), batch.seen_at, db, settings.dedup)
+    batch.mentions, batch.entities, batch.merges = resolve_entities(quote(batch.mentions), db)
 
 
 def warm_stages(settings: Settings, ner_here: bool = True, pages_here: bool = True) -> None:

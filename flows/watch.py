@@ -38,11 +38,12 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 
 from newsflow.extractors.reading import list_inbox
 from newsflow.extractors.settings import Settings, settings_for
-from newsflow.flows.ingest import ingest_paths, run_id_now
+from newsflow.flows.ingest import ingest_paths
 from newsflow.flows.pipeline import warm_stages
+from newsflow.flows.runs import recorded_run
 from newsflow.storage.archive import check_folders
 from newsflow.storage.db import DatabaseLocked, connect, connection
-from newsflow.storage.writes import finish_run, mark_crashed_runs, start_run
+from newsflow.storage.writes import mark_crashed_runs
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
 
@@ -58,19 +59,9 @@ def ingest_dropped(
 ) -> dict[str, int]:
     """Ingest the given (complete) inbox files as one micro-batch; one `runs` row per call."""
     settings = settings_for(db, inbox, archive, quarantine, max(1, len(paths)), entities)
-    run_id = run_id_now()
-    with connection(settings.paths.db) as con:
-        start_run(con, run_id, "watch-inbox")
-    totals: dict[str, int] = {}
-    try:
-        totals = ingest_paths(settings, Path(inbox), [Path(p) for p in paths], run_id)
-    except BaseException as exc:
-        with connection(settings.paths.db) as con:
-            finish_run(con, run_id, totals, error=f"{type(exc).__name__}: {exc}")
-        raise
-    with connection(settings.paths.db) as con:
-        finish_run(con, run_id, totals)
-    return totals
+    with recorded_run(settings.paths.db, "watch-inbox") as run:
+        run.totals.update(ingest_paths(settings, Path(inbox), [Path(p) for p in paths], run.run_id))
+    return run.totals
 
 
 LOOK_GAP_S = 0.05  # a second look this much later confirms that a file with an old mtime is not growing

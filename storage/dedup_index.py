@@ -9,7 +9,7 @@ only band hits are verified.
 """
 from __future__ import annotations
 
-from newsflow.extractors.dedup import Candidates, top_band_hits
+from newsflow.extractors.dedup import FILLABLE, Candidates, metadata_fills, top_band_hits
 from newsflow.extractors.records import Article, Decision, DedupKeys
 from newsflow.extractors.settings import Dedup
 
@@ -102,27 +102,15 @@ def add_to_index(con, articles: list[Article], keys: list[DedupKeys], decisions:
         )
 
 
-_FILLABLE = ("url", "canonical_url", "published_at", "author", "attribution", "site")
-
-
 def fill_missing_metadata(con, articles: list[Article], decisions: list[Decision]) -> None:
-    """Fill what a kept article lacks (url, canonical_url, published_at, author, attribution, site)
-    from its duplicates in this batch; first non-empty value wins; inside the caller's transaction."""
-    fills: dict[str, dict[str, object]] = {}
-    for article, decision in zip(articles, decisions):
-        if decision.status != "duplicate":
-            continue
-        row = fills.setdefault(decision.article_id, {})
-        for name in _FILLABLE:
-            value = getattr(article, name)
-            if value not in (None, "") and name not in row:
-                row[name] = value
-    fills = {aid: row for aid, row in fills.items() if row}
+    """Fill what a kept article lacks (url, canonical_url, published_at, author, attribution, site) from its
+    duplicates in this batch (extractors.dedup.metadata_fills); inside the caller's transaction."""
+    fills = metadata_fills(articles, decisions)
     if not fills:
         return
     ids = list(fills)
-    columns = {name: [fills[aid].get(name) for aid in ids] for name in _FILLABLE}
-    sets = ", ".join(f"{name} = coalesce(nullif(articles.{name}, ''), f.{name})" for name in _FILLABLE)
+    columns = {name: [fills[aid].get(name) for aid in ids] for name in FILLABLE}
+    sets = ", ".join(f"{name} = coalesce(nullif(articles.{name}, ''), f.{name})" for name in FILLABLE)
     sets = sets.replace("nullif(articles.published_at, '')", "articles.published_at")
     con.execute(
         f"""UPDATE articles SET {sets}
@@ -131,5 +119,5 @@ def fill_missing_metadata(con, articles: list[Article], decisions: list[Decision
                      unnest($5::VARCHAR[]) AS author, unnest($6::VARCHAR[]) AS attribution,
                      unnest($7::VARCHAR[]) AS site) AS f
         WHERE articles.article_id = f.article_id""",
-        [ids, *(columns[name] for name in _FILLABLE)],
+        [ids, *(columns[name] for name in FILLABLE)],
     )

@@ -11,13 +11,12 @@ import duckdb
 
 from newsflow.extractors.isolation import failure_detail
 from newsflow.extractors.records import Batch, Rejection
-from newsflow.extractors.settings import Dedup
 from newsflow.storage.bulk import insert_rows
 from newsflow.storage.db import transaction
 
 ARTICLE_COLUMNS = (
     "article_id", "title", "text", "url", "canonical_url", "site", "author", "published_at", "language",
-    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at",
+    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at", "story_id",
 )
 DOCUMENT_COLUMNS = (
     "document_id", "run_id", "source_kind", "source_ref", "parent_id", "received_at", "raw_sha256", "raw_size",
@@ -34,16 +33,15 @@ class _Trial(Exception):
     """Raised at the end of a trial write, to roll it back."""
 
 
-def write_batch(
-    con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None, *, trial: bool = False
-) -> dict[str, int]:
-    """Write documents, new articles, dedup index, stories, entities, removed lines and site lines atomically.
+def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = False) -> dict[str, int]:
+    """Write documents, new articles with their stories, dedup index, entities, removed lines and site lines atomically.
 
+    What is decided against stored rows (story ids, entities resolved across articles) comes decided on the batch.
     `trial`: roll back at the end and raise _Trial (see unwritable).
     """
-    from newsflow.storage import dedup_index, entity_store, moves, site_lines, stories
+    from newsflow.storage import dedup_index, entity_store, moves, site_lines
 
-    now = datetime.now(timezone.utc)
+    now = batch.seen_at or datetime.now(timezone.utc)
     decided = {d.document_id: d for d in batch.decisions}
     rejected = {r.document_id: r for r in batch.rejections}
     new = [a for a in batch.articles if decided[a.document_id].status == "new"]
@@ -54,15 +52,14 @@ def write_batch(
             ARTICLE_COLUMNS,
             [
                 (a.article_id, a.title, a.text, a.url, a.canonical_url, a.site, a.author, a.published_at,
-                 a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now)
+                 a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now, batch.story_ids.get(a.article_id))
                 for a in new
             ],
             on_conflict="ON CONFLICT (article_id) DO NOTHING",
         )
         dedup_index.add_to_index(con, batch.articles, batch.keys, batch.decisions)
         dedup_index.fill_missing_metadata(con, batch.articles, batch.decisions)
-        stories.assign_stories(con, [a.article_id for a in new], dedup or Dedup())
-        entity_store.write_entities(con, batch.mentions)
+        entity_store.write_entities(con, batch.mentions, batch.entities, batch.merges)
         insert_rows(
             con,
             "removed_lines",
@@ -111,7 +108,7 @@ def write_batch(
     }
 
 
-def unwritable(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None = None) -> tuple[list[Rejection], bool]:
+def unwritable(con: duckdb.DuckDBPyConnection, batch: Batch) -> tuple[list[Rejection], bool]:
     """After the batch failed to write: the documents whose rows fail, each rejected `write_failed`, and
     whether the batch's site lines write. Found by halving the batch in trial writes, all rolled back
     (a trial costs about what the batch's write costs: about 2 log2(n) of them for one bad document in n).
@@ -119,28 +116,28 @@ def unwritable(con: duckdb.DuckDBPyConnection, batch: Batch, dedup: Dedup | None
     Raises the first error when every document of a batch of several fails: that is the database's
     problem or a bug, not the documents'.
     """
-    failed = _failing(con, batch, [d.document_id for d in batch.documents], dedup)
+    failed = _failing(con, batch, [d.document_id for d in batch.documents])
     if failed and len(failed) == len(batch.documents) > 1:
         raise failed[0][1]
     rejections = [Rejection(doc_id, "write_failed", failure_detail(exc)) for doc_id, exc in failed]
-    return rejections, _trial(con, Batch(batch.run_id, [], site_lines=batch.site_lines), dedup) is None
+    return rejections, _trial(con, Batch(batch.run_id, [], site_lines=batch.site_lines)) is None
 
 
-def _failing(con, batch: Batch, ids: list[str], dedup: Dedup | None) -> list[tuple[str, Exception]]:
+def _failing(con, batch: Batch, ids: list[str]) -> list[tuple[str, Exception]]:
     """The documents among `ids` whose part of the batch fails to write, with the error each met."""
-    error = _trial(con, _part(batch, set(ids)), dedup)
+    error = _trial(con, _part(batch, set(ids)))
     if error is None:
         return []
     if len(ids) == 1:
         return [(ids[0], error)]
     half = len(ids) // 2
-    return _failing(con, batch, ids[:half], dedup) + _failing(con, batch, ids[half:], dedup)
+    return _failing(con, batch, ids[:half]) + _failing(con, batch, ids[half:])
 
 
-def _trial(con, batch: Batch, dedup: Dedup | None) -> Exception | None:
+def _trial(con, batch: Batch) -> Exception | None:
     """The row error writing the batch meets, or None; rolled back either way."""
     try:
-        write_batch(con, batch, dedup, trial=True)
+        write_batch(con, batch, trial=True)
     except _Trial:
         return None
     except ROW_ERRORS as exc:
@@ -152,12 +149,16 @@ def _part(batch: Batch, ids: set[str]) -> Batch:
     """The part of the batch these documents write (the site lines aside: no document owns them)."""
     rows = [(a, k, d) for a, k, d in zip(batch.articles, batch.keys, batch.decisions) if a.document_id in ids]
     new_ids = {d.article_id for _, _, d in rows if d.status == "new"}
+    mentions = [m for m in batch.mentions if m.article_id in new_ids]
+    named = {m.entity_id for m in mentions}
     return replace(
         batch,
         documents=[d for d in batch.documents if d.document_id in ids],
         rejections=[r for r in batch.rejections if r.document_id in ids],
         articles=[a for a, _, _ in rows], keys=[k for _, k, _ in rows], decisions=[d for _, _, d in rows],
-        mentions=[m for m in batch.mentions if m.article_id in new_ids],
+        mentions=mentions,
+        entities=[e for e in batch.entities if e.entity_id in named],
+        merges=[m for m in batch.merges if m.new_id in named],
         site_lines=[],
         moves=[m for m in batch.moves if m.target in {batch.stored_paths.get(i) for i in ids}],
     )
@@ -179,13 +180,14 @@ def _storable(text: str | None) -> str | None:
 
 
 CRASHED_ERROR = "process ended without finishing (killed?)"
-_live_here: set[str] = set()  # runs this process started and has not finished (serve runs several at once)
+# Every run this process records starts after this module loaded: a `running` row with this process's pid that
+# started before then is a previous process's (a container restarted with the same pid), and that one is gone.
+LOADED_AT = datetime.now(timezone.utc)
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
     """Record that a run began, with its host and pid; first mark runs left `running` by a dead process as crashed."""
     mark_crashed_runs(con)
-    _live_here.add(run_id)
     con.execute(
         """INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES (?, ?, ?, 'running', ?, ?)
            ON CONFLICT DO NOTHING""",
@@ -196,15 +198,16 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
 def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Mark `running` rows of this host whose process is gone (killed, lost power) as crashed; their run ids.
 
-    A row of this very process is live only if this process started it and has not finished it: after a restart
-    (a container's) the new process may have the dead one's pid. Rows of other hosts, and rows from before the
-    host and pid were recorded, are left as they are: nothing here can tell whether their process lives.
+    A row with this very process's pid is live only if it started after this process loaded this module (LOADED_AT):
+    after a restart (a container's) the new process may have the dead one's pid. Rows of other hosts, and rows from
+    before the host and pid were recorded, are left as they are: nothing here can tell whether their process lives.
     """
     host, me = socket.gethostname(), os.getpid()
     rows = con.execute(
-        "SELECT run_id, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", [host]
+        "SELECT run_id, pid, started_at < ? FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+        [LOADED_AT, host],
     ).fetchall()
-    gone = [run_id for run_id, pid in rows if (run_id not in _live_here if pid == me else not _process_alive(pid))]
+    gone = [run_id for run_id, pid, before_me in rows if (before_me if pid == me else not _process_alive(pid))]
     if gone:
         con.execute(
             """UPDATE runs SET status = 'crashed', finished_at = ?, error = ?
@@ -231,7 +234,6 @@ def _process_alive(pid: int) -> bool:
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int], error: str | None = None) -> None:
     """Record a run's totals and how it ended."""
-    _live_here.discard(run_id)
     con.execute(
         """UPDATE runs SET finished_at = ?, status = ?, documents = ?, articles = ?, duplicates = ?,
            rejected = ?, mentions = ?, error = ? WHERE run_id = ?""",

@@ -166,3 +166,12 @@ def test_a_page_whose_own_url_is_not_a_web_address_keeps_none(canonical):
     assert isinstance(draft, Draft) and draft.url is None and draft.site is None
     given = extract_html(raw("javascript:void(0)"), html.replace(canonical, "https://news.example/a/1"), Limits())
     assert given.url == "https://news.example/a/1"  # the page's own link stands in for a document URL that is none
+
+
+def test_html_extraction_does_not_load_the_inbox_reader():
+    import subprocess
+    import sys
+
+    code = "import sys, newsflow.extractors.html; print(sorted(m for m in sys.modules if m.startswith('newsflow.')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert "newsflow.extractors.reading" not in done.stdout and "newsflow.extractors.html" in done.stdout

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from newsflow.extractors.reading import list_inbox, parse_datetime, read_inbox
+from newsflow.extractors.reading import list_inbox, read_inbox
+from newsflow.extractors.records import parse_datetime
 from newsflow.extractors.settings import Limits
 
 

@@ -10,9 +10,10 @@ import duckdb
 import numpy as np
 import pytest
 
+from newsflow.extractors.records import Article, Decision
 from newsflow.extractors.settings import Dedup
-from newsflow.extractors.stories import StoryDoc, cosines, link_stories, story_terms, tfidf_weights
-from newsflow.storage.stories import assign_stories
+from newsflow.extractors.stories import StoryDoc, batch_story_docs, cosines, link_stories, story_terms, tfidf_weights
+from newsflow.storage.stories import load_story_pool
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -130,47 +131,62 @@ def fresh_db() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def store(con, article_id: str, title_body: tuple[str, str], published: datetime | None) -> None:
-    """An articles row as the batch write leaves it (story_id still NULL)."""
+def article(article_id: str, title_body: tuple[str, str], published: datetime | None) -> Article:
+    return Article(document_id=f"doc-{article_id}", title=title_body[0], text=title_body[1], published_at=published,
+                   article_id=article_id)
+
+
+def new(*articles: Article) -> list[Decision]:
+    return [Decision(a.document_id, a.article_id, "new") for a in articles]
+
+
+def store(con, a: Article, story_id: str, first_seen: datetime = T0) -> None:
+    """An articles row as a batch write leaves it."""
     con.execute(
-        "INSERT INTO articles (article_id, title, text, published_at, first_seen_at) VALUES (?, ?, ?, ?, ?)",
-        [article_id, title_body[0], title_body[1], published, T0],
+        "INSERT INTO articles (article_id, title, text, published_at, first_seen_at, story_id) VALUES (?, ?, ?, ?, ?, ?)",
+        [a.article_id, a.title, a.text, a.published_at, first_seen, story_id],
     )
 
 
-def test_assign_stories_links_across_batches_through_the_db(unrelated_pair):
+def link(con, articles: list[Article], decisions: list[Decision], settings: Dedup = SETTINGS) -> dict[str, str]:
+    """What flows.pipeline.link_stories does before a batch is written: the new articles against the stored pool."""
+    docs, dated = batch_story_docs(articles, decisions, T0)
+    return link_stories(docs, load_story_pool(con, docs, settings, dated), settings)
+
+
+def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair):
     _, a, b = semeval_pair(SAME)
     con = fresh_db()
-    store(con, "a", a, T0)
-    store(con, "u", unrelated_pair[0], T0)
-    assert assign_stories(con, ["a", "u"], SETTINGS) == {"a": "a", "u": "u"}
-    store(con, "b", b, T0 + timedelta(days=1))
-    store(con, "old", b, T0 - timedelta(days=30))  # same text, outside the window: its own story
-    assert assign_stories(con, ["b", "old"], SETTINGS) == {"b": "a", "old": "old"}
-    rows = dict(con.execute("SELECT article_id, story_id FROM articles").fetchall())
-    assert rows == {"a": "a", "u": "u", "b": "a", "old": "old"}
+    first = [article("a", a, T0), article("u", unrelated_pair[0], T0)]
+    assert link(con, first, new(*first)) == {"a": "a", "u": "u"}
+    for x in first:
+        store(con, x, x.article_id)
+    # same text, outside the window: its own story
+    second = [article("b", b, T0 + timedelta(days=1)), article("old", b, T0 - timedelta(days=30))]
+    assert link(con, second, new(*second)) == {"b": "a", "old": "old"}
 
 
-def test_assign_stories_leaves_grouped_articles_alone():
+def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_first_seen():
+    _, a, b = semeval_pair(SAME)
+    kept, copy, undated = article("a", a, None), article("a", a, T0 - timedelta(days=9)), article("u", b, None)
+    copy.document_id = "doc-copy"
+    decisions = new(kept) + [Decision("doc-copy", "a", "duplicate", "exact", 1.0)] + new(undated)
+    docs, dated = batch_story_docs([kept, copy, undated], decisions, T0)
+    assert [(d.article_id, d.at) for d in docs] == [("a", T0 - timedelta(days=9)), ("u", T0)]  # as the write fills
+    assert dated == {"a": T0 - timedelta(days=9)}
+    assert link(fresh_db(), [kept, copy, undated], decisions) == {"a": "a", "u": "u"}  # 9 days apart
+    assert link(fresh_db(), [kept, undated], new(kept, undated)) == {"a": "a", "u": "a"}
+    assert link(fresh_db(), [kept, undated], new(kept, undated), replace(SETTINGS, story_threshold=1.01)) == {"a": "a", "u": "u"}
+
+
+def test_a_date_the_batch_gives_a_stored_article_counts_as_the_write_will_fill_it():
+    """A stored article without a date, first seen long ago: a dated copy in the batch brings it into the window."""
     _, a, b = semeval_pair(SAME)
     con = fresh_db()
-    store(con, "a", a, None)  # no publication date: first_seen_at is its time
-    assert assign_stories(con, ["a"], SETTINGS) == {"a": "a"}
-    assert assign_stories(con, ["a", "missing"], SETTINGS) == {}
-    store(con, "b", b, None)
-    assert assign_stories(con, ["b"], replace(SETTINGS, story_threshold=1.01)) == {"b": "b"}
-
-
-def test_assign_stories_inside_the_batch_transaction(unrelated_pair):
-    """As the batch write calls it: rows inserted, metadata filled and stories assigned in one transaction."""
-    _, a, b = semeval_pair(SAME)
-    con = fresh_db()
-    con.execute("BEGIN")
-    store(con, "a", a, T0)
-    store(con, "b", b, T0 + timedelta(hours=3))
-    store(con, "u", unrelated_pair[1], T0)
-    con.execute("UPDATE articles SET author = 'x' WHERE article_id = 'a'")
-    assigned = assign_stories(con, ["a", "b", "u"], SETTINGS)
-    con.execute("COMMIT")
-    assert assigned == {"a": "a", "b": "a", "u": "u"}
-    assert con.execute("SELECT story_id, author FROM articles WHERE article_id = 'b'").fetchone() == ("a", None)
+    store(con, article("a", a, None), "a", first_seen=T0 - timedelta(days=60))
+    copy = article("a", a, T0)
+    copy.document_id = "doc-copy"
+    report = article("b", b, T0 + timedelta(hours=3))
+    decisions = [Decision("doc-copy", "a", "duplicate", "exact", 1.0)] + new(report)
+    assert link(con, [copy, report], decisions) == {"b": "a"}
+    assert link(con, [report], new(report)) == {"b": "b"}  # without the copy, "a" lies 60 days back

@@ -1,4 +1,4 @@
-"""write_entities and the entity views on a real in-memory DuckDB, fed by the real model on the samples."""
+"""Entities resolved across articles, written, and the entity views, on a real in-memory DuckDB fed by the real model."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,10 +8,12 @@ import duckdb
 import pytest
 
 from newsflow.extractors.entities import extract_entities, load_ner, resolve_mentions
+from newsflow.extractors.entity_resolution import lookup_keys, resolve_entities
 from newsflow.extractors.records import Article
 from newsflow.extractors.settings import Ner
-from newsflow.storage.entity_store import create_views, write_entities
+from newsflow.storage.entity_store import create_views, load_entities, write_entities
 from tests.test_entities import sample_bodies
+from tests.test_entity_resolution import person_mentions
 
 REPO = Path(__file__).resolve().parents[1]
 DATES = {
@@ -50,8 +52,13 @@ def con(sample_articles):
     con.close()
 
 
+def land(con, mentions) -> None:
+    """What a batch does: resolve its mentions against the stored entities (flows.pipeline), then write them."""
+    write_entities(con, *resolve_entities(mentions, load_entities(con, lookup_keys(mentions))))
+
+
 def test_write_entities_stores_one_row_per_entity_and_every_mention(con, sample_mentions):
-    write_entities(con, sample_mentions)
+    land(con, sample_mentions)
     assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(sample_mentions)
     assert con.execute("SELECT count(*) FROM entities").fetchone()[0] == len({m.entity_id for m in sample_mentions})
     rows = con.execute("SELECT name, label, country_code FROM entities WHERE name IN ('Vladimir Putin', 'Moscow', 'China')").fetchall()
@@ -66,8 +73,8 @@ def test_write_entities_stores_one_row_per_entity_and_every_mention(con, sample_
 
 
 def test_write_entities_is_idempotent_and_aliases_resolve(con, sample_mentions):
-    write_entities(con, sample_mentions)
-    write_entities(con, sample_mentions)
+    land(con, sample_mentions)
+    land(con, sample_mentions)
     assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] == len(sample_mentions)
     aliases = dict(con.execute(
         "SELECT alias, name FROM entity_aliases JOIN entities USING (entity_id) WHERE alias IN ('u.s.', 'usa', 'america', 'putin', 'xi', 'chinese', 'kiev')"
@@ -80,13 +87,13 @@ def test_write_entities_is_idempotent_and_aliases_resolve(con, sample_mentions):
 
 def test_an_entity_gains_a_country_code_written_later(con):
     text = "Georgia voted."
-    write_entities(con, [m for m in resolve_mentions("x1", text, [(0, 7, "ORG")])])
-    write_entities(con, [m for m in resolve_mentions("x2", text, [(0, 7, "GPE")])])
+    land(con, [m for m in resolve_mentions("x1", text, [(0, 7, "ORG")])])
+    land(con, [m for m in resolve_mentions("x2", text, [(0, 7, "GPE")])])
     assert con.execute("SELECT name, label, country_code FROM entities").fetchall() == [("Georgia", "GPE", "GE")]
 
 
 def test_views_answer_the_common_questions(con, sample_mentions):
-    write_entities(con, sample_mentions)
+    land(con, sample_mentions)
     per_article = con.execute(
         "SELECT name, mentions FROM article_entities WHERE article_id = '002_5171715639db08b2' ORDER BY mentions DESC, name LIMIT 3"
     ).fetchall()
@@ -110,21 +117,11 @@ def test_views_answer_the_common_questions(con, sample_mentions):
     assert kiev == [("Kyiv", "002_5171715639db08b2")]
 
 
-def person_mentions(article_id: str, text: str, *names: str):
-    """resolve_mentions over PERSON spans at the first occurrences of names (in order)."""
-    spans, cursor = [], 0
-    for name in names:
-        start = text.index(name, cursor)
-        spans.append((start, start + len(name), "PERSON"))
-        cursor = start + len(name)
-    return resolve_mentions(article_id, text, spans)
-
-
 def test_a_short_form_alone_in_an_article_joins_the_full_name_across_articles(con):
-    write_entities(con, person_mentions("x1", "Putin spoke.", "Putin"))
+    land(con, person_mentions("x1", "Putin spoke.", "Putin"))
     assert con.execute("SELECT name FROM entities").fetchall() == [("Putin",)]
-    write_entities(con, person_mentions("x2", "Vladimir Putin spoke. Putin left.", "Vladimir Putin", "Putin"))
-    write_entities(con, person_mentions("x3", "Putin returned.", "Putin"))
+    land(con, person_mentions("x2", "Vladimir Putin spoke. Putin left.", "Vladimir Putin", "Putin"))
+    land(con, person_mentions("x3", "Putin returned.", "Putin"))
     assert con.execute("SELECT name FROM entities").fetchall() == [("Vladimir Putin",)]
     rows = con.execute("SELECT article_id, name FROM mentions JOIN entities USING (entity_id) ORDER BY ALL").fetchall()
     assert rows == [("x1", "Vladimir Putin"), ("x2", "Vladimir Putin"), ("x2", "Vladimir Putin"), ("x3", "Vladimir Putin")]
@@ -135,7 +132,7 @@ def test_a_short_form_alone_in_an_article_joins_the_full_name_across_articles(co
 
 def test_a_short_form_in_the_same_batch_joins_the_full_name(con):
     batch = person_mentions("y1", "Xi arrived.", "Xi") + person_mentions("y2", "Xi Jinping and Xi.", "Xi Jinping", "Xi")
-    write_entities(con, batch)
+    land(con, batch)
     assert con.execute("SELECT name FROM entities").fetchall() == [("Xi Jinping",)]
     assert con.execute("SELECT count(DISTINCT entity_id), count(*) FROM mentions").fetchone() == (1, 3)
 
@@ -143,7 +140,7 @@ def test_a_short_form_in_the_same_batch_joins_the_full_name(con):
 def test_initials_alone_in_a_later_article_join_the_full_name(con):
     text = "The World Health Organization (WHO) warned."
     start = text.index("World")
-    write_entities(con, resolve_mentions("z1", text, [(start, start + 25, "ORG"), (text.index("WHO"), text.index("WHO") + 3, "ORG")]))
-    write_entities(con, resolve_mentions("z2", "WHO data.", [(0, 3, "ORG")]))
+    land(con, resolve_mentions("z1", text, [(start, start + 25, "ORG"), (text.index("WHO"), text.index("WHO") + 3, "ORG")]))
+    land(con, resolve_mentions("z2", "WHO data.", [(0, 3, "ORG")]))
     assert con.execute("SELECT name FROM entities").fetchall() == [("World Health Organization",)]
     assert con.execute("SELECT count(DISTINCT entity_id), count(*) FROM mentions").fetchone() == (1, 3)

@@ -1,6 +1,7 @@
 """write_batch: one transaction, keyed upserts; the same batch written twice changes nothing."""
 import os
 import shutil
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import duckdb
@@ -10,7 +11,7 @@ from newsflow.extractors.cleaning import clean_drafts, observed_lines
 from newsflow.extractors.dedup import compute_keys, find_duplicates
 from newsflow.extractors.extraction import extract_drafts
 from newsflow.extractors.reading import list_inbox, read_inbox
-from newsflow.extractors.records import Batch
+from newsflow.extractors.records import Batch, Entity, Mention
 from newsflow.extractors.settings import Dedup, Limits
 from newsflow.storage.dedup_index import find_candidates
 from newsflow.storage.db import apply_schema
@@ -178,3 +179,35 @@ def test_a_failure_every_document_meets_alone_is_not_blamed_on_them(db, samples_
     with pytest.raises(duckdb.ConversionException):
         unwritable(db, batch)
     assert set(counts(db).values()) == {0}
+
+
+def decided(batch):
+    """Story ids, mentions and entities as flows.pipeline decides them before the write: two articles, one story."""
+    first, second, third = (a.article_id for a in batch.articles)
+    batch.story_ids = {first: first, second: first, third: third}
+    batch.mentions = [Mention(first, "e1", "Acme Corp", "ORG", "Acme", 0, 4), Mention(second, "e2", "Borduria", "GPE", "Borduria", 0, 8)]
+    batch.entities = [Entity("e1", "Acme Corp", "ORG", None, ["acme corp", "acme"]), Entity("e2", "Borduria", "GPE", "BD", ["borduria"])]
+    return batch
+
+
+def test_story_ids_and_entities_decided_before_the_write_land_with_it_and_a_rerun_keeps_them(db, samples_dir):
+    batch = decided(sample_batch(db, samples_dir))
+    write_batch(db, batch)
+    stories = dict(db.execute("SELECT article_id, story_id FROM articles").fetchall())
+    assert stories == batch.story_ids
+    again = replace(batch, story_ids={a: "other" for a in batch.story_ids})
+    write_batch(db, again)
+    assert dict(db.execute("SELECT article_id, story_id FROM articles").fetchall()) == stories  # keyed: first write stands
+    assert db.execute("SELECT alias, entity_id FROM entity_aliases ORDER BY 1").fetchall() == [
+        ("acme", "e1"), ("acme corp", "e1"), ("borduria", "e2")]
+    assert db.execute("SELECT count(*) FROM mentions").fetchone()[0] == 2
+
+
+def test_an_entity_that_cannot_be_stored_is_blamed_on_the_document_that_names_it(db, samples_dir):
+    batch = decided(sample_batch(db, samples_dir))
+    batch.entities[1].name = "Bordur\udc80ia"  # a lone surrogate: DuckDB refuses it
+    with pytest.raises(duckdb.InvalidInputException, match="surrogate"):
+        write_batch(db, batch)
+    failed, site_lines_ok = unwritable(db, batch)
+    second = batch.articles[1].document_id
+    assert [(r.document_id, r.reason) for r in failed] == [(second, "write_failed")] and site_lines_ok

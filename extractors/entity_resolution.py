@@ -1,0 +1,83 @@
+"""Entity resolution across articles: a short form an article never spelled out ("Putin" alone, "WHO" alone)
+joins the full name it was resolved to in another article of the batch or before (the store's aliases), and
+the batch's canonical entities with the aliases that find them. Pure: the store is read before (storage.entity_store).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from newsflow.extractors.entity_names import abbreviates, entity_id, load_aliases, normalise
+from newsflow.extractors.records import Entity, EntityMerge, Mention
+
+Key = tuple[str, str]  # (normalised alias, label)
+Target = tuple[str, str]  # (entity_id, canonical name)
+
+
+@lru_cache(maxsize=1)
+def _table_aliases() -> dict[Key, list[str]]:
+    """(canonical name casefolded, label) -> aliases from the alias table, for entities as they appear."""
+    by_entity: dict[Key, list[str]] = {}
+    for alias, (canonical, label) in load_aliases().items():
+        by_entity.setdefault((canonical.casefold(), label), []).append(alias)
+    return by_entity
+
+
+def _spelled_out(mentions: list[Mention]) -> dict[Key, Target]:
+    """Short forms the batch's own articles resolved: a mention whose surface abbreviates its name."""
+    known: dict[Key, Target] = {}
+    for m in mentions:
+        if abbreviates(m.surface, m.name, m.label):
+            known.setdefault((normalise(m.surface), m.label), (m.entity_id, m.name))
+    return known
+
+
+def lookup_keys(mentions: list[Mention]) -> list[Key]:
+    """The names to look up among the stored aliases: those the batch itself does not resolve."""
+    return sorted({(normalise(m.name), m.label) for m in mentions} - set(_spelled_out(mentions)))
+
+
+def resolve_entities(
+    mentions: list[Mention], stored: dict[Key, Target]
+) -> tuple[list[Mention], list[Entity], list[EntityMerge]]:
+    """The mentions pointed at full names where a short form was resolved before (in the batch, else in `stored`:
+    the stored aliases of lookup_keys(mentions)), their canonical entities, and the short-form entities that
+    earlier articles left alone and now fold into a full name."""
+    known = _spelled_out(mentions)
+    for key, target in stored.items():
+        known.setdefault(key, target)
+    resolved = []
+    for m in mentions:
+        target = known.get((normalise(m.name), m.label))
+        if target and target[0] != m.entity_id and abbreviates(m.name, target[1], m.label):
+            m = replace(m, entity_id=target[0], name=target[1])
+        resolved.append(m)
+    return resolved, _entities(resolved), _merges(resolved)
+
+
+def _entities(mentions: list[Mention]) -> list[Entity]:
+    """One entity per id (the first mention with a country code names it, else the first); each alias goes to the
+    first entity it names."""
+    entities: dict[str, Entity] = {}
+    taken: set[Key] = set()
+    table_aliases = _table_aliases()
+    for m in mentions:
+        known = entities.get(m.entity_id)
+        if known is None or (known.country_code is None and m.country_code):
+            entities[m.entity_id] = Entity(m.entity_id, m.name, m.label, m.country_code, known.aliases if known else [])
+        for alias in (normalise(m.name), normalise(m.surface), *table_aliases.get((m.name.casefold(), m.label), ())):
+            if (alias, m.label) not in taken:
+                taken.add((alias, m.label))
+                entities[m.entity_id].aliases.append(alias)
+    return list(entities.values())
+
+
+def _merges(mentions: list[Mention]) -> list[EntityMerge]:
+    """Short forms resolved to a full name in this batch whose own entity ("Putin") may hold earlier mentions."""
+    merges: dict[Key, EntityMerge] = {}
+    for m in mentions:
+        if abbreviates(m.surface, m.name, m.label):
+            old = entity_id(m.label, m.surface)
+            if old != m.entity_id:
+                merges.setdefault((normalise(m.surface), m.label), EntityMerge(normalise(m.surface), m.label, old, m.entity_id))
+    return list(merges.values())

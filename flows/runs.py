@@ -1,0 +1,44 @@
+"""Recorded runs: each flow run is one `runs` row, written when it starts and again when it ends, however it ends."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from newsflow.storage.db import connection
+from newsflow.storage.writes import finish_run, start_run
+
+
+@dataclass
+class RecordedRun:
+    """The run being recorded: its id, and the totals the flow adds up as it goes (written at the end)."""
+
+    run_id: str
+    flow: str
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+def run_id_now() -> str:
+    """The Prefect flow run id, so `runs` rows match the Prefect UI."""
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
+
+
+@contextmanager
+def recorded_run(db: str | Path, flow: str) -> Iterator[RecordedRun]:
+    """Record the run started (marking runs of dead processes crashed first), then completed with its totals, or
+    failed with the error on any exception, KeyboardInterrupt included (the totals so far are kept); re-raises."""
+    run = RecordedRun(run_id_now(), flow)
+    with connection(db) as con:
+        start_run(con, run.run_id, flow)
+    try:
+        yield run
+    except BaseException as exc:
+        with connection(db) as con:
+            finish_run(con, run.run_id, run.totals, error=f"{type(exc).__name__}: {exc}")
+        raise
+    with connection(db) as con:
+        finish_run(con, run.run_id, run.totals)
