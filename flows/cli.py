@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 EXAMPLES = {
@@ -54,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest news articles (inbox files, feeds, web pages) into DuckDB: cleaned, deduplicated, with entities.",
         epilog="examples:\n  newsflow ingest inbox ./inbox\n  newsflow sql \"SELECT count(*) FROM articles\"\n\n"
                "Prefect: ingest and watch runs use the server at PREFECT_API_URL (or the active Prefect profile);\n"
-               "without one they start Prefect's temporary server for the command's duration (its workers use it too).\n\n"
+               "without one they start `prefect server start` on a free loopback port for the command's duration (its\n"
+               "Dask workers report to it too); a long-running server and PREFECT_API_URL save that start-up.\n\n"
                "Settings: NEWSFLOW_<FIELD> environment variables override the defaults of extractors/settings.py,\n"
                "e.g. NEWSFLOW_WORKERS (processes of the local Dask cluster); NEWSFLOW_CACHE_DIR (default ~/.cache/newsflow) holds the unpacked\n"
                "language model.\n\n"
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                "ends a feeds or urls run within seconds, the process dying by that signal (143 in a shell).",
         formatter_class=formatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs, its temporary server's output and the HTML extractors' warnings")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's and Dask's logs, the Prefect server's output and the HTML extractors' warnings")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
@@ -201,6 +203,49 @@ def check_folders_of(settings, inbox: str) -> None:
     check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)), Path(inbox))
 
 
+def _check_folders(args) -> None:
+    """A missing inbox, or an archive or quarantine folder that cannot serve, said before anything starts."""
+    from newsflow.extractors.settings import settings_for
+
+    if args.command == "ingest" and args.source == "inbox":
+        if not Path(args.dir).is_dir():
+            raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
+        check_folders_of(inbox_settings(args), args.dir)
+    elif args.command == "watch" and Path(args.dir).is_dir():
+        check_folders_of(settings_for(args.db, args.dir), args.dir)
+
+
+def run_command(args) -> None:
+    """Call the command's flow (or run the query) and print its summary."""
+    if args.command == "sql":
+        run_sql(args)
+    elif args.command == "ingest" and args.source == "inbox":
+        from newsflow.flows.ingest import ingest_inbox
+
+        totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
+                              batch_size=args.batch_size, entities=not args.no_entities)
+        print_summary(args.db, totals)
+    elif args.command == "ingest":
+        from newsflow.flows import feeds
+
+        options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
+                       respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
+                       entities=not args.no_entities)
+        if args.source == "feeds":
+            totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
+        else:
+            totals = feeds.ingest_urls(args.sources, **options)
+        print_summary(args.db, totals)
+    elif args.command == "watch":
+        from newsflow.flows.watch import watch
+
+        watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
+    elif args.command == "serve":
+        from newsflow.flows.serve import serve
+
+        serve()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsflow` command."""
     args = build_parser().parse_args(argv)
@@ -214,57 +259,32 @@ def main(argv: list[str] | None = None) -> int:
         quiet_extractor_logs()
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Should Prefect start its own temporary server after all: ~10 s on an idle machine; its 20 s default fails on a busy one.
+    # Should Prefect start its own temporary server after all (flows called from Python, api.shared_api): ~10 s on an
+    # idle machine; its 20 s default fails on a busy one.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
         if args.command in ("ingest", "watch"):  # a bad --db said in one line now, not as a flow run's traceback
             from newsflow.storage.db import check_database
 
             check_database(args.db, write=True)
-        if args.command == "sql":
-            run_sql(args)
-        elif args.command == "ingest" and args.source == "inbox":
-            if not Path(args.dir).is_dir():
-                raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
-            check_folders_of(inbox_settings(args), args.dir)  # before Prefect starts: a bad folder fails at once
-            from newsflow.flows.ingest import ingest_inbox
+            _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
+        with ExitStack() as stack:
+            if args.command in ("ingest", "watch"):
+                from newsflow.flows.api import command_api
 
-            totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
-                                  batch_size=args.batch_size, entities=not args.no_entities)
-            print_summary(args.db, totals)
-        elif args.command == "ingest":
-            from newsflow.flows import feeds
-
-            options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
-                           respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
-                           entities=not args.no_entities)
-            if args.source == "feeds":
-                totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
-            else:
-                totals = feeds.ingest_urls(args.sources, **options)
-            print_summary(args.db, totals)
-        elif args.command == "watch":
-            from newsflow.extractors.settings import settings_for
-
-            if Path(args.dir).is_dir():
-                check_folders_of(settings_for(args.db, args.dir), args.dir)
-            from newsflow.flows.watch import watch
-
-            watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
-        elif args.command == "serve":
-            from newsflow.flows.serve import serve
-
-            serve()
+                stack.enter_context(command_api(show_output=args.verbose))  # one Prefect API, workers included
+            run_command(args)
     except KeyboardInterrupt:
         return 130
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"newsflow: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
+        from newsflow.flows.api import ServerFailed
         from newsflow.storage.db import DatabaseLocked, DatabaseUnusable
         from newsflow.storage.readonly import QueryRefused, QueryTimedOut
 
-        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused)):
+        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed)):
             print(f"newsflow: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, QueryTimedOut):

@@ -9,9 +9,7 @@ Cluster.local_max_documents documents calls the same tasks in this process and s
 What needs the whole collection (dedup against the index, learning the sites' chrome, the write) stays in the
 flow process, the one DuckDB writer.
 
-prefect-dask sends the flow's settings with every task, and a worker reports to the API URL they hold; without
-one it would start a temporary Prefect server of its own (6-7 s each). `shared_api()` puts one URL there: the
-configured one, else that of Prefect's own temporary server, started once for the whole command.
+Every worker reports to the flow's Prefect API (flows/api.py).
 """
 from __future__ import annotations
 
@@ -24,6 +22,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.extractors.settings import Settings
+from newsflow.flows.api import shared_api
 from newsflow.storage.db import DatabaseLocked, connection
 
 T = TypeVar("T")
@@ -207,7 +206,7 @@ def dask_workers(settings: Settings) -> Iterator[Workers]:
 
     cluster = settings.cluster
     with ExitStack() as stack:
-        url = stack.enter_context(shared_api())
+        url = stack.enter_context(shared_api())  # the workers report to the flow's Prefect API
         if cluster.dask_address:
             runner = DaskTaskRunner(address=cluster.dask_address)
         else:
@@ -216,24 +215,9 @@ def dask_workers(settings: Settings) -> Iterator[Workers]:
                 cluster_kwargs=dict(
                     n_workers=max(1, cluster.workers), threads_per_worker=1, processes=True,
                     dashboard_address=None, env={"PREFECT_API_URL": url},
+                    preload=["newsflow.flows.dask_worker"],  # Ctrl-C is the command's to handle, not each worker's
                 ),
             )
         stack.enter_context(runner)
         runner.client  # starts the local cluster (or connects) now, not at the first chunk
         yield Workers(runner, cluster.chunk_size)
-
-
-@contextmanager
-def shared_api() -> Iterator[str]:
-    """The Prefect API URL of this process's settings, within this block, for the workers too: the configured one,
-    else that of Prefect's temporary server (started once per process, by Prefect, stopped at exit)."""
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    url = PREFECT_API_URL.value()
-    if url:
-        yield url
-        return
-    url = str(get_client(sync_client=True).api_url)  # in ephemeral mode this starts the temporary server, once
-    with temporary_settings({PREFECT_API_URL: url}):
-        yield url
