@@ -35,8 +35,10 @@ def _add_dask_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dask-address", default=os.environ.get("NEWSFLOW_DASK_ADDRESS"), metavar="tcp://HOST:PORT",
         help="run extraction, cleaning and NER on the Dask cluster of this scheduler (env NEWSFLOW_DASK_ADDRESS); its "
-             "workers need `pip install newsflow` and PREFECT_API_URL set to the Prefect server this command uses. "
-             "Default: a local cluster of NEWSFLOW_WORKERS processes, or this process for a few documents",
+             "workers need `pip install newsflow` and must reach this command's Prefect API (they get its URL with each "
+             "task): on other machines, set PREFECT_API_URL to a server they can reach, e.g. http://HOST:4200/api. "
+             "The database stays here: this process is its one writer. Default: a local cluster of NEWSFLOW_WORKERS "
+             "processes, or this process for a few documents",
     )
 
 

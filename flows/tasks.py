@@ -214,7 +214,7 @@ def dask_workers(settings: Settings) -> Iterator[Workers]:
                 cluster_class="distributed.LocalCluster",
                 cluster_kwargs=dict(
                     n_workers=max(1, cluster.workers), threads_per_worker=1, processes=True,
-                    dashboard_address=None, env={"PREFECT_API_URL": url},
+                    host="127.0.0.1", dashboard_address="127.0.0.1:0", env={"PREFECT_API_URL": url},
                     preload=["newsflow.flows.dask_worker"],  # Ctrl-C is the command's to handle, not each worker's
                 ),
             )
