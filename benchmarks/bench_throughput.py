@@ -304,8 +304,8 @@ def main() -> None:
             "for the command (flows/api.py); the 'Prefect server running' rows are the same command with PREFECT_API_URL set, "
             "as scheduled deployments and `newsflow serve` run. newsflow runs extraction, cleaning and NER on "
             "a local Dask cluster of min(2, cores) worker processes (Cluster.workers; flows/tasks.py). Peak RSS: of the main "
-            "process (wait4), and of the whole process tree sampled every 0.25 s (worker processes included; pages "
-            "a worker shares with its fork server count in each; the separate Prefect server is not included).\n")
+            "process (wait4), and of the whole process tree sampled every 0.25 s (the local cluster's worker "
+            "processes included).\n")
     text = f"# Throughput\n\nMachine: {machine}\n\n{table}\n{note}"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
