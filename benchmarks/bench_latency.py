@@ -242,8 +242,9 @@ def main() -> None:
         f"{PAUSE_S} s between drops, load average {load_before:.1f} at the start (a shared machine). Target: p95 < 2 s.", "",
         *table, "", *facts, "", *prefect_table, "",
         "Latency = rename into the inbox -> the `documents` row (committed with its article) selectable from another "
-        "process. Each micro-batch is one `watch-inbox` flow run; heartbeats are off for them because Prefect joins "
-        "the heartbeat thread, which sleeps in whole seconds, at the end of every run.", "",
+        "process. Each micro-batch is one `watch-inbox` flow run, with Prefect's defaults (heartbeats on: Prefect joins "
+        "the heartbeat thread, which sleeps in whole seconds, at the end of every run), its stages on the watcher's "
+        "local Dask cluster, started once.", "",
     ])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report, encoding="utf-8")

@@ -151,7 +151,7 @@ def bench_samples(ner: Ner) -> dict:
 
 
 def main() -> None:
-    ner = Ner(ner_processes=1)  # one process, like the bare spaCy rows: words/s compare per process
+    ner = Ner()  # one process, like the bare spaCy rows: words/s compare per process
     conll = bench_conll(ner)
     samples = bench_samples(ner)
     out = [

@@ -98,7 +98,7 @@ def ingest(inbox: Path, db: Path, *extra: str, env: dict | None = None) -> tuple
 
 def prefect_cost(task_runs: int, server_env: dict | None) -> tuple[float, float, float]:
     """Prefect's own costs, each in a fresh process: (import, one flow run with `task_runs` no-op tasks against
-    the running server beyond the import, start of the temporary server until it answers)."""
+    the running server beyond the import, start of the server `newsflow` starts without an API URL (flows.api.command_api) until it answers)."""
     script = (
         "from prefect import flow, task\n"
         "from prefect.cache_policies import NO_CACHE\n"
@@ -113,8 +113,8 @@ def prefect_cost(task_runs: int, server_env: dict | None) -> tuple[float, float,
     flow_run = timed([PYTHON, "-c", script], server_env)[0] - imports_only if server_env else float("nan")
     start = (
         "import time; t = time.perf_counter()\n"
-        "from newsflow.flows.temporary_server import start_temporary_server\n"
-        "server = start_temporary_server(); server.wait_ready(); print(time.perf_counter() - t); server.stop()\n"
+        "from newsflow.flows.api import command_api\n"
+        "with command_api(): print(time.perf_counter() - t)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     server_start = float(subprocess.run([PYTHON, "-c", start], capture_output=True, text=True, env=env, cwd=HERE.parent,
@@ -202,7 +202,7 @@ def text_benchmark(count: int, rows: list[tuple], with_server: bool = True) -> N
     else:
         imports, flow_run, server_start = prefect_cost(7 * batches, None)
     rows.append((f"  of which Prefect: import {imports:.1f} s + flow with {7 * batches} task runs {flow_run:.1f} s; "
-                 f"its temporary server starts in {server_start:.1f} s, beside the start-up", "", "",
+                 f"the server it starts without an API URL takes {server_start:.1f} s", "", "",
                  imports + flow_run, "", (imports + flow_run) / wall))
     rows.extend(server_rows)
 
@@ -300,12 +300,12 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {date.today()}"
     table = render(rows)
     note = ("Ratio: baseline seconds / newsflow seconds for the same inputs (>= 1 means newsflow is faster). "
-            "Whole process vs whole process. Without PREFECT_API_URL each `newsflow ingest` starts Prefect's temporary "
-            "server itself, first thing, so it comes up while the rest loads; the 'Prefect server running' rows are the same command with PREFECT_API_URL set, "
+            "Whole process vs whole process. Without PREFECT_API_URL each `newsflow ingest` starts `prefect server start` "
+            "for the command (flows/api.py); the 'Prefect server running' rows are the same command with PREFECT_API_URL set, "
             "as scheduled deployments and `newsflow serve` run. newsflow runs extraction, cleaning and NER on "
-            "min(2, cores) worker processes (Limits.extract_processes, Ner.ner_processes). Peak RSS: of the main "
-            "process (wait4), and of the whole process tree sampled every 0.25 s (worker processes included; pages "
-            "a worker shares with its fork server count in each; the separate Prefect server is not included).\n")
+            "a local Dask cluster of min(2, cores) worker processes (Cluster.workers; flows/tasks.py). Peak RSS: of the main "
+            "process (wait4), and of the whole process tree sampled every 0.25 s (the local cluster's worker "
+            "processes included).\n")
     text = f"# Throughput\n\nMachine: {machine}\n\n{table}\n{note}"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

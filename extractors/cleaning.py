@@ -8,40 +8,61 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import replace
-from functools import partial
+from dataclasses import dataclass, field, replace
 
 from newsflow.extractors.dedup import TextKeys, text_keys
+from newsflow.extractors.isolation import failure_detail
 from newsflow.extractors.language import detect_language
 from newsflow.extractors.layout import Analysis, analyse, chrome_candidates
 from newsflow.extractors.lines import count_words, line_hash, load_lexicon
-from newsflow.extractors.records import Article, Draft, Rejection, RemovedLine
+from newsflow.extractors.records import Article, Draft, RawDocument, Rejection, RemovedLine
 from newsflow.extractors.settings import Dedup, Limits
-from newsflow.extractors.workers import map_documents
 
-__all__ = ["clean_batch", "clean_drafts", "line_hash", "observed_lines"]
+__all__ = ["Cleaned", "clean_again", "clean_batch", "clean_chunk", "clean_drafts", "extract_and_clean", "learn_chrome",
+           "line_hash", "observed_lines", "outcomes"]
 
 CHROME_MIN_DOCS = 3  # a line seen in this many documents of one site is that site's chrome
 
 
-def _observations(drafts: list[Draft], analyses: list[Analysis]) -> list[tuple[str, str, str]]:
-    """(site, line_hash, line) rows of already analysed drafts; exact copies count once."""
-    rows: list[tuple[str, str, str]] = []
-    seen_texts: set[tuple[str, str]] = set()
-    for draft, analysis in zip(drafts, analyses):
-        key = (draft.site or "", hashlib.sha1(draft.text.encode("utf-8")).hexdigest())
-        if not draft.site or key in seen_texts:
-            continue  # an exact copy must not teach its own lines as chrome
-        seen_texts.add(key)
-        rows.extend((draft.site, h, line) for h, line in chrome_candidates(analysis))
-    return rows
+@dataclass(slots=True)
+class Cleaned:
+    """One draft cleaned with the chrome known so far: its article (with the body's dedup keys) or its rejection,
+    and what the batch learns from it."""
+
+    draft: Draft  # as cleaned (cut to the text limit): a second pass starts from it
+    article: Article | None
+    rejection: Rejection | None
+    keys: TextKeys | None = None  # the body's dedup keys, when dedup settings were given
+    candidates: list[tuple[str, str]] = field(default_factory=list)  # (line_hash, line) of candidate chrome
+    short_lines: frozenset[str] = frozenset()  # hashes of its lines that are not running text
+    copy_key: str = ""  # sha1 of the text: exact copies teach their lines once
 
 
 def observed_lines(drafts: list[Draft]) -> list[tuple[str, str, str]]:
     """(site, line_hash, line) for each distinct candidate chrome line of each draft that has a site."""
     lexicon = load_lexicon()
     with_site = [draft for draft in drafts if draft.site]  # only sites learn chrome: skip the rest
-    return _observations(with_site, [analyse(draft, None, lexicon) for draft in with_site])
+    return _observed([
+        Cleaned(draft, None, None, candidates=chrome_candidates(analyse(draft, None, lexicon)), copy_key=_copy_key(draft))
+        for draft in with_site
+    ])
+
+
+def _copy_key(draft: Draft) -> str:
+    return hashlib.sha1(draft.text.encode("utf-8")).hexdigest()
+
+
+def _observed(cleaned: list[Cleaned]) -> list[tuple[str, str, str]]:
+    """(site, line_hash, line) rows of cleaned drafts in order; exact copies count once."""
+    rows: list[tuple[str, str, str]] = []
+    seen_texts: set[tuple[str, str]] = set()
+    for item in cleaned:
+        site = item.draft.site
+        if not site or (site, item.copy_key) in seen_texts:
+            continue  # an exact copy must not teach its own lines as chrome
+        seen_texts.add((site, item.copy_key))
+        rows.extend((site, h, line) for h, line in item.candidates)
+    return rows
 
 
 def _learned(rows: list[tuple[str, str, str]]) -> dict[str, set[str]]:
@@ -54,11 +75,9 @@ def _learned(rows: list[tuple[str, str, str]]) -> dict[str, set[str]]:
     return learned
 
 
-def _has_chrome(analysis: Analysis, chrome: set[str]) -> bool:
-    """Whether any short line of the draft is learned chrome (then it is analysed again with it)."""
-    return any(
-        line.strip() and not analysis.paras[no] and line_hash(line) in chrome for no, line in enumerate(analysis.lines)
-    )
+def _short_lines(analysis: Analysis) -> frozenset[str]:
+    """Hashes of the draft's lines that are not running text: learned chrome among them sends it to a second pass."""
+    return frozenset(line_hash(line) for no, line in enumerate(analysis.lines) if line.strip() and not analysis.paras[no])
 
 
 def _truncated(draft: Draft, limits: Limits) -> Draft:
@@ -77,32 +96,8 @@ def clean_drafts(
     `site_lines` holds the chrome learned from earlier batches (storage.site_lines.load_site_lines);
     lines recurring in CHROME_MIN_DOCS drafts of one site within this batch count as chrome too.
     """
-    articles, rejections, _observed = clean_batch(drafts, site_lines, limits)
+    articles, rejections, _observed_rows, _keys = clean_batch(drafts, site_lines, limits)
     return articles, rejections
-
-
-Facts = tuple[str, "str | None", "TextKeys | None", int]  # kept text, language, dedup keys, word count
-
-
-def _analysed(item: tuple[Draft, set[str] | None, bool], dedup: Dedup | None = None) -> tuple[Analysis, Facts | str]:
-    """A draft's lines classified (with its site's chrome, when given) and, when `final`, the kept text's facts
-    (runs in workers); otherwise only the kept text, its facts waiting for the second pass."""
-    draft, chrome, final = item
-    analysis = analyse(draft, chrome, load_lexicon())
-    text = _kept_text(analysis)
-    return analysis, (_facts(text, dedup) if final else text)
-
-
-def _facts(text: str, dedup: Dedup | None) -> Facts:
-    """The kept text, its language, its dedup keys (given dedup settings) and its word count."""
-    return text, detect_language(text), text_keys(text, dedup) if dedup else None, count_words(text)
-
-
-def _second_pass(item: tuple[Draft, set[str]] | str, dedup: Dedup | None = None) -> tuple[Analysis | None, Facts]:
-    """A draft analysed again with its site's chrome, or a first pass's kept text given its facts (runs in workers)."""
-    if isinstance(item, str):
-        return None, _facts(item, dedup)
-    return _analysed((*item, True), dedup)
 
 
 def _kept_text(analysis: Analysis) -> str:
@@ -111,77 +106,96 @@ def _kept_text(analysis: Analysis) -> str:
     return "\n\n".join(kept)
 
 
-def clean_batch(
-    drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits,
-    dedup: Dedup | None = None, keys_out: dict[str, TextKeys] | None = None,
-) -> tuple[list[Article], list[Rejection], list[tuple[str, str, str]]]:
-    """clean_drafts plus observed_lines of the same drafts, each line analysed once.
-
-    Both passes (with the chrome learned before, then again for drafts carrying chrome learned in this
-    batch, or only the body's facts for the other drafts of sites frequent enough to learn) run on the
-    worker pool. Given `dedup` settings and a `keys_out` dict, the workers also compute each final body's
-    dedup keys (compute_keys' `known`), kept in keys_out by document_id.
-    """
-    drafts = [_truncated(draft, limits) for draft in drafts]
-    keys_for = dedup if keys_out is not None else None
-    # The first pass already applies the chrome learned in earlier batches, and gives final results for
-    # pages of sites too rare in this batch to learn more; the others' facts wait for the second pass.
-    per_site = Counter(draft.site for draft in drafts if draft.site)
-    may_learn = [per_site[draft.site] >= CHROME_MIN_DOCS for draft in drafts]
-    first = map_documents(
-        partial(_analysed, dedup=keys_for),
-        [(draft, site_lines.get(draft.site or "") or None, not learns) for draft, learns in zip(drafts, may_learn)],
-        limits.extract_processes,
+def _cleaned(draft: Draft, analysis: Analysis, dedup: Dedup | None, limits: Limits) -> Cleaned:
+    """The article (or rejection) an analysis gives, with the body's facts and what the batch learns from it."""
+    text = _kept_text(analysis)
+    n_words = count_words(text)
+    result = Cleaned(draft, None, None, candidates=chrome_candidates(analysis), short_lines=_short_lines(analysis),
+                     copy_key=_copy_key(draft))
+    if n_words < limits.min_words:
+        reason = "clean_empty" if not text else "clean_too_short"
+        result.rejection = Rejection(draft.document_id, reason, f"{n_words} words left after cleaning")
+        return result
+    removed = [RemovedLine(no, analysis.lines[no].strip(), reason) for no, reason in sorted(analysis.reasons.items())]
+    result.article = Article(
+        document_id=draft.document_id,
+        title=analysis.title or "",
+        text=text,
+        url=draft.url,
+        site=draft.site,
+        author=draft.author,
+        published_at=draft.published_at,
+        language=detect_language(text) or draft.language,
+        attribution=analysis.attribution,
+        extractor=draft.extractor,
+        word_count=n_words,
+        removed=removed,
     )
-    analyses = [analysis for analysis, _ in first]
-    observed = _observations(drafts, analyses)
-    # Per site: the chrome first learned in this batch, and all its chrome for a second pass.
+    result.keys = text_keys(text, dedup) if dedup else None
+    return result
+
+
+def _clean_one(draft: Draft, chrome: set[str] | None, limits: Limits, dedup: Dedup | None) -> Cleaned:
+    """One draft cleaned with the given chrome; a draft the cleaner fails on is rejected `clean_error`."""
+    try:
+        return _cleaned(draft, analyse(draft, chrome or None, load_lexicon()), dedup, limits)
+    except Exception as exc:  # noqa: BLE001 - that draft's problem (even a bug), recorded with it
+        return Cleaned(draft, None, Rejection(draft.document_id, "clean_error", failure_detail(exc)))
+
+
+def clean_chunk(drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits, dedup: Dedup | None = None) -> list[Cleaned]:
+    """First pass: each draft cleaned with the chrome learned in earlier batches (`site_lines`, by site)."""
+    drafts = [_truncated(draft, limits) for draft in drafts]
+    return [_clean_one(draft, site_lines.get(draft.site or ""), limits, dedup) for draft in drafts]
+
+
+def extract_and_clean(
+    docs: list[RawDocument], site_lines: dict[str, set[str]], limits: Limits, dedup: Dedup | None = None
+) -> tuple[list[Rejection], list[Cleaned], list[Draft]]:
+    """Extraction and cleaning's first pass of a chunk of documents: the extraction's rejections, the drafts cleaned,
+    and the drafts left to clean because their site (found in the page) is not a key of `site_lines`."""
+    from newsflow.extractors.extraction import extract_drafts
+
+    drafts, rejections = extract_drafts(docs, limits)
+    ready = [d for d in drafts if not d.site or d.site in site_lines]
+    return rejections, clean_chunk(ready, site_lines, limits, dedup), [d for d in drafts if d.site and d.site not in site_lines]
+
+
+def learn_chrome(cleaned: list[Cleaned], site_lines: dict[str, set[str]]) -> tuple[list[tuple[str, str, str]], list[tuple[int, set[str]]]]:
+    """What the batch's first pass teaches: the observed (site, line_hash, line) rows, and the drafts to clean
+    again as (index in `cleaned`, all their site's chrome): those carrying chrome first learned in this batch."""
+    observed = _observed(cleaned)
     fresh = {site: lines - set(site_lines.get(site, ())) for site, lines in _learned(observed).items()}
     chrome_of = {site: lines | set(site_lines.get(site, ())) for site, lines in fresh.items() if lines}
-    # A draft carrying fresh chrome is analysed again with all its site's chrome; for the others the first
-    # analysis is what that would give, and only their facts are computed.
-    pending = [index for index, learns in enumerate(may_learn) if learns]
-    again = {
-        index: chrome_of[drafts[index].site]
-        for index in pending
-        if drafts[index].site in chrome_of and _has_chrome(analyses[index], fresh[drafts[index].site])
-    }
-    second = map_documents(
-        partial(_second_pass, dedup=keys_for),
-        [(drafts[i], again[i]) if i in again else first[i][1] for i in pending],
-        limits.extract_processes,
-    )
-    facts: list[Facts] = [result for _, result in first]  # str where pending, replaced below
-    for index, (analysis, result) in zip(pending, second):
-        analyses[index] = analysis if analysis is not None else analyses[index]
-        facts[index] = result
-    done = [(analysis, *fact) for analysis, fact in zip(analyses, facts)]
-    articles: list[Article] = []
-    rejections: list[Rejection] = []
-    for draft, (analysis, text, language, body_keys, n_words) in zip(drafts, done):
-        if body_keys is not None and keys_out is not None:
-            keys_out[draft.document_id] = body_keys
-        if n_words < limits.min_words:
-            reason = "clean_empty" if not text else "clean_too_short"
-            rejections.append(Rejection(draft.document_id, reason, f"{n_words} words left after cleaning"))
-            continue
-        removed = [
-            RemovedLine(no, analysis.lines[no].strip(), reason) for no, reason in sorted(analysis.reasons.items())
-        ]
-        articles.append(
-            Article(
-                document_id=draft.document_id,
-                title=analysis.title or "",
-                text=text,
-                url=draft.url,
-                site=draft.site,
-                author=draft.author,
-                published_at=draft.published_at,
-                language=language or draft.language,
-                attribution=analysis.attribution,
-                extractor=draft.extractor,
-                word_count=n_words,
-                removed=removed,
-            )
-        )
-    return articles, rejections, observed
+    again = [
+        (index, chrome_of[item.draft.site])
+        for index, item in enumerate(cleaned)
+        if item.draft.site in chrome_of and item.short_lines & fresh[item.draft.site]
+    ]
+    return observed, again
+
+
+def clean_again(items: list[tuple[Draft, set[str]]], limits: Limits, dedup: Dedup | None = None) -> list[Cleaned]:
+    """Second pass: drafts cleaned again with all their site's chrome."""
+    return [_clean_one(draft, chrome, limits, dedup) for draft, chrome in items]
+
+
+def outcomes(cleaned: list[Cleaned]) -> tuple[list[Article], list[Rejection], dict[str, TextKeys]]:
+    """The articles, the rejections and the articles' body keys (by document_id) of cleaned drafts."""
+    articles = [item.article for item in cleaned if item.article is not None]
+    rejections = [item.rejection for item in cleaned if item.rejection is not None]
+    keys = {item.draft.document_id: item.keys for item in cleaned if item.article is not None and item.keys is not None}
+    return articles, rejections, keys
+
+
+def clean_batch(
+    drafts: list[Draft], site_lines: dict[str, set[str]], limits: Limits, dedup: Dedup | None = None,
+) -> tuple[list[Article], list[Rejection], list[tuple[str, str, str]], dict[str, TextKeys]]:
+    """clean_drafts plus observed_lines of the same drafts and, given `dedup` settings, each article's body keys
+    (compute_keys' `known`), in this process: the two passes flows/tasks.py runs on workers, chunk by chunk."""
+    cleaned = clean_chunk(drafts, site_lines, limits, dedup)
+    observed, again = learn_chrome(cleaned, site_lines)
+    for (index, _), item in zip(again, clean_again([(cleaned[i].draft, chrome) for i, chrome in again], limits, dedup)):
+        cleaned[index] = item
+    articles, rejections, keys = outcomes(cleaned)
+    return articles, rejections, observed, keys

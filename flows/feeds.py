@@ -23,6 +23,7 @@ from newsflow.extractors.records import RawDocument, Rejection
 from newsflow.extractors.settings import Settings, settings_for
 from newsflow.flows.pipeline import land_batch, prepare_batch
 from newsflow.flows.runs import recorded_run
+from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import connection, writer_lock
 from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
 
@@ -186,19 +187,20 @@ def run_pipeline(settings: Settings, work: Work, run_id: str) -> dict[str, int]:
     db = settings.paths.db
     size = max(1, settings.limits.batch_size)
     rejected = {r.document_id: r for r in work.rejections}
-    for start in range(0, len(work.docs), size):
-        docs = work.docs[start:start + size]
-        ids = {d.document_id for d in docs}
-        with writer_lock(db):
-            batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
-            _, counts = land_batch(batch, settings)  # a row the database refuses: that entry's rejection
-        # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
-        done = [pair for d in ids if not (d in rejected and is_transient(rejected[d].reason))
-                for pair in work.entry_of.get(d, [])]
-        with connection(db) as con:
-            mark_seen(con, done, datetime.now(timezone.utc))
-        for key in COUNT_KEYS:
-            totals[key] += counts.get(key, 0)
+    with workers_for(settings, len(work.docs)):  # flows.tasks: a cluster for many documents, this process for a few
+        for start in range(0, len(work.docs), size):
+            docs = work.docs[start:start + size]
+            ids = {d.document_id for d in docs}
+            with writer_lock(db):
+                batch = prepare_batch(docs, [r for r in work.rejections if r.document_id in ids], settings, run_id)
+                _, counts = land_batch(batch, settings)  # a row the database refuses: that entry's rejection
+            # A transient failure (timeout, 5xx) leaves the entry unseen so the next poll tries it again.
+            done = [pair for d in ids if not (d in rejected and is_transient(rejected[d].reason))
+                    for pair in work.entry_of.get(d, [])]
+            with connection(db) as con:
+                mark_seen(con, done, datetime.now(timezone.utc))
+            for key in COUNT_KEYS:
+                totals[key] += counts.get(key, 0)
     return totals
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,9 +13,10 @@ from prefect.utilities.annotations import quote
 
 from newsflow.extractors.reading import list_inbox, read_inbox as read_files
 from newsflow.extractors.settings import Settings, settings_for
-from newsflow.flows.head_start import ReadAhead, file_states, read_and_extract, take_head_start
-from newsflow.flows.pipeline import extract_drafts, land_batch, live_documents, prepare_batch
+from newsflow.flows.pipeline import land_batch, prepare_batch
+from newsflow.flows.progress import Progress
 from newsflow.flows.runs import recorded_run
+from newsflow.flows.tasks import workers_for
 from newsflow.storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
 from newsflow.storage.db import connection, writer_lock
 from newsflow.storage.moves import pending_moves, settle_moves
@@ -25,12 +26,6 @@ from newsflow.storage.moves import pending_moves, settle_moves
 def read_inbox(inbox, paths, limits):
     """Read a chunk of inbox files into documents (task wrapper)."""
     return read_files(inbox, paths, limits)
-
-
-@task(cache_policy=NO_CACHE, persist_result=False)
-def read_ahead(inbox, paths, settings):
-    """Read the next chunk of inbox files and extract them while this batch is finished (task wrapper)."""
-    return read_and_extract(inbox, paths, settings)
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -73,51 +68,40 @@ def finish_interrupted(db: Path, paths: list[Path], unmoved: dict[str, str] | No
     return [p for p in paths if os.path.abspath(p) not in kept_out]
 
 
-# A batch of at most this many extracted words holds the database open from cleaning to the write: the stages'
+# A batch of at most this many bytes of input holds the database open from cleaning to the write: the stages'
 # own opens then share one (each open costs ~0.05-0.3 s, and a reader polling the file makes some wait), and
-# cleaning and NER of so few words take well under a second, so a reader waits no longer than for the write.
-HOLD_WORDS = 2000
+# cleaning and NER of a page or two take well under a second, so a reader waits no longer than for the write.
+HOLD_BYTES = 150_000
 
 
-def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str) -> dict[str, int]:
+def ingest_paths(
+    settings: Settings, inbox: Path, paths: list[Path], run_id: str, progress: Progress | None = None
+) -> dict[str, int]:
     """Process the given inbox files in micro-batches; each batch holds the writer lock only while it works.
 
-    While a batch is cleaned, deduplicated and written, the next chunk is read and extracted on the worker
-    pool (extraction needs no database), so the cores have work while this process does the batch's serial
-    part; that work is used only if the next batch, under its own lock, finds the same files unchanged. The
-    first chunk may come read ahead the same way, from before the flow run started (flows.head_start).
+    The per-document stages run on the workers of flows.tasks (a cluster for many files, this process for a few).
+    `progress` hears of each batch done.
     """
     totals = {"documents": 0, "articles": 0, "duplicates": 0, "rejected": 0, "mentions": 0, "files": 0}
     db = settings.paths.db
     archive = settings.paths.archive_dir(inbox)
     quarantine = settings.paths.quarantine_dir(inbox)
     size = max(1, settings.limits.batch_size)
-    ahead = take_head_start()  # the first chunk, when the CLI started it before the flow run
     unmoved: dict[str, str] = {}  # recorded files whose move failed: they wait in the inbox for the next run
-    try:
+    with workers_for(settings, len(paths)):
         for start in range(0, len(paths), size):
             # The writer lock (other writers) is held for the whole batch, the DuckDB file only while needed: DuckDB
             # lets no other process open it meanwhile, not even to read, so a big batch opens it in each stage that
             # reads or writes it (site lines, dedup candidates, the write) and extraction and NER run with it closed.
             with writer_lock(db), ExitStack() as held:
                 chunk = finish_interrupted(db, paths[start:start + size], unmoved)
-                taken, ahead = ahead, None
                 if not chunk:
                     continue
-                if taken is not None and taken.matches(inbox, chunk, settings):
-                    docs, rejections, files, extracted = taken.future.result()
-                else:  # nothing read ahead, or another process touched these files since
-                    docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
-                    extracted = extract_drafts(quote(live_documents(docs, rejections)), settings.limits)
-                following = paths[start + size:start + 2 * size]
-                if following:  # extracted while this batch is cleaned, deduplicated and written
-                    states = file_states(following)  # before reading: a change while it reads shows too
-                    future = read_ahead.submit(inbox, quote(following), quote(settings))
-                    ahead = ReadAhead(inbox, following, states, settings, future)
+                docs, rejections, files = read_inbox(inbox, quote(chunk), settings.limits)
                 files = [f for f in files if f.document_ids]
-                if sum(len(d.text.split()) for d in extracted[0]) <= HOLD_WORDS:
+                if sum(len(d.content) for d in docs) <= HOLD_BYTES:
                     held.enter_context(connection(db))  # one open for the rest of a small batch, not one per stage
-                batch = prepare_batch(docs, rejections, settings, run_id, extracted)
+                batch = prepare_batch(docs, rejections, settings, run_id)
                 _, counts = land_batch(  # a document whose rows fail to write is rejected, and its file re-planned
                     batch, settings, lambda b: plan_destinations(files, b, archive, quarantine, datetime.now(timezone.utc))
                 )
@@ -125,10 +109,8 @@ def ingest_paths(settings: Settings, inbox: Path, paths: list[Path], run_id: str
             totals["files"] += len(files)
             for key, value in counts.items():
                 totals[key] += value
-    finally:
-        if ahead is not None:  # a read-ahead left behind by a failed batch: its pool must not outlive the run
-            with suppress(Exception):
-                ahead.future.result()
+            if progress is not None:
+                progress.batch_done({**counts, "files": min(size, len(paths) - start)})  # of the listed total
     for source, why in unmoved.items():
         print(f"newsflow: {source} is recorded but could not be moved ({why}); it waits in the inbox for the "
               "next run to move it", file=sys.stderr)
@@ -152,8 +134,9 @@ def ingest_inbox(
     if not inbox_dir.is_dir():
         raise FileNotFoundError(f"inbox folder {inbox_dir} does not exist")
     check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
-    with recorded_run(settings.paths.db, "ingest-inbox") as run:
-        run.totals.update(ingest_paths(settings, inbox_dir, list_inbox(inbox_dir), run.run_id))
+    paths = list_inbox(inbox_dir)
+    with recorded_run(settings.paths.db, "ingest-inbox") as run, Progress(len(paths)) as progress:
+        run.totals.update(ingest_paths(settings, inbox_dir, paths, run.run_id, progress))
         if run.totals.get("unmoved"):
             raise NotMoved(f"{run.totals['unmoved']} recorded file(s) could not be moved out of the inbox (why: above); "
                            "the next run moves them without reading them again")

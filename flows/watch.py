@@ -15,8 +15,9 @@ How a dropped file is taken:
   (60 s, storage.db.connect), then the watcher polls until the file is free; the files stay in the inbox for
   the next batch. Nothing is quarantined because of a lock.
 - Any other error is a bug: it fails the run and stops the watcher, files left in the inbox for the next start.
-- Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the NER model load are paid
-  once at start; each micro-batch is then one short flow run (`watch-inbox`).
+- Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the workers' start (a local Dask
+  cluster, or the one at --dask-address) are paid once at start, and the workers keep trafilatura and the NER model
+  loaded between batches; each micro-batch is then one short flow run (`watch-inbox`) on those workers.
 - Ctrl-C: finish the batch in hand, then stop (exit 130, as any command stopped by Ctrl-C); a second Ctrl-C aborts at
   once (the next start finishes the job).
 """
@@ -34,13 +35,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from prefect import flow
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from newsflow.extractors.reading import list_inbox
 from newsflow.extractors.settings import Settings, settings_for
 from newsflow.flows.ingest import ingest_paths
-from newsflow.flows.pipeline import warm_stages
 from newsflow.flows.runs import recorded_run
+from newsflow.flows.tasks import workers_for
 from newsflow.storage.archive import check_folders
 from newsflow.storage.db import DatabaseLocked, connect, connection
 from newsflow.storage.writes import mark_crashed_runs
@@ -121,15 +121,6 @@ class _Wake:
             return set(self.renamed)
 
 
-def warm_up(settings: Settings) -> None:
-    """Pay the one-off costs before the first drop: Prefect's API (a temporary server if none is set), stage imports, NER."""
-    from prefect.client.orchestration import get_client
-
-    with get_client(sync_client=True) as client:
-        client.hello()
-    warm_stages(settings)
-
-
 def mark_crashed(db: Path) -> None:
     """Mark the runs a killed process left `running` as crashed, at start rather than at the first drop."""
     if db.exists():  # a watcher creates no database before its first file
@@ -198,10 +189,8 @@ def watch(
     with ExitStack() as stack:
         stack.callback(_install_sigint(stop, interrupted))
         handler = stack.enter_context(_observing(inbox_dir))
-        # Prefect joins a flow run's heartbeat thread at exit, and it sleeps in whole seconds: up to 1 s added to
-        # every short run. A micro-batch lasts a second or two, so heartbeats (zombie detection) buy nothing here.
-        stack.enter_context(temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}))
-        warm_up(settings)
+        # One cluster (and one Prefect API, shared with its workers) for every micro-batch of the session.
+        stack.enter_context(workers_for(settings, None))
         mark_crashed(settings.paths.db)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
         if ready is not None:

@@ -414,10 +414,10 @@ def test_page_chrome_around_the_article(text, title, body, expected):
 
 def test_chrome_learned_before_is_applied_in_the_first_pass_and_keeps_counting():
     drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)]
-    learned_here, _, observed_here = clean_batch(drafts, {}, Limits())
+    learned_here, _, observed_here, _ = clean_batch(drafts, {}, Limits())
     chrome = {line_hash("Kabar Nusantara Online"), line_hash("Jelajahi Dunia Bersama Kami")}
     known = {"kabar.example": chrome}
-    articles, _, observed = clean_batch(drafts, known, Limits())
+    articles, _, observed, _ = clean_batch(drafts, known, Limits())
     # Known or learned in this batch, the chrome goes the same way...
     assert articles == learned_here
     assert all({r.reason for r in a.removed if r.line_no in (0, 1)} == {"clean_site_chrome"} for a in articles)
@@ -432,8 +432,7 @@ def test_pages_of_a_frequent_site_without_shared_chrome_get_their_facts(shared_d
 
     # Three different articles of one site: the site could learn chrome in the batch, but shares no line.
     drafts = [Draft(f"s{n}", "\n".join(sample_lines(shared_dir, name)), site="one.example") for n, name in enumerate(SAMPLES)]
-    body_keys: dict = {}
-    articles, _, observed = clean_batch(drafts, {}, Limits(), Dedup(), body_keys)
+    articles, _, observed, body_keys = clean_batch(drafts, {}, Limits(), Dedup())
     assert len(articles) == 3 and not [h for _s, h, _l in observed if sum(h == o[1] for o in observed) >= 3]
     assert all(a.language and a.word_count == count_words(a.text) for a in articles)
     assert compute_keys(articles, Dedup(), known=body_keys) == compute_keys(articles, Dedup())
@@ -441,22 +440,21 @@ def test_pages_of_a_frequent_site_without_shared_chrome_get_their_facts(shared_d
 
 def test_clean_batch_returns_what_clean_drafts_and_observed_lines_return():
     drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)] + [Draft("x", site_doc(7))]
-    articles, rejections, observed = clean_batch(drafts, {}, Limits())
+    articles, rejections, observed, keys = clean_batch(drafts, {}, Limits())
     assert (articles, rejections) == clean_drafts(drafts, {}, Limits())
     assert sorted(observed) == sorted(observed_lines(drafts))
-    assert {site for site, _h, _line in observed} == {"kabar.example"}
+    assert {site for site, _h, _line in observed} == {"kabar.example"} and keys == {}
 
 
-def test_body_keys_from_the_workers_match_keys_computed_afterwards():
+def test_body_keys_come_back_as_a_value_and_match_keys_computed_afterwards():
     from newsflow.extractors.dedup import compute_keys
     from newsflow.extractors.settings import Dedup
 
     # Four pages of one site (their shared chrome is learned in the batch and removed in a second pass)
     # and one page of another site.
     drafts = [Draft(f"d{n}", site_doc(n), site="kabar.example") for n in range(4)] + [Draft("x", site_doc(7))]
-    body_keys: dict = {}
-    articles, _, _ = clean_batch(drafts, {}, Limits(), Dedup(), body_keys)
-    plain, _, _ = clean_batch(drafts, {}, Limits())
+    articles, _, _, body_keys = clean_batch(drafts, {}, Limits(), Dedup())
+    plain, _, _, _ = clean_batch(drafts, {}, Limits())
     assert articles == plain
     with_known = compute_keys(articles, Dedup(), known=body_keys)
     assert with_known == compute_keys(plain, Dedup())

@@ -257,23 +257,6 @@ def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir):
     assert "private" in (state[0]["last_error"] or "")
 
 
-def test_ingest_inbox_gives_its_flow_run_a_head_start_with_the_same_settings(tmp_path, samples_dir):
-    from newsflow.extractors.reading import list_inbox
-    from newsflow.flows.cli import head_start_of
-
-    inbox = tmp_path / "inbox"
-    shutil.copytree(samples_dir, inbox)
-    args = build_parser().parse_args(
-        ["ingest", "inbox", str(inbox), "--db", str(tmp_path / "news.duckdb"), "--batch-size", "2", "--no-entities"]
-    )
-    with head_start_of(args) as ahead:
-        assert ahead.chunk == list_inbox(inbox)[:2]
-        assert ahead.settings.limits.batch_size == 2 and not ahead.settings.ner.ner_enabled
-        assert ahead.settings.paths.db == tmp_path / "news.duckdb"
-        docs, rejections, files, (drafts, failed) = ahead.future.result()
-    assert [f.path for f in files] == ahead.chunk and len(drafts) == 2 and not rejections + failed
-
-
 def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_dir):
     import signal
     import time
@@ -302,7 +285,7 @@ def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_di
         if proc.poll() is None:  # hung: leave no process behind for the next test
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 130 and time.monotonic() - interrupted < 15, err[-2000:]
-    for _ in range(50):  # the fork server and the pool's workers end with the run
+    for _ in range(50):  # the local cluster's workers end with the run
         try:
             os.killpg(proc.pid, 0)
         except ProcessLookupError:
@@ -324,36 +307,6 @@ def test_ctrl_c_stops_a_run_within_seconds_and_loses_nothing(tmp_path, shared_di
     assert con.execute("SELECT count(*), count(DISTINCT source_ref) FROM documents").fetchone() == (len(pages),) * 2
     con.close()
     assert list(inbox.iterdir()) == [] and {p.name for p in archive.rglob("*.html")} == {p.name for p in pages}
-
-
-def test_a_one_shot_run_sends_no_heartbeats_unless_asked(monkeypatch):
-    from prefect.settings import get_current_settings
-
-    from newsflow.flows.cli import one_shot_run
-
-    monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
-    monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
-    before = get_current_settings()
-    assert before.flows.heartbeat_frequency is not None  # Prefect's default
-    with one_shot_run(None):
-        inside = get_current_settings()
-        assert inside.flows.heartbeat_frequency is None
-        assert inside.api.url == before.api.url and inside.flows.default_retries == before.flows.default_retries
-    assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
-    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")  # asked for: left to Prefect
-    with one_shot_run(None):
-        assert get_current_settings().flows.heartbeat_frequency == before.flows.heartbeat_frequency
-
-
-def test_the_warm_up_thread_is_waited_for_at_exit(tmp_path):
-    # A daemon thread still inside spaCy's model when a short run exited crashed the process (SIGSEGV).
-    from newsflow.extractors.settings import settings_for
-    from newsflow.flows.cli import warm_up_in_background
-
-    thread = warm_up_in_background(settings_for(str(tmp_path / "x.duckdb"), ner=False))
-    assert thread.name == "warm-up" and not thread.daemon
-    thread.join(timeout=120)
-    assert not thread.is_alive()
 
 
 def start_fetching(tmp_path, source: str, url: str, **env: str) -> subprocess.Popen:

@@ -303,7 +303,7 @@ from newsflow.extractors.entities import extract_entities
 from newsflow.extractors.records import Article
 from newsflow.extractors.settings import Ner
 
-ner = Ner(ner_processes=1)
+ner = Ner()
 peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 extract_entities([Article("w", "t", "Angela Merkel met Emmanuel Macron in Paris on Monday.", article_id="w")], ner)
 before = peak()
@@ -343,16 +343,6 @@ def test_articles_in_another_language_get_no_entities(nlp):
     assert {m.article_id for m in mentions} == {"en"}
     unknown = Article(document_id="xx", title="", text=german, article_id="xx")
     assert extract_entities([unknown], Ner())  # language unknown: the model still runs
-
-
-def test_the_worker_pool_finds_the_same_mentions_as_one_process(nlp):
-    bodies = sample_bodies()
-    # Several copies of each body, and one long text split into pieces: enough for a pool.
-    articles = [article(f"{key}-{n}", text) for n in range(4) for key, text in bodies.items()]
-    articles.append(article("long", "\n\n".join(bodies.values()) * 8))
-    one = extract_entities(articles, Ner(ner_processes=1))
-    pooled = extract_entities(articles, Ner(ner_processes=2, ner_batch_size=3))
-    assert len(one) > 100 and pooled == one
 
 
 def test_a_photo_credit_run_into_a_name_is_not_part_of_it():

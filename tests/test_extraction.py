@@ -1,4 +1,4 @@
-"""extract_drafts: text and pages to drafts, in-process or on the worker pool, with the same results."""
+"""extract_drafts: text and pages to drafts, one rejection per unreadable document."""
 import hashlib
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from newsflow.extractors.extraction import extract_drafts
 from newsflow.extractors.records import Draft, RawDocument
 from newsflow.extractors.settings import Limits
-from newsflow.extractors.workers import MIN_ITEMS_FOR_POOL
 
 
 def raw(doc_id, content, media_type):
@@ -14,16 +13,15 @@ def raw(doc_id, content, media_type):
                        hashlib.sha256(content).hexdigest())
 
 
-def test_pool_and_in_process_give_the_same_drafts(shared_dir):
-    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:MIN_ITEMS_FOR_POOL]
+def test_a_chunk_of_pages_text_and_binary_gives_drafts_and_one_rejection(shared_dir):
+    pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:8]
     docs = [raw(f"p{i}", p.read_bytes(), "html") for i, p in enumerate(pages)]
     docs.append(raw("t", "A title\n\nSome text".encode(), "text"))
     docs.append(raw("bin", b"\x00\x01\x02" * 100, "html"))
-    serial = extract_drafts(docs, replace(Limits(), extract_processes=1))
-    pooled = extract_drafts(docs, replace(Limits(), extract_processes=2))
-    assert [(d.document_id, d.text, d.title) for d in serial[0]] == [(d.document_id, d.text, d.title) for d in pooled[0]]
-    assert [(r.document_id, r.reason) for r in pooled[1]] == [("bin", "decode_binary")]
-    assert sum(1 for d in pooled[0] if d.extractor in {"trafilatura", "readability"}) >= MIN_ITEMS_FOR_POOL - 1
+    drafts, rejections = extract_drafts(docs, Limits())
+    assert [(r.document_id, r.reason) for r in rejections] == [("bin", "decode_binary")]
+    assert [d.document_id for d in drafts] == [f"p{i}" for i in range(8)] + ["t"]
+    assert sum(1 for d in drafts if d.extractor in {"trafilatura", "readability"}) >= 7
 
 
 def test_plain_text_keeps_given_metadata():
