@@ -118,109 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_summary(db: str, totals: dict[str, int]) -> None:
-    """What landed, and a query to try next."""
-    from newsflow.storage.db import connection
-    from newsflow.storage.queries import top_entities
-
-    if "feeds" in totals:
-        print(
-            f"feeds: {totals['feeds']} ({totals.get('feeds_not_modified', 0)} unchanged, {totals.get('feeds_failed', 0)} failed)  "
-            f"new entries: {totals.get('entries_new', 0)}  pages fetched: {totals.get('pages_fetched', 0)}"
-        )
-    elif "files" in totals:
-        print(f"files: {totals['files']}")
-    print(
-        f"documents: {totals['documents']}  new articles: {totals['articles']}  "
-        f"duplicates: {totals['duplicates']}  rejected: {totals['rejected']}  mentions: {totals['mentions']}"
-    )
-    with connection(db, read_only=True) as con:
-        top = top_entities(con, 10)
-        count = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-    print(f"articles in {db}: {count}")
-    if top:
-        print("top entities: " + ", ".join(f"{name} ({label}, {n})" for name, label, n in top))
-    print(f"try: {_invoked_as()} sql \"SELECT title, word_count, language FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --db {db}")
-
-
-def _invoked_as() -> str:
-    """How the user called us (e.g. .venv/bin/newsflow), so the suggested command works as printed."""
-    called = sys.argv[0] if sys.argv else ""
-    return called if called.endswith("newsflow") and "/" in called else "newsflow"
-
-
-def run_sql(args) -> None:
-    """Print a query's result as a table, CSV or JSON (storage.readonly: what the query can reach)."""
-    import csv
-    import json
-
-    import duckdb
-
-    from newsflow.storage.db import DatabaseLocked
-    from newsflow.storage.readonly import QueryRefused, read_only_connection, run_query
-
-    for folder in args.allow_files:
-        if not Path(folder).is_dir():
-            raise FileNotFoundError(f"--allow-files {folder}: no such folder")
-    try:
-        with read_only_connection(args.db, allow_files=args.allow_files, wait_s=args.wait) as con:
-            columns, rows = run_query(con, args.query, args.timeout or None)
-    except duckdb.PermissionException as exc:  # DuckDB's own text, then what can be read
-        raise QueryRefused(f"{str(exc).splitlines()[0]}: newsflow sql reads the database only, and the files under "
-                           "the folders given with --allow-files DIR") from exc
-    except DatabaseLocked as exc:
-        raise DatabaseLocked(f"{args.db} is busy: another process (newsflow ingest or watch, or a duckdb shell) kept it "
-                             f"open for writing for {args.wait:g} s; retry, give a longer --wait SECONDS, or stop the writer") from exc
-    fmt = args.format
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows(rows)
-    elif fmt == "json":
-        print(json.dumps([dict(zip(columns, row)) for row in rows], default=str, ensure_ascii=False, indent=1))
-    else:
-        widths = [min(60, max([len(c)] + [len(_cell(r[i])) for r in rows])) for i, c in enumerate(columns)]
-        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-        print("  ".join("-" * w for w in widths))
-        for row in rows:
-            print("  ".join(_cell(v)[:w].ljust(w) for v, w in zip(row, widths)))
-        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-
-
-def _cell(value: object) -> str:
-    return "NULL" if value is None else str(value).replace("\n", " ")
-
-
-def inbox_settings(args):
-    """The inbox flow run's settings, from the command's options (as the flow derives them from its parameters)."""
-    from newsflow.extractors.settings import settings_for
-
-    return settings_for(args.db, args.dir, args.archive, args.quarantine, args.batch_size, not args.no_entities)
-
-
-def check_folders_of(settings, inbox: str) -> None:
-    """Raise at once when the inbox, archive or quarantine folder is a file or cannot be written (storage.archive)."""
-    from newsflow.storage.archive import check_folders
-
-    check_folders(settings.paths.archive_dir(Path(inbox)), settings.paths.quarantine_dir(Path(inbox)), Path(inbox))
-
-
 def _check_folders(args) -> None:
     """A missing inbox, or an archive or quarantine folder that cannot serve, said before anything starts."""
-    from newsflow.extractors.settings import settings_for
+    from newsflow.flows.ingest import check_inbox
 
     if args.command == "ingest" and args.source == "inbox":
-        if not Path(args.dir).is_dir():
-            raise FileNotFoundError(f"inbox folder {args.dir} does not exist")
-        check_folders_of(inbox_settings(args), args.dir)
+        check_inbox(args.dir, args.archive, args.quarantine)
     elif args.command == "watch" and Path(args.dir).is_dir():
-        check_folders_of(settings_for(args.db, args.dir), args.dir)
+        check_inbox(args.dir)
 
 
 def run_command(args) -> None:
     """Call the command's flow (or run the query) and print its summary."""
+    from newsflow.flows.report import print_query, print_summary
+
     if args.command == "sql":
-        run_sql(args)
+        print_query(args.db, args.query, args.format, args.timeout or None, args.wait, args.allow_files)
     elif args.command == "ingest" and args.source == "inbox":
         from newsflow.flows.ingest import ingest_inbox
 

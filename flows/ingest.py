@@ -119,6 +119,18 @@ def ingest_paths(
     return totals
 
 
+def check_inbox(inbox: str | Path, archive: str | None = None, quarantine: str | None = None,
+                settings: Settings | None = None) -> Settings:
+    """Raise at once when the inbox is missing, or its archive or quarantine folder is a file or cannot be written;
+    returns the settings (given, or the defaults with these folders)."""
+    settings = settings or settings_for(None, str(inbox), archive, quarantine)
+    inbox_dir = Path(inbox)
+    if not inbox_dir.is_dir():
+        raise FileNotFoundError(f"inbox folder {inbox} does not exist")
+    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
+    return settings
+
+
 @flow(name="ingest-inbox", log_prints=True)
 def ingest_inbox(
     inbox: str = "inbox",
@@ -129,11 +141,8 @@ def ingest_inbox(
     entities: bool = True,
 ) -> dict[str, int]:
     """Ingest every file now in the inbox into the DuckDB file; originals move to archive or quarantine."""
-    settings = settings_for(db, inbox, archive, quarantine, batch_size, entities)
+    settings = check_inbox(inbox, archive, quarantine, settings_for(db, inbox, archive, quarantine, batch_size, entities))
     inbox_dir = Path(inbox)
-    if not inbox_dir.is_dir():
-        raise FileNotFoundError(f"inbox folder {inbox_dir} does not exist")
-    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
     paths = list_inbox(inbox_dir)
     with recorded_run(settings.paths.db, "ingest-inbox") as run, Progress(len(paths)) as progress:
         run.totals.update(ingest_paths(settings, inbox_dir, paths, run.run_id, progress))

@@ -38,10 +38,9 @@ from prefect import flow
 
 from newsflow.extractors.reading import list_inbox
 from newsflow.extractors.settings import Settings, settings_for
-from newsflow.flows.ingest import ingest_paths
+from newsflow.flows.ingest import check_inbox, ingest_paths
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
-from newsflow.storage.archive import check_folders
 from newsflow.storage.db import DatabaseLocked, connect, connection
 from newsflow.storage.writes import mark_crashed_runs
 
@@ -178,10 +177,7 @@ def watch(
     tests and benchmarks).
     """
     inbox_dir = Path(inbox).resolve()
-    if not inbox_dir.is_dir():
-        raise FileNotFoundError(f"inbox folder {inbox} does not exist")
-    settings = settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities)
-    check_folders(settings.paths.archive_dir(inbox_dir), settings.paths.quarantine_dir(inbox_dir), inbox_dir)
+    settings = check_inbox(inbox_dir, archive, quarantine, settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities))
     size = max(1, settings.limits.batch_size)
     stop, interrupted = stop or threading.Event(), threading.Event()
     say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))

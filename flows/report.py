@@ -1,0 +1,78 @@
+"""What a command prints: the summary of an ingest run, and a query's result as a table, CSV or JSON."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def print_summary(db: str, totals: dict[str, int]) -> None:
+    """What landed, and a query to try next."""
+    from newsflow.storage.db import connection
+    from newsflow.storage.queries import top_entities
+
+    if "feeds" in totals:
+        print(
+            f"feeds: {totals['feeds']} ({totals.get('feeds_not_modified', 0)} unchanged, {totals.get('feeds_failed', 0)} failed)  "
+            f"new entries: {totals.get('entries_new', 0)}  pages fetched: {totals.get('pages_fetched', 0)}"
+        )
+    elif "files" in totals:
+        print(f"files: {totals['files']}")
+    print(
+        f"documents: {totals['documents']}  new articles: {totals['articles']}  "
+        f"duplicates: {totals['duplicates']}  rejected: {totals['rejected']}  mentions: {totals['mentions']}"
+    )
+    with connection(db, read_only=True) as con:
+        top = top_entities(con, 10)
+        count = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    print(f"articles in {db}: {count}")
+    if top:
+        print("top entities: " + ", ".join(f"{name} ({label}, {n})" for name, label, n in top))
+    print(f"try: {_invoked_as()} sql \"SELECT title, word_count, language FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --db {db}")
+
+
+def _invoked_as() -> str:
+    """How the user called us (e.g. .venv/bin/newsflow), so the suggested command works as printed."""
+    called = sys.argv[0] if sys.argv else ""
+    return called if called.endswith("newsflow") and "/" in called else "newsflow"
+
+
+def print_query(db: str, query: str, fmt: str = "table", timeout_s: float | None = 60.0, wait_s: float = 30.0,
+                allow_files: list[str] = ()) -> None:
+    """Print a query's result as a table, CSV or JSON (storage.readonly: what the query can reach)."""
+    import csv
+    import json
+
+    import duckdb
+
+    from newsflow.storage.db import DatabaseLocked
+    from newsflow.storage.readonly import QueryRefused, read_only_connection, run_query
+
+    for folder in allow_files:
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"--allow-files {folder}: no such folder")
+    try:
+        with read_only_connection(db, allow_files=allow_files, wait_s=wait_s) as con:
+            columns, rows = run_query(con, query, timeout_s)
+    except duckdb.PermissionException as exc:  # DuckDB's own text, then what can be read
+        raise QueryRefused(f"{str(exc).splitlines()[0]}: newsflow sql reads the database only, and the files under "
+                           "the folders given with --allow-files DIR") from exc
+    except DatabaseLocked as exc:
+        raise DatabaseLocked(f"{db} is busy: another process (newsflow ingest or watch, or a duckdb shell) kept it "
+                             f"open for writing for {wait_s:g} s; retry, give a longer --wait SECONDS, or stop the writer") from exc
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        print(json.dumps([dict(zip(columns, row)) for row in rows], default=str, ensure_ascii=False, indent=1))
+    else:
+        widths = [min(60, max([len(c)] + [len(_cell(r[i])) for r in rows])) for i, c in enumerate(columns)]
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+        print("  ".join("-" * w for w in widths))
+        for row in rows:
+            print("  ".join(_cell(v)[:w].ljust(w) for v, w in zip(row, widths)))
+        print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def _cell(value: object) -> str:
+    return "NULL" if value is None else str(value).replace("\n", " ")
