@@ -151,14 +151,13 @@ def clean_chunk(drafts: list[Draft], site_lines: dict[str, set[str]], limits: Li
 
 def extract_and_clean(
     docs: list[RawDocument], site_lines: dict[str, set[str]], limits: Limits, dedup: Dedup | None = None
-) -> tuple[list[Rejection], list[Cleaned], list[Draft]]:
-    """Extraction and cleaning's first pass of a chunk of documents: the extraction's rejections, the drafts cleaned,
-    and the drafts left to clean because their site (found in the page) is not a key of `site_lines`."""
+) -> tuple[list[Rejection], list[Cleaned]]:
+    """Extraction and cleaning's first pass of a chunk of documents: the extraction's rejections, and the drafts
+    cleaned (a draft whose site, found in the page, is not a key of `site_lines` is cleaned without chrome)."""
     from newsflow.extractors.extraction import extract_drafts
 
     drafts, rejections = extract_drafts(docs, limits)
-    ready = [d for d in drafts if not d.site or d.site in site_lines]
-    return rejections, clean_chunk(ready, site_lines, limits, dedup), [d for d in drafts if d.site and d.site not in site_lines]
+    return rejections, clean_chunk(drafts, site_lines, limits, dedup)
 
 
 def learn_chrome(cleaned: list[Cleaned], site_lines: dict[str, set[str]]) -> tuple[list[tuple[str, str, str]], list[tuple[int, set[str]]]]:

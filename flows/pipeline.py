@@ -53,19 +53,22 @@ def prepare_batch(docs: list[RawDocument], rejections: list[Rejection], settings
     workers = current_workers()
     batch = Batch(run_id=run_id, documents=docs, rejections=list(rejections))
     live = live_documents(docs, rejections)
-    known = _site_lines(settings, {d.site for d in live if d.site}, {})
-    cleaned, pending = [], []
-    for failed, some, unknown_site in workers.map(extract_and_clean, live, site_lines=Sealed(known), limits=settings.limits,
-                                                  dedup=settings.dedup, quiet=extractor_logs_quiet()):
+    sites = {d.site for d in live if d.site}
+    known = _site_lines(settings, sites, {})
+    cleaned = []
+    for failed, some in workers.map(extract_and_clean, live, site_lines=Sealed(known), limits=settings.limits,
+                                    dedup=settings.dedup, quiet=extractor_logs_quiet()):
         batch.rejections += failed
         cleaned += some
-        pending += unknown_site
-    if pending:  # pages whose site was found in the page, not known before extraction
-        known = _site_lines(settings, {d.site for d in pending}, known)
-        cleaned += [item for some in workers.map(clean_chunk, pending, site_lines=Sealed(known), limits=settings.limits,
-                                                 dedup=settings.dedup) for item in some]
-        order = {d.document_id: n for n, d in enumerate(live)}  # chrome learning counts copies in input order
-        cleaned.sort(key=lambda item: order[item.draft.document_id])
+    # A page whose site comes from the page itself (its URL) was cleaned without chrome: when earlier batches
+    # learned some for that site, it is cleaned again with it.
+    known = _site_lines(settings, {c.draft.site for c in cleaned if c.draft.site}, known)
+    redo = [n for n, c in enumerate(cleaned) if c.draft.site not in sites and known.get(c.draft.site or "")]
+    if redo:
+        first = workers.map(clean_chunk, [cleaned[n].draft for n in redo], site_lines=Sealed(known), limits=settings.limits,
+                            dedup=settings.dedup)
+        for n, item in zip(redo, (item for some in first for item in some)):
+            cleaned[n] = item
     batch.site_lines, again = learn_chrome(cleaned, known)
     if again:
         items = [(cleaned[index].draft, chrome) for index, chrome in again]

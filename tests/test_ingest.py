@@ -426,3 +426,32 @@ def test_a_document_whose_row_the_database_refuses_is_rejected_and_the_rest_land
     article = con.execute("SELECT a.title FROM documents d JOIN articles a USING (article_id) WHERE source_ref = 'copy.txt'").fetchone()
     assert article == ("A story about cafe",)
     con.close()
+
+
+def chrome_page(n: int) -> str:
+    """A page of kabar.example (its site comes from its canonical URL), its chrome lines around its article."""
+    body = ("The regional council voted on Tuesday to approve the new budget after a long debate about schools, roads "
+            "and the hospital that the province has promised to build for years, officials said.")
+    return (f'<html><head><title>Headline {n}</title><link rel="canonical" href="https://kabar.example/news/{n}"></head>'
+            f"<body><article><h1>Headline Number {n} About The Regional Budget Vote</h1>"
+            "<p>Kabar Nusantara Online</p><p>Jelajahi Dunia Bersama Kami</p>"
+            f"<p>{body} Item {n}.</p><p>{body} Again {n}.</p><p>{body} Once more {n}.</p>"
+            "<p>Kabar Nusantara Online adalah bagian dari grup media independen</p></article></body></html>")
+
+
+def test_a_page_whose_site_is_in_its_url_gets_the_chrome_earlier_batches_learned(prefect_harness, tmp_path):
+    # Its site is known only once the page is extracted (on a worker): the chrome learned for it applies all the same.
+    from newsflow.flows.ingest import ingest_inbox
+
+    first, second, db = tmp_path / "first", tmp_path / "second", str(tmp_path / "news.duckdb")
+    for folder, numbers in ((first, range(1, 5)), (second, [5])):
+        folder.mkdir()
+        for n in numbers:
+            (folder / f"page{n}.html").write_text(chrome_page(n))
+        ingest_inbox(inbox=str(folder), db=db, entities=False)
+    con = duckdb.connect(db, read_only=True)
+    removed = con.execute("SELECT r.line, r.reason FROM removed_lines r JOIN documents d USING (document_id) "
+                          "WHERE d.source_ref LIKE '%page5.html' ORDER BY r.line_no").fetchall()
+    con.close()
+    assert [line for line, reason in removed if reason == "clean_site_chrome"] == [
+        "Kabar Nusantara Online", "Jelajahi Dunia Bersama Kami", "Kabar Nusantara Online adalah bagian dari grup media independen"]
