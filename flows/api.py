@@ -6,9 +6,10 @@ settings: the configured one (PREFECT_API_URL, a profile), else that of a server
 
 That server is `prefect server start` (Prefect's public command) on a free loopback port, in a session of its own:
 Ctrl-C at the terminal reaches every process of the terminal's group, and a server stopped by it would leave the
-interrupted run retrying to record its end for minutes. It is stopped when the command ends (a command killed by
-SIGKILL leaves it running: `prefect server stop` does not know it; kill it by its pid). For frequent one-shot
-runs a long-running `prefect server start` and PREFECT_API_URL save its start-up, several seconds each time.
+interrupted run retrying to record its end for minutes. It is stopped when the command ends, however it ends: a
+small parent process holds the server and the read end of a pipe whose write end only the command holds, and
+stops the server when the pipe closes (the kernel closes it when the command dies, even by SIGKILL). For frequent
+one-shot runs a long-running `prefect server start` and PREFECT_API_URL save its start-up, several seconds each time.
 """
 from __future__ import annotations
 
@@ -45,6 +46,23 @@ def shared_api() -> Iterator[str]:
         yield url
 
 
+# Runs `prefect server start ...` (its arguments) until the server exits, or until its standard input, a pipe from
+# the command, closes: then it stops the server. It exits with the server's status.
+_HOLD_SERVER = """
+import subprocess, sys, threading
+server = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
+def stop_at_eof():
+    sys.stdin.buffer.read()
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+threading.Thread(target=stop_at_eof, daemon=True).start()
+sys.exit(server.wait())
+"""
+
+
 @contextmanager
 def command_api(show_output: bool = False, timeout_s: float = 120.0) -> Iterator[str]:
     """The command's Prefect API URL within this block: the configured one, else a `prefect server start` started
@@ -60,9 +78,9 @@ def command_api(show_output: bool = False, timeout_s: float = 120.0) -> Iterator
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-         "--no-ui", "--no-scheduler", "--no-late-runs", "--analytics-off"],
-        stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True,
+        [sys.executable, "-c", _HOLD_SERVER, sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port), "--no-ui", "--no-scheduler", "--no-late-runs", "--analytics-off"],
+        stdin=subprocess.PIPE, stdout=output, stderr=output, start_new_session=True,
     )
     atexit.register(_stop, process, output)
     try:
@@ -100,13 +118,12 @@ def _wait_healthy(process: subprocess.Popen, url: str, timeout_s: float, output)
 
 
 def _stop(process: subprocess.Popen, output) -> None:
-    """Terminate the server's session (the server and anything it started), reap it and drop its output."""
+    """Close the holder's pipe (it stops the server and waits for it), reap the holder and drop the server's output."""
     if output is not None:
         output.close()
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    process.stdin.close()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -248,9 +248,13 @@ def dask_workers(settings: Settings) -> Iterator[Workers]:
     end of the block); its workers report to this process's Prefect API (shared_api)."""
     from prefect_dask import DaskTaskRunner
 
+    import dask
+
     cluster = settings.cluster
     with ExitStack() as stack:
         url = stack.enter_context(shared_api())  # the workers report to the flow's Prefect API
+        # A chunk's pages travel with its task: tens of MB is the data, not a graph built by mistake.
+        stack.enter_context(dask.config.set({"distributed.admin.large-graph-warning-threshold": "1GiB"}))
         if cluster.dask_address:
             runner = DaskTaskRunner(address=cluster.dask_address)
         else:

@@ -14,9 +14,17 @@ from tests.test_tasks import cmdline, descendants
 
 
 def server_processes(pids: list[int]) -> set[int]:
-    """The Prefect API servers among these processes: `prefect server start`, or the uvicorn app Prefect launches."""
-    return {p for p in pids if "prefect.server.api.server" in cmdline(p) or "prefect server start" in cmdline(p)
-            or " -m prefect server start" in cmdline(p)}
+    """The Prefect API servers among these processes: `python -m prefect server start`, or the uvicorn app of
+    Prefect's temporary server (not the process that holds the command's server and stops it)."""
+    found = set()
+    for pid in pids:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[1:5] == [b"-m", b"prefect", b"server", b"start"] or any(b"prefect.server.api.server" in a for a in argv):
+            found.add(pid)
+    return found
 
 
 def test_without_an_api_url_the_command_and_its_workers_share_one_server_stopped_at_exit(tmp_path, shared_dir):
@@ -60,3 +68,28 @@ def _environ(pid: int) -> str:
         return Path(f"/proc/{pid}/environ").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_a_command_killed_by_sigkill_leaves_no_prefect_server_behind(tmp_path, samples_dir):
+    home = tmp_path / "prefect"
+    inbox = tmp_path / "inbox"
+    shutil.copytree(samples_dir, inbox)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "NEWSFLOW_"))}
+    env.update(PREFECT_HOME=str(home), PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_CACHE_DIR=os.environ["NEWSFLOW_CACHE_DIR"])
+    proc = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db",
+                             str(tmp_path / "news.duckdb")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ours() -> set[int]:
+        pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) != proc.pid]
+        return {p for p in pids if f"PREFECT_HOME={home}" in _environ(p) and cmdline(p)}  # zombies have no cmdline
+
+    deadline = time.monotonic() + 300
+    while not server_processes(list(ours())) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server_processes(list(ours())), "the command started no Prefect server"
+    proc.kill()  # no exit handler runs
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while ours() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not ours(), [cmdline(p) for p in ours()]

@@ -215,11 +215,10 @@ def test_a_file_that_cannot_be_moved_waits_recorded_and_the_next_run_moves_it_un
     assert len(list((tmp_path / "archive").rglob("*.txt"))) == 3
 
 
-def test_pages_read_ahead_in_small_batches_land_as_in_one_batch(prefect_harness, tmp_path, shared_dir):
+def test_pages_in_small_batches_land_as_in_one_batch(prefect_harness, tmp_path, shared_dir):
     from newsflow.flows.ingest import ingest_inbox
 
-    # Twelve real pages and a broken one: with batches of 4, each next chunk is read and extracted while the
-    # batch before it is written (flows.ingest.read_ahead).
+    # Twelve real pages and a broken one, in batches of 4 and in one batch.
     pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:12]
     landed = {}
     for batch_size in (4, 100):
