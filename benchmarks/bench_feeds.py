@@ -9,7 +9,7 @@
     then the conditional re-poll (ETag) that should cost one 304 per feed.
 (c) Landing: `ingest_feeds` over all realworld feeds served locally (fetch_pages=False: their
     links point at the real web, which this benchmark must not touch; NER off), then a second
-    run that must add nothing; and `ingest_urls` over the 181 extraction_aeb pages.
+    run that must add nothing; and `ingest_feeds(pages=...)` over the 181 extraction_aeb pages.
 Figures are printed and written to benchmarks/results/feeds.md.
 """
 from __future__ import annotations
@@ -149,7 +149,7 @@ def bench_http(server: FeedServer) -> list[str]:
 def bench_landing(server: FeedServer) -> list[str]:
     import duckdb
 
-    from newsflow.flows.feeds import ingest_feeds, ingest_urls
+    from newsflow.flows.feeds import ingest_feeds
 
     urls = [server.url(f"/feeds/realworld/{p.name}") for p in FEEDS]
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,10 +171,10 @@ def bench_landing(server: FeedServer) -> list[str]:
         page_db = str(Path(tmp) / "pages.duckdb")
         page_urls = [server.url(f"/extraction_aeb/html/{p.name}") for p in PAGES]
         t = time.perf_counter()
-        pages = ingest_urls(page_urls, db=page_db, allow_private=True, entities=False)
+        pages = ingest_feeds(pages=page_urls, db=page_db, allow_private=True, entities=False)
         pages_s = time.perf_counter() - t
     return [
-        "## (c) Landing through the pipeline (ingest_feeds / ingest_urls, NER off)",
+        "## (c) Landing through the pipeline (ingest_feeds: feeds, and pages, NER off)",
         "",
         "| run | feeds | new entries | documents | new articles | duplicates | rejected | time |",
         "|---|---|---|---|---|---|---|---|",

@@ -222,7 +222,7 @@ def fetch_in_batches(fetcher: Fetcher, targets: list[tuple[str, RawDocument]], s
 
 @flow(name="ingest-feeds", log_prints=True)
 def ingest_feeds(
-    sources: list[str],
+    sources: list[str] | None = None,
     db: str = "newsflow.duckdb",
     allow_private: bool = False,
     respect_robots: bool | None = None,
@@ -230,29 +230,40 @@ def ingest_feeds(
     batch_size: int | None = None,
     entities: bool = True,
     fetch_pages: bool = True,
+    pages: list[str] | None = None,
 ) -> dict[str, int]:
-    """Poll feeds (URLs, text files of URLs, OPML files) and ingest their new entries.
+    """Poll feeds (URLs, text files of URLs, OPML files) and ingest their new entries, and web `pages` as they are.
 
-    An entry whose feed content is not the whole article is replaced by its fetched page, unless
-    fetch_pages is False. allow_networks lists CIDRs allowed even when private addresses are not.
+    An entry whose feed content is not the whole article is replaced by its fetched page, unless fetch_pages is
+    False. A refused or failed fetch is a rejected document with the reason. allow_networks lists CIDRs allowed
+    even when private addresses are not. A run with pages only is recorded in `runs` as `ingest-urls`.
     """
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
-    urls = read_sources(sources)
+    urls = read_sources(sources or [])
     db_path = settings.paths.db
-    with recorded_run(db_path, "ingest-feeds") as run:
-        run.totals.update(dict.fromkeys(COUNT_KEYS + FEED_COUNT_KEYS, 0))
-        with connection(db_path) as con:
-            states = load_sources(con, urls)
+    with recorded_run(db_path, "ingest-feeds" if urls else "ingest-urls") as run:
+        run.totals.update(dict.fromkeys(COUNT_KEYS + (FEED_COUNT_KEYS if urls else ()), 0))
         now = datetime.now(timezone.utc)
+        polls, work, targets = [], Work(), page_targets(pages or [], now)
         with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
-            polls = [f.result() for f in [poll_feed.submit(fetcher, states[url], now) for url in urls]]
-            report_polls(polls)
-            work, targets = plan_work(db_path, polls, now, fetch_pages, run.totals)
+            if urls:
+                with connection(db_path) as con:
+                    states = load_sources(con, urls)
+                polls = [f.result() for f in [poll_feed.submit(fetcher, states[url], now) for url in urls]]
+                report_polls(polls)
+                work, planned = plan_work(db_path, polls, now, fetch_pages, run.totals)
+                targets += planned
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
         run.totals.update(run_pipeline(settings, work, run.run_id))
-        with connection(db_path) as con:  # only now: a crash before this re-polls the same entries next time
-            save_sources(con, [p.state for p in polls])
+        if polls:
+            with connection(db_path) as con:  # only now: a crash before this re-polls the same entries next time
+                save_sources(con, [p.state for p in polls])
     return run.totals
+
+
+def page_targets(pages: list[str], now: datetime) -> list[tuple[str, RawDocument]]:
+    """A document to fetch for each distinct page URL."""
+    return [(url, placeholder("url", url, now, url=url, site=_host(url))) for url in dict.fromkeys(pages)]
 
 
 def plan_work(
@@ -284,26 +295,3 @@ def report_polls(polls: list[FeedPoll]) -> None:
         if p.state.last_error:
             log = logger.warning if p.state.consecutive_errors else logger.info
             log("%s: %s (consecutive errors: %d)", p.state.source_url, p.state.last_error, p.state.consecutive_errors)
-
-
-@flow(name="ingest-urls", log_prints=True)
-def ingest_urls(
-    urls: list[str],
-    db: str = "newsflow.duckdb",
-    allow_private: bool = False,
-    respect_robots: bool | None = None,
-    allow_networks: list[str] | None = None,
-    batch_size: int | None = None,
-    entities: bool = True,
-) -> dict[str, int]:
-    """Fetch web pages and ingest them; a refused or failed fetch is a rejected document with the reason."""
-    settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
-    with recorded_run(settings.paths.db, "ingest-urls") as run:
-        run.totals.update(dict.fromkeys(COUNT_KEYS, 0))
-        now = datetime.now(timezone.utc)
-        targets = [(url, placeholder("url", url, now, url=url, site=_host(url))) for url in dict.fromkeys(urls)]
-        work = Work()
-        with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
-            fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
-        run.totals.update(run_pipeline(settings, work, run.run_id))
-    return run.totals

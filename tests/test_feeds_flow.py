@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from newsflow.flows.feeds import ingest_feeds, ingest_urls
+from newsflow.flows.feeds import ingest_feeds
 from tests.feed_server import FeedServer, Step
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -140,17 +140,18 @@ def test_ingest_urls(prefect_harness, server, tmp_path):
     db = tmp_path / "news.duckdb"
     page = server.url(f"/extraction_aeb/html/{PAGES[3].name}")
     missing = server.url("/extraction_aeb/html/missing.html")
-    totals = ingest_urls([page, missing, "ftp://example.org/x"], db=str(db), **FAST)
+    totals = ingest_feeds(pages=[page, missing, "ftp://example.org/x"], db=str(db), **FAST)
     assert totals["documents"] == 3 and totals["rejected"] == 2
     found = dict(rows(db, "SELECT source_ref, coalesce(error, status) FROM documents WHERE source_kind = 'url'"))
     assert found == {page: "new", missing: "fetch_http_404", "ftp://example.org/x": "fetch_bad_scheme"}
     assert rows(db, "SELECT url, site FROM articles") == [(page, "127.0.0.1")]
+    assert rows(db, "SELECT flow FROM runs") == [("ingest-urls",)]
 
 
 def test_urls_on_private_addresses_are_refused_without_a_request(prefect_harness, server, tmp_path):
     db = tmp_path / "news.duckdb"
     page = server.url(f"/extraction_aeb/html/{PAGES[0].name}")
-    totals = ingest_urls([page], db=str(db), entities=False)
+    totals = ingest_feeds(pages=[page], db=str(db), entities=False)
     assert server.requests == []
     assert totals["rejected"] == 1
     assert rows(db, "SELECT source_ref, status, error FROM documents") == [(page, "rejected", "fetch_private_address")]
