@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from contextlib import ExitStack
@@ -149,7 +150,7 @@ def run_command(args) -> None:
         if args.source == "feeds":
             totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
         else:
-            totals = feeds.ingest_urls(args.sources, **options)
+            totals = feeds.ingest_feeds(pages=args.sources, **options)
         print_summary(args.db, totals)
     elif args.command == "watch":
         from newsflow.flows.watch import watch
@@ -164,6 +165,9 @@ def run_command(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `newsflow` command."""
     args = build_parser().parse_args(argv)
+    # Notices such as "waiting for the database" read like the command's other lines (Prefect, once started, formats
+    # its own; basicConfig leaves a configured root logger alone).
+    logging.basicConfig(format="newsflow: %(message)s")
     if getattr(args, "dask_address", None):  # the flows read it from their settings (NEWSFLOW_<FIELD>)
         os.environ["NEWSFLOW_DASK_ADDRESS"] = args.dask_address
     if not args.verbose:

@@ -139,10 +139,23 @@ def ingest_inbox(
     quarantine: str | None = None,
     batch_size: int | None = None,
     entities: bool = True,
+    watch: bool = False,
+    settle_s: float = 0.5,
+    sweep_s: float = 10.0,
 ) -> dict[str, int]:
-    """Ingest every file now in the inbox into the DuckDB file; originals move to archive or quarantine."""
+    """Ingest every file now in the inbox into the DuckDB file; originals move to archive or quarantine.
+
+    With `watch`, keep taking files as they are dropped (`newsflow watch`) until stopped or cancelled: one
+    long-running flow run whose heartbeats tell Prefect it is alive, each micro-batch a `runs` row of its own
+    (`watch-inbox`); a file is taken once renamed into place or unchanged for `settle_s`, the folder swept
+    every `sweep_s` as the backstop for missed events.
+    """
     settings = check_inbox(inbox, archive, quarantine, settings_for(db, inbox, archive, quarantine, batch_size, entities))
     inbox_dir = Path(inbox)
+    if watch:
+        from newsflow.flows.watch import keep_watching  # the watcher's module builds on this one
+
+        return keep_watching(settings, inbox_dir, settle_s, sweep_s)
     paths = list_inbox(inbox_dir)
     with recorded_run(settings.paths.db, "ingest-inbox") as run, Progress(len(paths)) as progress:
         run.totals.update(ingest_paths(settings, inbox_dir, paths, run.run_id, progress))

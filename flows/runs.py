@@ -28,10 +28,13 @@ def run_id_now() -> str:
 
 
 @contextmanager
-def recorded_run(db: str | Path, flow: str) -> Iterator[RecordedRun]:
+def recorded_run(db: str | Path, flow: str, part: int | None = None) -> Iterator[RecordedRun]:
     """Record the run started (marking runs of dead processes crashed first), then completed with its totals, or
-    failed with the error on any exception, KeyboardInterrupt included (the totals so far are kept); re-raises."""
-    run = RecordedRun(run_id_now(), flow)
+    failed with the error on any exception, KeyboardInterrupt included (the totals so far are kept); re-raises.
+
+    `part` numbers the micro-batches of one long flow run (`watch`): their run ids are `<flow run id>/<part>`.
+    """
+    run = RecordedRun(run_id_now() if part is None else f"{run_id_now()}/{part}", flow)
     with connection(db) as con:
         start_run(con, run.run_id, flow)
     try:

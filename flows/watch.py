@@ -17,7 +17,8 @@ How a dropped file is taken:
 - Any other error is a bug: it fails the run and stops the watcher, files left in the inbox for the next start.
 - Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the workers' start (a local Dask
   cluster, or the one at --dask-address) are paid once at start, and the workers keep trafilatura and the NER model
-  loaded between batches; each micro-batch is then one short flow run (`watch-inbox`) on those workers.
+  loaded between batches. The session is one long-running flow run (`ingest-inbox` with watch=True), whose heartbeats tell Prefect
+  it is alive; each micro-batch is a `runs` row and a few task runs of it, so a batch pays no flow-run start or end.
 - Ctrl-C: finish the batch in hand, then stop (exit 130, as any command stopped by Ctrl-C); a second Ctrl-C aborts at
   once (the next start finishes the job).
 """
@@ -29,38 +30,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from prefect import flow
-
 from newsflow.extractors.reading import list_inbox
-from newsflow.extractors.settings import Settings, settings_for
-from newsflow.flows.ingest import check_inbox, ingest_paths
+from newsflow.extractors.settings import Settings
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import DatabaseLocked, connect, connection
 from newsflow.storage.writes import mark_crashed_runs
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
-
-
-@flow(name="watch-inbox", log_prints=True)
-def ingest_dropped(
-    paths: list[str],
-    inbox: str = "inbox",
-    db: str = "newsflow.duckdb",
-    archive: str | None = None,
-    quarantine: str | None = None,
-    entities: bool = True,
-) -> dict[str, int]:
-    """Ingest the given (complete) inbox files as one micro-batch; one `runs` row per call."""
-    settings = settings_for(db, inbox, archive, quarantine, max(1, len(paths)), entities)
-    with recorded_run(settings.paths.db, "watch-inbox") as run:
-        run.totals.update(ingest_paths(settings, Path(inbox), [Path(p) for p in paths], run.run_id))
-    return run.totals
 
 
 LOOK_GAP_S = 0.05  # a second look this much later confirms that a file with an old mtime is not growing
@@ -156,64 +139,85 @@ def _install_sigint(stop: threading.Event, interrupted: threading.Event) -> Call
     return lambda: signal.signal(signal.SIGINT, previous)
 
 
-def watch(
-    inbox: str = "inbox",
-    db: str = "newsflow.duckdb",
-    *,
-    archive: str | None = None,
-    quarantine: str | None = None,
-    batch_size: int | None = None,
-    entities: bool = True,
-    settle_s: float = 0.5,
-    sweep_s: float = 10.0,
-    stop: threading.Event | None = None,
-    ready: threading.Event | None = None,
-    quiet: bool = False,
-) -> dict[str, int]:
+@dataclass(frozen=True)
+class Session:
+    """What the caller of a watch session gives it besides flow parameters: how to stop it, an event set once it
+    watches, where its lines go. Not flow parameters: Prefect sends those with each task to the Dask workers."""
+
+    stop: threading.Event
+    ready: threading.Event | None = None
+    say: Callable[[str], object] = lambda line: (sys.stdout.write(line + "\n"), sys.stdout.flush())
+
+
+_SESSION: ContextVar[Session | None] = ContextVar("newsflow_watch_session", default=None)
+
+
+def current_session() -> Session:
+    """The session `watch()` started (a deployment's run: a stop never set, lines to stdout)."""
+    # A function, not the ContextVar itself in the flow's body: Prefect pickles the flow (by value) with each task.
+    return _SESSION.get() or Session(threading.Event())
+
+
+def watch(inbox: str = "inbox", db: str = "newsflow.duckdb", *, stop: threading.Event | None = None,
+          ready: threading.Event | None = None, quiet: bool = False, **options) -> dict[str, int]:
     """Ingest files dropped in `inbox` until `stop` is set (or Ctrl-C); returns the totals of the session.
 
-    A Ctrl-C stop finishes the batch in hand, then raises KeyboardInterrupt: the command exits 130 however the
-    Ctrl-C fell (idle, mid-batch, during start-up). `ready` is set once the watcher is warm and watching (for
-    tests and benchmarks).
+    `options` are ingest_inbox's (archive, quarantine, batch_size, entities, settle_s, sweep_s). A Ctrl-C stop
+    finishes the batch in hand, then raises KeyboardInterrupt: the command exits 130 however the Ctrl-C fell
+    (idle, mid-batch, during start-up). `ready` is set once the watcher is warm and watching.
     """
-    inbox_dir = Path(inbox).resolve()
-    settings = check_inbox(inbox_dir, archive, quarantine, settings_for(db, str(inbox_dir), archive, quarantine, batch_size, entities))
-    size = max(1, settings.limits.batch_size)
+    from newsflow.flows.ingest import ingest_inbox
+
     stop, interrupted = stop or threading.Event(), threading.Event()
-    say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))
+    restore = _install_sigint(stop, interrupted)
+    token = _SESSION.set(Session(stop, ready, (lambda line: None) if quiet else Session.say))
+    try:
+        totals = ingest_inbox(inbox, db, watch=True, **options)
+    finally:
+        _SESSION.reset(token)
+        restore()
+    if interrupted.is_set():
+        raise KeyboardInterrupt("newsflow watch stopped by Ctrl-C after the batch in hand")
+    return totals
+
+
+def keep_watching(settings: Settings, inbox: Path, settle_s: float, sweep_s: float) -> dict[str, int]:
+    """Take files as they are dropped, in micro-batches (each a `runs` row of its own), until the session stops."""
+    from newsflow.flows.ingest import ingest_paths
+
+    session = current_session()
+    inbox_dir, say = inbox.resolve(), session.say
+    size = max(1, settings.limits.batch_size)
     totals = dict.fromkeys(TOTAL_KEYS, 0)
     with ExitStack() as stack:
-        stack.callback(_install_sigint(stop, interrupted))
         handler = stack.enter_context(_observing(inbox_dir))
         # One cluster (and one Prefect API, shared with its workers) for every micro-batch of the session.
         stack.enter_context(workers_for(settings, None))
         mark_crashed(settings.paths.db)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
-        if ready is not None:
-            ready.set()
-        readiness = Readiness(settle_s)
-        while not stop.is_set():
+        if session.ready is not None:
+            session.ready.set()
+        readiness, batches = Readiness(settle_s), 0
+        while not session.stop.is_set():
             handler.event.clear()
-            listed = list_inbox(inbox_dir)
-            files, wait = readiness.split(listed, handler.take_renamed())
+            files, wait = readiness.split(list_inbox(inbox_dir), handler.take_renamed())
             if not files:
-                _wait_any(handler.event, stop, sweep_s if wait is None else min(sweep_s, wait))
+                _wait_any(handler.event, session.stop, sweep_s if wait is None else min(sweep_s, wait))
                 continue
-            started = time.perf_counter()
+            started, batches = time.perf_counter(), batches + 1
             try:
-                counts = run_batch(files[:size], inbox_dir, settings, archive, quarantine)
+                with recorded_run(settings.paths.db, "watch-inbox", batches) as run:
+                    run.totals.update(ingest_paths(settings, inbox_dir, files[:size], run.run_id))
             except DatabaseLocked as exc:
                 # Not the files' fault: they stay in the inbox and go in the next batch, once the file is free.
                 say(f"newsflow watch: {len(files)} file(s) wait for the next batch: {exc}")
-                if wait_until_writable(settings.paths.db, stop):
+                if wait_until_writable(settings.paths.db, session.stop):
                     say("newsflow watch: the database is free again")
                 continue
             for key in TOTAL_KEYS:
-                totals[key] += counts.get(key, 0)
-            say(f"{datetime.now():%H:%M:%S}  {count_line(counts)}  ({time.perf_counter() - started:.2f}s)")
+                totals[key] += run.totals.get(key, 0)
+            say(f"{datetime.now():%H:%M:%S}  {count_line(run.totals)}  ({time.perf_counter() - started:.2f}s)")
     say(f"newsflow watch: stopped; this session: {count_line(totals)}")
-    if interrupted.is_set():
-        raise KeyboardInterrupt("newsflow watch stopped by Ctrl-C after the batch in hand")
     return totals
 
 
@@ -253,13 +257,6 @@ def wait_until_writable(db: Path, stop: threading.Event, every_s: float = 1.0) -
         except DatabaseLocked:
             stop.wait(every_s)
     return False
-
-
-def run_batch(files: list[Path], inbox: Path, settings: Settings, archive: str | None, quarantine: str | None) -> dict[str, int]:
-    """One micro-batch as one short flow run."""
-    return ingest_dropped(
-        [str(p) for p in files], str(inbox), str(settings.paths.db), archive, quarantine, settings.ner.ner_enabled
-    )
 
 
 def _wait_any(wake: threading.Event, stop: threading.Event, timeout: float) -> None:

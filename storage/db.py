@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import random
 import time
@@ -92,6 +93,9 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text.lower() or "Conflicting lock" in text or "being used by another" in text
 
 
+WAIT_NOTICE_S = 1.0  # a reader between batches holds the file for less; longer, the user should hear why nothing moves
+
+
 def connect(
     path: str | Path,
     *,
@@ -100,8 +104,9 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open the file, retrying with backoff while another process holds it (DuckDB allows one)."""
     path = str(path)
-    deadline = time.monotonic() + wait_s
-    delay = 0.05
+    started = time.monotonic()
+    deadline = started + wait_s
+    delay, said = 0.05, False
     while True:
         try:
             if read_only:
@@ -120,6 +125,11 @@ def connect(
                         f"and did not become free within {wait_s:.0f}s"
                     ) from exc
                 raise
+            if not said and time.monotonic() - started >= WAIT_NOTICE_S:
+                said = True
+                logging.getLogger(__name__).warning(
+                    "%s is held by another process (a `duckdb` shell or another writer?); waiting up to %.0fs", path, wait_s
+                )
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
 

@@ -71,7 +71,7 @@ def test_sql_is_read_only_and_errors_are_clear(tmp_path):
     assert write.returncode == 1 and "read-only" in write.stderr.lower()
 
 
-def test_sql_waits_for_a_writer_then_says_in_one_line_that_the_database_is_busy(tmp_path):
+def test_sql_waits_for_a_writer_says_so_then_that_the_database_is_busy(tmp_path):
     import time
 
     from newsflow.storage.db import connection
@@ -90,7 +90,8 @@ def test_sql_waits_for_a_writer_then_says_in_one_line_that_the_database_is_busy(
         started = time.monotonic()
         busy = newsflow("sql", "SELECT count(*) FROM articles", "--db", str(db), "--wait", "2", check=False)
         assert busy.returncode == 1 and busy.stdout == "" and 2 <= time.monotonic() - started < 60
-        assert busy.stderr == (f"newsflow: {db} is busy: another process (newsflow ingest or watch, or a duckdb shell) kept it "
+        assert busy.stderr == (f"newsflow: {db} is held by another process (a `duckdb` shell or another writer?); waiting up to 2s\n"
+                               f"newsflow: {db} is busy: another process (newsflow ingest or watch, or a duckdb shell) kept it "
                                "open for writing for 2 s; retry, give a longer --wait SECONDS, or stop the writer\n")
     finally:
         holder.kill()

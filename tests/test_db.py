@@ -39,16 +39,18 @@ def test_schema_is_idempotent(tmp_path):
         assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
 
 
-def test_connect_waits_while_another_process_holds_the_file(tmp_path):
+def test_connect_waits_while_another_process_holds_the_file(tmp_path, caplog):
     path = tmp_path / "held.duckdb"
     with connection(path):
         pass
     holder = hold_database(path, 3)
     started = time.monotonic()
-    with connection(path, wait_s=30) as con:
+    with caplog.at_level("WARNING", logger="newsflow.storage.db"), connection(path, wait_s=30) as con:
         assert con.execute("SELECT 1").fetchone() == (1,)
     assert time.monotonic() - started > 1.0  # it really waited for the holder
     holder.wait()
+    # One notice, once the wait outlasted a reader's usual hold: the user hears why nothing moves.
+    assert [r.getMessage() for r in caplog.records] == [f"{path} is held by another process (a `duckdb` shell or another writer?); waiting up to 30s"]
 
 
 def test_connect_gives_up_with_a_clear_error(tmp_path):

@@ -151,6 +151,22 @@ def test_dropped_files_land_and_leave_the_inbox(watcher):
     assert query(w.db, "SELECT DISTINCT flow FROM runs") == [("watch-inbox",)]
 
 
+def test_a_session_is_one_flow_run_and_each_micro_batch_a_runs_row(watcher):
+    from prefect.client.orchestration import get_client
+
+    w = watcher()
+    for path in SAMPLES[:2]:  # one at a time: two micro-batches
+        drop(w.inbox, path.name, path.read_bytes())
+        wait_for(lambda: not any(w.inbox.iterdir()))
+    wait_for(lambda: settled(w.inbox, 2))
+    w.stop()
+    rows = query(w.db, "SELECT run_id, flow, status, documents FROM runs ORDER BY started_at")
+    with get_client(sync_client=True) as client:
+        runs = [r for r in client.read_flow_runs() if r.parameters.get("inbox") == str(w.inbox)]
+    assert [(r.state_type.value, r.parameters["watch"]) for r in runs] == [("COMPLETED", True)]
+    assert rows == [(f"{runs[0].id}/{n}", "watch-inbox", "completed", 1) for n in (1, 2)]
+
+
 def test_file_written_slowly_is_not_taken_half_written(watcher):
     w = watcher(settle_s=0.5)
     data = SAMPLES[0].read_bytes()
@@ -194,11 +210,10 @@ def test_files_wait_while_another_process_holds_the_database(watcher):
     wait_for(lambda: settled(w.inbox, 1))
     holder = hold_database(w.db)
     try:
-        before = _running_flow_runs()
         names = [f"held-{i}.txt" for i in range(3)]
         for name, path in zip(names, [*SAMPLES[1:], SAMPLES[0]]):
             drop(w.inbox, name, path.read_bytes())
-        wait_for(lambda: _running_flow_runs() > before, timeout=120, every=0.05)  # a batch in hand, waiting
+        wait_for(lambda: _waiting_to_open(w.thread), timeout=120, every=0.05)  # a batch in hand, waiting
         assert sorted(p.name for p in w.inbox.iterdir()) == names  # waiting, not dropped
         assert not (w.inbox.parent / "quarantine").exists()
     finally:
@@ -309,14 +324,14 @@ def test_readiness_waits_for_quiet_files_and_takes_renamed_ones_at_once(tmp_path
     assert readiness.split([old], set())[0] == []
 
 
-def _running_flow_runs() -> int:
-    """Flow runs in the Running state on the Prefect server."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
-
-    running = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=["RUNNING"])))
-    with get_client(sync_client=True) as client:
-        return len(client.read_flow_runs(flow_run_filter=running))
+def _waiting_to_open(thread: threading.Thread) -> bool:
+    """The thread is in storage.db.connect's retry loop: a batch in hand, waiting for the database."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code.co_name == "connect" and frame.f_code.co_filename.endswith(os.path.join("storage", "db.py")):
+            return True
+        frame = frame.f_back
+    return False
 
 
 class Command:
@@ -364,9 +379,8 @@ def test_ctrl_c_exits_130_idle_after_a_batch_and_with_a_batch_in_hand(tmp_path, 
                 wait_for(lambda: settled(inbox, 1), timeout=120)
             elif moment == "batch in hand":
                 holder = hold_database(db)
-                before = _running_flow_runs()
                 drop(inbox, "in-hand.txt", SAMPLES[2].read_bytes())
-                wait_for(lambda: _running_flow_runs() > before, timeout=120, every=0.05)  # waiting for the database
+                wait_for(lambda: command.said("is held by another process"), timeout=120, every=0.05)  # waiting for it
             command.ctrl_c()
             if holder is not None:  # the batch in hand finishes once the database is free
                 wait_for(lambda: command.said("stopping after the batch in hand"))
