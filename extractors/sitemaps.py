@@ -2,8 +2,8 @@
 
 Parsing streams the XML (lxml iterparse, each element freed once read), so a 50,000-URL file costs one pass
 and a few entries' memory. Gzip is unpacked with trafilatura's bounded decompressor under the fetch size limit;
-URLs are cleaned and filtered with courlan (navigation pages, not crawlable pages), as trafilatura's own
-sitemap crawler does. Entries carry what news sitemaps add: publication date, title and language.
+URLs are filtered with courlan (other sites, navigation pages, not crawlable pages), as trafilatura's own sitemap
+crawler does, but kept as listed (not normalised), so a page a feed links to has the same key in `seen_entries`. Entries carry what news sitemaps add: publication date, title and language.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from newsflow.extractors.records import parse_datetime, web_url
 GZIP_MAGIC = b"\x1f\x8b"
 SITEMAP_ROOT = re.compile(rb"<(?:[\w.-]+:)?(?:urlset|sitemapindex)\b")
 TEXT_URL = re.compile(r"^\s*(https?://\S+)\s*$")
+SPACE = re.compile(r"\s")
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 
 
@@ -76,8 +77,9 @@ def looks_like_sitemap(content: bytes) -> bool:
     return content.startswith(GZIP_MAGIC) or SITEMAP_ROOT.search(content[:4096]) is not None
 
 
-def same_site(url: str, host: str | None) -> bool:
-    """Whether url is on host or on the same registered domain (www.site.com and site.com; courlan decides)."""
+def same_site(url: str, host: str | None, domains: dict[str, str | None] | None = None) -> bool:
+    """Whether url is on host or on the same registered domain (www.site.com and site.com; courlan decides).
+    domains: a cache of host -> registered domain for one sitemap's many URLs."""
     other = _host(url)
     if not host or not other:
         return False
@@ -85,8 +87,11 @@ def same_site(url: str, host: str | None) -> bool:
         return True
     from courlan import extract_domain
 
-    mine, theirs = extract_domain(f"http://{host}/", fast=True), extract_domain(url, fast=True)
-    return mine is not None and mine == theirs
+    domains = {} if domains is None else domains
+    for name in (host, other):
+        if name not in domains:
+            domains[name] = extract_domain(f"http://{name}/", fast=True)
+    return domains[host] is not None and domains[host] == domains[other]
 
 
 def page_problem(url: str, news: bool) -> str | None:
@@ -113,14 +118,14 @@ def parse_sitemap(content: bytes, base_url: str, *, text_ok: bool = False, max_u
 
 
 def _parse_text(content: bytes, base_url: str, max_urls: int) -> ParsedSitemap:
-    out = ParsedSitemap("sitemap_text")
+    out, site = ParsedSitemap("sitemap_text"), _Site(base_url)
     for line in content.decode("utf-8", "replace").splitlines():
         match = TEXT_URL.match(line)
         if match:
             if len(out.entries) >= max_urls:
                 out.truncated = True
                 break
-            _keep(out, SitemapEntry(match.group(1)), base_url, news=False)
+            site.keep(out, SitemapEntry(match.group(1)), news=False)
     return out
 
 
@@ -131,20 +136,19 @@ def _local(tag: object) -> str:
 def _parse_xml(content: bytes, base_url: str, max_urls: int) -> ParsedSitemap:
     from lxml import etree
 
-    out = ParsedSitemap(None)
+    out, site = ParsedSitemap(None), _Site(base_url)
     news = False
-    items = etree.iterparse(io.BytesIO(content), events=("start", "end"), resolve_entities=False, no_network=True,
-                            recover=True, huge_tree=False, remove_comments=True, remove_pis=True)
+    root = SITEMAP_ROOT.search(content[:4096])
+    out.kind = "sitemap_index" if root and b"sitemapindex" in root.group(0) else "sitemap"
+    # Only <url> and <sitemap> elements (any namespace: old Google and unprefixed ones are about) reach Python.
+    items = etree.iterparse(io.BytesIO(content), events=("end",), tag=("{*}url", "{*}sitemap"), resolve_entities=False,
+                            no_network=True, recover=True, huge_tree=False, remove_comments=True, remove_pis=True)
     try:
-        for event, element in items:
+        for _, element in items:
             name = _local(element.tag)
-            if event == "start":
-                if out.kind is None and name in ("urlset", "sitemapindex"):
-                    out.kind = "sitemap_index" if name == "sitemapindex" else "sitemap"
+            if element.getparent() is None:
                 continue
-            if name not in ("url", "sitemap") or element.getparent() is None:
-                continue
-            entry = _entry_of(element)
+            entry = _entry_of(element, site.dates)
             parent = element.getparent()
             element.clear(keep_tail=False)
             while element.getprevious() is not None:  # free what was read: memory stays flat over 50,000 URLs
@@ -156,14 +160,14 @@ def _parse_xml(content: bytes, base_url: str, max_urls: int) -> ParsedSitemap:
                 break
             if name == "sitemap" and out.kind == "sitemap_index":
                 child = _absolute(entry.url, base_url)
-                if child and same_site(child, _host(base_url)):
+                if child and same_site(child, site.host, site.domains):
                     entry.url = child
                     out.children.append(entry)
                 else:
                     out.dropped["offsite"] = out.dropped.get("offsite", 0) + 1
             elif name == "url":
                 news = news or entry.published_at is not None or entry.title is not None
-                _keep(out, entry, base_url, news=entry.published_at is not None)
+                site.keep(out, entry, news=entry.published_at is not None)
     except etree.XMLSyntaxError as exc:
         out.problem = f"XMLSyntaxError: {exc}"[:500]
     if out.kind == "sitemap" and news:
@@ -173,7 +177,7 @@ def _parse_xml(content: bytes, base_url: str, max_urls: int) -> ParsedSitemap:
     return out
 
 
-def _entry_of(element) -> SitemapEntry | None:
+def _entry_of(element, dates: dict[str, datetime | None]) -> SitemapEntry | None:
     """loc and lastmod (direct children: an image:image has a loc of its own) and the news:news block's
     publication_date, title and publication/language of one <url> or <sitemap>."""
     values: dict[str, str] = {}
@@ -189,23 +193,43 @@ def _entry_of(element) -> SitemapEntry | None:
     if not loc:
         return None
     language = values.get("language")
-    return SitemapEntry(url=loc, lastmod=parse_datetime(values.get("lastmod")),
-                        published_at=parse_datetime(values.get("publication_date")), title=values.get("title") or None,
+    return SitemapEntry(url=loc, lastmod=_date(values.get("lastmod"), dates),
+                        published_at=_date(values.get("publication_date"), dates), title=values.get("title") or None,
                         language=language.lower()[:2] if language else None)
 
 
-def _keep(out: ParsedSitemap, entry: SitemapEntry, base_url: str, news: bool) -> None:
-    """Add a page entry once its URL is cleaned (courlan) and passes the filters; count it as dropped otherwise."""
-    from courlan import clean_url
+def _date(text: str | None, dates: dict[str, datetime | None]) -> datetime | None:
+    """parse_datetime, once per distinct string (a sitemap repeats the same few lastmods thousands of times)."""
+    if not text:
+        return None
+    if text not in dates:
+        dates[text] = parse_datetime(text)
+    return dates[text]
 
-    url = _absolute(entry.url, base_url)
-    url = clean_url(url) if url else None
-    reason = "bad_url" if not url else "offsite" if not same_site(url, _host(base_url)) else page_problem(url, news)
-    if reason:
-        out.dropped[reason] = out.dropped.get(reason, 0) + 1
-        return
-    entry.url = url
-    out.entries.append(entry)
+
+class _Site:
+    """What filtering one sitemap's URLs needs: its base URL and host, and caches over its many entries."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.host = _host(base_url)
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}/"  # a URL starting with it is on the site, no parsing needed
+        self.domains: dict[str, str | None] = {}
+        self.dates: dict[str, datetime | None] = {}
+
+    def keep(self, out: ParsedSitemap, entry: SitemapEntry, news: bool) -> None:
+        """Add a page entry if its URL is a web page's on this site and passes courlan's filters; else count why not."""
+        url = entry.url.strip()
+        if not url.startswith(("http://", "https://")) or SPACE.search(url):
+            url = _absolute(url, self.base_url)
+        on_site = url and (url.startswith(self.origin) or same_site(url, self.host, self.domains))
+        reason = "bad_url" if not url else "offsite" if not on_site else page_problem(url, news)
+        if reason:
+            out.dropped[reason] = out.dropped.get(reason, 0) + 1
+            return
+        entry.url = url
+        out.entries.append(entry)
 
 
 def _absolute(url: str, base_url: str) -> str | None:

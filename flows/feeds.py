@@ -266,6 +266,8 @@ def ingest_feeds(
     from newsflow.flows.sources import finish_sources, sources_to_poll
 
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
+    if subscribed:  # a scheduled run polls the subscribed sources even when its feeds.txt is not there (yet)
+        sources = present_sources(sources or [])
     urls, sitemap_urls = read_sources(sources or []), read_sources(sitemaps or [])
     db_path = settings.paths.db
     if subscribed:
@@ -289,6 +291,16 @@ def ingest_feeds(
         if polls:  # only now: a crash before this re-polls the same entries next time
             finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id)
     return run.totals
+
+
+def present_sources(args: list[str]) -> list[str]:
+    """The URLs and the files that exist among args; each missing file is logged as a warning."""
+    from prefect import get_run_logger
+
+    present = [a for a in args if a.startswith(("http://", "https://")) or Path(a).is_file()]
+    for missing in sorted(set(args) - set(present)):
+        get_run_logger().warning("%s: no such file of sources; polling the subscribed sources", missing)
+    return present
 
 
 def page_targets(pages: list[str], now: datetime) -> list[tuple[str, RawDocument]]:
