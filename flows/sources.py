@@ -11,6 +11,7 @@ was found (found_by), the site, and subscribed, so scheduled runs (`subscribed=T
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,7 +61,9 @@ def finish_sources(db: Path, polls: list, seen_only: list[tuple[str, str]], now:
     states = [after_poll(p.state, p.new_entries, now, cfg) for p in polls]
     rows = [SourcePoll(p.state.source_url, now, run_id, p.state.last_status, p.state.consecutive_errors == 0,
                        entries=len(p.sitemap) if p.sitemap is not None else len(p.feed.entries) if p.feed else 0,
-                       entries_new=p.new_entries, files=p.files, error=p.state.last_error) for p in polls]
+                       entries_new=p.new_entries, files=p.files,
+                       dropped=json.dumps(p.dropped, sort_keys=True) if p.dropped else None, error=p.state.last_error)
+            for p in polls]
     with connection(db) as con, transaction(con):
         mark_seen(con, seen_only, now)
         save_sources(con, states)

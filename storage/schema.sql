@@ -179,6 +179,7 @@ CREATE TABLE IF NOT EXISTS source_polls (
     entries       INTEGER,                   -- entries listed (feed items, sitemap URLs)
     entries_new   INTEGER,                   -- of which not seen before
     files         INTEGER,                   -- documents fetched for it: 1, or the sitemaps of an index
+    dropped       VARCHAR,                   -- sitemap URLs left out, by reason, as JSON: {"offsite": 84}
     error         VARCHAR,
     PRIMARY KEY (source_url, polled_at)
 );

@@ -46,6 +46,7 @@ class SourcePoll:
     entries: int = 0
     entries_new: int = 0
     files: int = 0
+    dropped: str | None = None  # JSON object: reason -> URLs left out (sitemaps)
     error: str | None = None
 
 

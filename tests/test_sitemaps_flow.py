@@ -13,6 +13,7 @@ from tests.feed_server import FeedServer, Step
 from tests.news_site import build_site, news_sitemap
 
 FAST = {"allow_private": True, "entities": False}
+BENCH_SITEMAPS = Path(__file__).resolve().parents[2] / "shared" / "benchdata" / "sitemaps"
 
 
 @pytest.fixture
@@ -41,6 +42,22 @@ def index(urls: list[str]) -> bytes:
     items = "".join(f"<sitemap><loc><![CDATA[{u}]]></loc></sitemap>" for u in urls)
     return (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}'
             "</sitemapindex>").encode()
+
+
+def test_the_benchdata_sitemaps_served_locally_are_read_and_their_other_sites_pages_left_out(prefect_harness, quick,
+                                                                                                tmp_path):
+    db = tmp_path / "news.duckdb"
+    with FeedServer(root=BENCH_SITEMAPS) as server:
+        names = ["sitemap.xml", "sitemap.xml.gz", "sitemap2.xml", "sitemap-hreflang.xml"]
+        totals = ingest_feeds(sitemaps=[server.url(f"/{n}") for n in names], db=str(db), **FAST)
+        # Their pages are on www.sitemaps.org and www.example.com, not on this server: none is fetched.
+        assert sorted(server.paths()) == sorted(f"/{n}" for n in names)
+        assert (totals["sitemaps"], totals["sitemap_files"], totals["pages_fetched"], totals["feeds_failed"]) == (4, 4, 0, 0)
+        polled = {r[0].rsplit("/", 1)[1]: r[1:] for r in rows(
+            db, "SELECT p.source_url, s.kind, p.entries, p.dropped FROM source_polls p JOIN sources s USING (source_url)")}
+        assert polled == {"sitemap.xml": ("sitemap", 0, '{"offsite": 84}'), "sitemap.xml.gz": ("sitemap", 0, '{"offsite": 84}'),
+                          "sitemap2.xml": ("sitemap_index", 0, '{"offsite": 2}'),
+                          "sitemap-hreflang.xml": ("sitemap", 0, '{"offsite": 3}')}
 
 
 def test_a_site_whose_feed_lists_20_of_200_new_articles_lands_all_200_through_its_news_sitemap(
@@ -97,16 +114,21 @@ def test_an_index_that_loops_back_is_read_once_gzip_included_and_depth_is_limite
         server.script("/deep2.xml", Step(body=index([server.url("/deep3.xml")]), content_type="application/xml"))
         server.script("/deep3.xml", Step(body=urlset(site.pages[5:], recent), content_type="application/xml"))
         top = server.script("/index.xml", Step(body=index(
-            [server.url("/index.xml"), server.url("/pages.xml.gz"), server.url("/child-index.xml"), server.url("/deep1.xml")]),
+            [server.url("/index.xml"), server.url("/pages.xml.gz"), server.url("/child-index.xml"), server.url("/deep1.xml"),
+             server.url("/private/hidden.xml")]),
             content_type="application/xml"))
         server.script("/child-index.xml", Step(body=index([top, server.url("/more.xml")]), content_type="application/xml"))
         totals = ingest_feeds(sitemaps=[top], db=str(db), **FAST)
         sitemap_paths = [p for p in server.paths() if not p.startswith("/news/") and p != "/robots.txt"]
         assert sorted(sitemap_paths) == sorted(["/index.xml", "/pages.xml.gz", "/child-index.xml", "/more.xml",
                                                 "/deep1.xml", "/deep2.xml"])  # each once; deep3 is below the limit
-        assert totals["sitemap_files"] == 6
+        assert totals["sitemap_files"] == 7  # and /private/hidden.xml, which robots.txt disallows: never requested
         assert totals["articles"] == 5
-        assert rows(db, "SELECT kind, consecutive_errors FROM sources") == [("sitemap_index", 0)]
+        kind, errors, error = rows(db, "SELECT kind, consecutive_errors, last_error FROM sources")[0]
+        assert (kind, errors) == ("sitemap_index", 0)
+        assert error == f"sitemap_problem: {server.url('/private/hidden.xml')}: fetch_robots_disallowed"
+        dropped = rows(db, "SELECT dropped FROM source_polls")[0][0]
+        assert dropped == '{"sitemap_seen_twice": 2, "sitemap_too_deep": 1}'  # index.xml listed by itself and its child
 
 
 def test_a_sitemap_on_a_private_address_or_sending_pages_there_is_refused(prefect_harness, quick, tmp_path):

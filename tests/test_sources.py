@@ -48,7 +48,7 @@ def test_added_at_is_kept_and_the_health_view_reads_the_polls(db):
     assert load_sources(db, [FEED])[FEED].added_at == T0
     now = db.execute("SELECT now()").fetchone()[0]
     polls = [SourcePoll(FEED, now - timedelta(days=1), "r1", 200, True, 20, 14, 1),
-             SourcePoll(FEED, now - timedelta(hours=1), "r2", 500, False, 0, 0, 1, "fetch_http_500"),
+             SourcePoll(FEED, now - timedelta(hours=1), "r2", 500, False, 0, 0, 1, error="fetch_http_500"),
              SourcePoll(FEED, now - timedelta(days=9), "r0", 200, True, 20, 100, 1)]  # outside the 7 days
     assert record_polls(db, polls) == 3
     db.execute("UPDATE sources SET added_at = ?", [now - timedelta(days=2)])
