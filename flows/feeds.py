@@ -26,8 +26,7 @@ from newsflow.flows.pipeline import land_batch, prepare_batch
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import connection, writer_lock
-from newsflow.storage.sources import (SourcePoll, SourceState, load_sources, mark_seen, record_polls, save_sources,
-                                      seen_anywhere, seen_entries, subscribed_sources)
+from newsflow.storage.sources import SourceState, mark_seen, seen_anywhere, seen_entries, subscribed_sources
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
@@ -289,8 +288,14 @@ def ingest_feeds(
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
         run.totals.update(run_pipeline(settings, work, run.run_id))
         if polls:  # only now: a crash before this re-polls the same entries next time
-            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id)
+            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id, retry_sources(work))
     return run.totals
+
+
+def retry_sources(work: Work) -> set[str]:
+    """The sources with an entry whose page failed in a way the next poll may not (it stays unseen): their
+    validators are dropped, so an unchanged feed or sitemap is read again rather than answered with a 304."""
+    return {source for r in work.rejections if is_transient(r.reason) for source, _ in work.entry_of.get(r.document_id, [])}
 
 
 def present_sources(args: list[str]) -> list[str]:

@@ -55,10 +55,11 @@ def sources_to_poll(db: Path, urls: list[str], sitemap_urls: list[str], now: dat
 
 
 def finish_sources(db: Path, polls: list, seen_only: list[tuple[str, str]], now: datetime, cfg: Sources,
-                   run_id: str) -> None:
+                   run_id: str, retry: set[str] = frozenset()) -> None:
     """Save each polled source's state and health, one `source_polls` row each, and the entries only marked seen,
-    in one transaction."""
+    in one transaction. Sources in `retry` lose their validators (an entry of theirs is to be tried again)."""
     states = [after_poll(p.state, p.new_entries, now, cfg) for p in polls]
+    states = [replace(s, etag=None, last_modified=None) if s.source_url in retry else s for s in states]
     rows = [SourcePoll(p.state.source_url, now, run_id, p.state.last_status, p.state.consecutive_errors == 0,
                        entries=len(p.sitemap) if p.sitemap is not None else len(p.feed.entries) if p.feed else 0,
                        entries_new=p.new_entries, files=p.files,
@@ -116,6 +117,7 @@ def discover(fetcher: Fetcher, home: str, now: datetime, max_bytes: int) -> tupl
     except FetchError as exc:
         problems.append(f"{home}: {exc.reason}: {exc.detail}")
     else:
+        origin = origin_of(page.final_url)  # http://site/ redirected to https://www.site/: robots.txt is there
         for url in feed_links(page.content, page.final_url):
             candidates.setdefault(url, "home_page")
             feeds_named = True

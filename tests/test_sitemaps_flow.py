@@ -177,3 +177,21 @@ def test_a_failing_sitemap_backs_off_instead_of_being_polled_every_run(prefect_h
         skipped = ingest_feeds(sitemaps=[url], db=str(db), **FAST)
         assert skipped["sources_backed_off"] == 1 and server.paths().count("/gone.xml") == 3
         assert rows(db, "SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM source_polls")[0] == (3, 3)
+
+
+def test_a_page_that_failed_transiently_is_fetched_on_the_next_poll_though_the_sitemap_is_unchanged(
+        prefect_harness, quick, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_RETRIES", "0")
+    db = tmp_path / "news.duckdb"
+    with FeedServer(root=tmp_path / "site") as server:
+        site = build_site(tmp_path / "site", server.base_url, articles=2, in_feed=0)
+        busy = site.pages[0].split(server.base_url, 1)[1]
+        server.script(busy, Step(status=503), Step(body=(tmp_path / "site" / busy.lstrip("/")).read_bytes()))
+        first = ingest_feeds(sitemaps=[site.sitemap], db=str(db), **FAST)
+        assert (first["articles"], first["rejected"]) == (1, 1)
+        assert rows(db, "SELECT etag FROM sources") == [(None,)]  # so the next poll reads the sitemap again
+        second = ingest_feeds(sitemaps=[site.sitemap], db=str(db), **FAST)
+        assert (second["feeds_not_modified"], second["entries_new"], second["articles"]) == (0, 1, 1)
+        assert rows(db, "SELECT etag IS NOT NULL FROM sources") == [(True,)]
+        third = ingest_feeds(sitemaps=[site.sitemap], db=str(db), **FAST)
+        assert (third["feeds_not_modified"], third["pages_fetched"]) == (1, 0)
