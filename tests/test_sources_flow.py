@@ -96,3 +96,15 @@ def test_newsflow_sources_add_then_list_then_remove(tmp_path, quick):
     assert listing[0].split()[:5] == ["status", "type", "kind", "per_day", "failures"]
     assert [line.split()[:3] for line in listing[2:4]] == [["active", "feed", "rss"], ["active", "sitemap", "news_sitemap"]]
     assert "unsubscribed: 2 source(s)" in newsflow("sources", "remove", home)
+
+
+def test_a_home_page_that_redirects_is_explored_where_it_lands(prefect_harness, quick, tmp_path):
+    db = tmp_path / "news.duckdb"
+    with FeedServer(root=tmp_path / "site") as site_server, FeedServer() as old_server:
+        site = build_site(tmp_path / "site", site_server.base_url, articles=2, in_feed=2)
+        site_server.script("/", Step(body=(tmp_path / "site" / "index.html").read_bytes()))
+        old_home = old_server.script("/", Step(status=301, headers={"Location": site_server.url("/")}))
+        result = add_sources([old_home], db=str(db), allow_private=True, poll=False)
+        assert result["found"] == {site.feed: ["feed", "rss", "home_page"],
+                                   site.sitemap: ["sitemap", "news_sitemap", "robots_txt"]}
+        assert old_server.paths() == ["/robots.txt", "/"]  # its robots.txt allows the home page; nothing else asked
