@@ -178,24 +178,22 @@ def _parse_xml(content: bytes, base_url: str, max_urls: int) -> ParsedSitemap:
 
 
 def _entry_of(element, dates: dict[str, datetime | None]) -> SitemapEntry | None:
-    """loc and lastmod (direct children: an image:image has a loc of its own) and the news:news block's
-    publication_date, title and publication/language of one <url> or <sitemap>."""
-    values: dict[str, str] = {}
-    for child in element:
-        name = _local(child.tag)
-        if name in ("loc", "lastmod") and name not in values and not str(child.tag).startswith(("{http://www.google.com/schemas/sitemap-image", "{http://www.google.com/schemas/sitemap-video")):
-            values[name] = "".join(child.itertext()).strip()
-    for child in element.iter(f"{{{NEWS_NS}}}publication_date", f"{{{NEWS_NS}}}title", f"{{{NEWS_NS}}}language"):
-        name = _local(child.tag)
-        if name not in values:
-            values[name] = "".join(child.itertext()).strip()
-    loc = values.get("loc")
+    """loc and lastmod (children in the element's own namespace: an image:image has a loc of its own) and the
+    news:news block's publication_date, title and publication/language of one <url> or <sitemap>."""
+    tag = element.tag
+    ns = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+    loc = (element.findtext(ns + "loc") or "").strip()
     if not loc:
         return None
-    language = values.get("language")
-    return SitemapEntry(url=loc, lastmod=_date(values.get("lastmod"), dates),
-                        published_at=_date(values.get("publication_date"), dates), title=values.get("title") or None,
-                        language=language.lower()[:2] if language else None)
+    lastmod = _date((element.findtext(ns + "lastmod") or "").strip(), dates)
+    news = element.find(f"{{{NEWS_NS}}}news")
+    if news is None:
+        return SitemapEntry(url=loc, lastmod=lastmod)
+    language = (news.findtext(f"{{{NEWS_NS}}}publication/{{{NEWS_NS}}}language") or "").strip()
+    return SitemapEntry(url=loc, lastmod=lastmod,
+                        published_at=_date((news.findtext(f"{{{NEWS_NS}}}publication_date") or "").strip(), dates),
+                        title=(news.findtext(f"{{{NEWS_NS}}}title") or "").strip() or None,
+                        language=language.lower()[:2] or None)
 
 
 def _date(text: str | None, dates: dict[str, datetime | None]) -> datetime | None:

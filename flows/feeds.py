@@ -323,7 +323,7 @@ def plan_work(
     listed = [(p.state.source_url, e.url) for p in polls if p.sitemap for e in p.sitemap]
     with connection(db) as con:
         seen = seen_entries(con, [(url, k) for url, feed in parsed for e in feed.entries for k in entry_keys(e)] + listed)
-        elsewhere = seen_anywhere(con, [k for _, k in listed])
+        elsewhere = seen_anywhere(con, [k for pair in listed if pair not in seen for k in pair[1:]])
     work, targets = Work(), []
     for url, feed in parsed:
         fresh = new_entries(url, feed, seen)
