@@ -288,14 +288,17 @@ def ingest_feeds(
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
         run.totals.update(run_pipeline(settings, work, run.run_id))
         if polls:  # only now: a crash before this re-polls the same entries next time
-            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id, retry_sources(work))
+            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id, retry_sources(work, polls))
     return run.totals
 
 
-def retry_sources(work: Work) -> set[str]:
-    """The sources with an entry whose page failed in a way the next poll may not (it stays unseen): their
-    validators are dropped, so an unchanged feed or sitemap is read again rather than answered with a 304."""
-    return {source for r in work.rejections if is_transient(r.reason) for source, _ in work.entry_of.get(r.document_id, [])}
+def retry_sources(work: Work, polls: list[FeedPoll]) -> set[str]:
+    """The sitemaps with an entry whose page failed in a way the next poll may not (it stays unseen): their
+    validators are dropped, so an unchanged sitemap is read again rather than answered with a 304. (Feeds keep
+    theirs, as before sitemaps came: such an entry of an unchanged feed waits for the feed to change.)"""
+    sitemaps = {p.state.source_url for p in polls if p.state.source_type == "sitemap"}
+    return {source for r in work.rejections if is_transient(r.reason)
+            for source, _ in work.entry_of.get(r.document_id, []) if source in sitemaps}
 
 
 def present_sources(args: list[str]) -> list[str]:

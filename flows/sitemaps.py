@@ -86,11 +86,14 @@ def read_sitemap(fetcher: Fetcher, state: SourceState, response: Response, now: 
     entries = list({e.url: e for e in reversed(entries)}.values())[::-1]  # each URL once, first listing wins
     failed = parsed.kind == "sitemap_index" and files > 1 and len(problems) == files - 1
     error = "; ".join(problems)[:1000] if problems else None
+    # An index is read in full every poll (no validators kept): its sitemaps change while it often does not, and a
+    # 304 for it would hide theirs.
+    validators = parsed.kind != "sitemap_index"
     state = replace(
         state,
         kind=parsed.kind,
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
+        etag=response.headers.get("etag") if validators else None,
+        last_modified=response.headers.get("last-modified") if validators else None,
         consecutive_errors=state.consecutive_errors + 1 if failed else 0,
         last_error=f"sitemap_problem: {error}" if error else (f"sitemap_problem: {parsed.problem}" if parsed.problem else None),
     )

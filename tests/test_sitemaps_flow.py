@@ -130,6 +130,15 @@ def test_an_index_that_loops_back_is_read_once_gzip_included_and_depth_is_limite
         dropped = rows(db, "SELECT dropped FROM source_polls")[0][0]
         assert dropped == '{"sitemap_seen_twice": 2, "sitemap_too_deep": 1}'  # index.xml listed by itself and its child
 
+        # An index is read again in full at every poll (its sitemaps change while it does not): a page added to
+        # one of them is found.
+        server.script("/more.xml", Step(body=urlset(site.pages[3:6], recent), content_type="application/xml"))
+        before = len(server.requests)
+        again = ingest_feeds(sitemaps=[top], db=str(db), **FAST)
+        index_request = next(r for r in server.requests[before:] if r.path == "/index.xml")
+        assert "if-none-match" not in index_request.headers
+        assert (again["entries_new"], again["pages_fetched"], again["articles"]) == (1, 1, 1)
+
 
 def test_a_sitemap_on_a_private_address_or_sending_pages_there_is_refused(prefect_harness, quick, tmp_path):
     db = tmp_path / "news.duckdb"
