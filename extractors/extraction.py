@@ -28,6 +28,7 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
         site=doc.site,
         author=doc.author,
         published_at=doc.published_at,
+        language=doc.language,
         extractor="plain",
         title_given=bool(doc.title),
     )

@@ -208,6 +208,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         site=doc.site or _domain(url) or meta.get("sitename"),
         author=(meta.get("author") or doc.author),
         published_at=published,
+        language=doc.language,
         extractor=extractor,
         title_given=bool(title or doc.title),
     )

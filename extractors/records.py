@@ -58,7 +58,7 @@ class RawDocument:
     """One input as received: the raw bytes plus where they came from."""
 
     document_id: str
-    source_kind: str  # 'inbox' | 'feed' | 'url'
+    source_kind: str  # 'inbox' | 'feed' | 'sitemap' | 'url'
     source_ref: str  # inbox path, feed URL + entry id, or page URL
     content: bytes
     media_type: str  # 'text' | 'html' | 'json' | 'feed'
@@ -71,6 +71,7 @@ class RawDocument:
     published_at: datetime | None = None
     original_path: str | None = None  # the inbox file this came from, if any
     parent_id: str | None = None  # a document split out of another (feed file entry, jsonl record)
+    language: str | None = None  # ISO 639-1 as the source declared it (a news sitemap); detection wins over it
 
 
 @dataclass(slots=True)

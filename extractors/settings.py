@@ -81,6 +81,21 @@ class Http:
 
 
 @dataclass(frozen=True, slots=True)
+class Sources:
+    """Sitemaps as sources, and how a source that keeps failing is left alone for a while (flows/health.py)."""
+
+    first_poll_days: float = 2.0  # a sitemap's first poll takes only entries dated this recently; the rest count as seen
+    sitemap_max_depth: int = 2  # sitemap index -> sitemap -> ...: levels followed below the source
+    sitemap_max_files: int = 30  # sitemap files fetched per source and poll (an index's newest first)
+    sitemap_max_urls: int = 200_000  # URLs read per source and poll, all its files together
+    backoff_after_failures: int = 3  # consecutive failed polls before a source is polled less often
+    backoff_base_s: float = 900.0  # the first back-off; doubled with each further failure
+    backoff_max_s: float = 86_400.0  # a failing source is still tried at least this often
+    stale_days: float = 3.0  # a source answering but bringing nothing new for this long is `stale`
+    dead_after_failures: int = 10  # consecutive failed polls after which a source is `dead`
+
+
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """Where extraction, cleaning and NER run: Prefect tasks over chunks of documents on Dask workers (flows/tasks.py)."""
 
@@ -97,6 +112,7 @@ class Settings:
     ner: Ner = field(default_factory=Ner)
     dedup: Dedup = field(default_factory=Dedup)
     http: Http = field(default_factory=Http)
+    sources: Sources = field(default_factory=Sources)
     cluster: Cluster = field(default_factory=Cluster)
 
 

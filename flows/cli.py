@@ -14,6 +14,12 @@ EXAMPLES = {
              "  newsflow ingest inbox ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "feeds": "example:\n  newsflow ingest feeds https://example.com/rss.xml feeds.txt subscriptions.opml",
     "urls": "example:\n  newsflow ingest urls https://example.com/news/2025/07/some-article",
+    "sitemaps": "example:\n  newsflow ingest sitemaps https://example.com/news-sitemap.xml sitemaps.txt\n"
+                "  (an index is followed; the first poll takes entries of the last 2 days, NEWSFLOW_FIRST_POLL_DAYS)",
+    "sources": "examples:\n  newsflow sources add https://example.com/   (find its feeds and sitemaps, subscribe, poll once)\n"
+               "  newsflow sources                          (each source: status, entries per day, failures)\n"
+               "  newsflow sources remove https://example.com/   (its history stays)\n"
+               "Scheduled runs poll the subscribed sources: the `feeds` deployment of prefect.yaml (subscribed: true).",
     "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)\n"
              "  newsflow watch ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
@@ -41,6 +47,18 @@ def _add_dask_address(parser: argparse.ArgumentParser) -> None:
              "The database stays here: this process is its one writer. Default: a local cluster of NEWSFLOW_WORKERS "
              "processes, or this process for a few documents",
     )
+
+
+def _add_fetch_options(sub: argparse.ArgumentParser) -> None:
+    """The options of every command that fetches: database, safety switches, batch size, entities, cluster."""
+    _add_db(sub)
+    sub.add_argument("--allow-private", action="store_true", default=_default("ALLOW_PRIVATE", "") in {"1", "true", "yes"},
+                     help="allow loopback/private addresses (local feeds, tests); env NEWSFLOW_ALLOW_PRIVATE=1")
+    sub.add_argument("--allow-network", action="append", metavar="CIDR", help="allow this private network only (repeatable), e.g. 10.1.0.0/16")
+    sub.add_argument("--no-robots", action="store_true", help="do not consult robots.txt (only for sites you may crawl)")
+    sub.add_argument("--batch-size", type=int, default=None, help="documents per micro-batch (default 200)")
+    sub.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
+    _add_dask_address(sub)
 
 
 def _seconds(text: str) -> float:
@@ -71,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="show Prefect's and Dask's logs, the Prefect server's output and the HTML extractors' warnings")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
+    ingest = commands.add_parser("ingest", help="ingest once: inbox, feeds, sitemaps or urls", epilog=EXAMPLES["inbox"], formatter_class=formatter)
     sources = ingest.add_subparsers(dest="source", required=True)
     inbox = sources.add_parser("inbox", help="process every file now in the inbox folder", epilog=EXAMPLES["inbox"], formatter_class=formatter)
     inbox.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s, env NEWSFLOW_INBOX)")
@@ -82,19 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
     inbox.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
     _add_dask_address(inbox)
 
-    for name, what in (("feeds", "feed URLs, text files of URLs, or OPML files"), ("urls", "web page URLs")):
+    for name, what in (("feeds", "feed URLs, text files of URLs, or OPML files"),
+                       ("sitemaps", "sitemap URLs (urlset, index, news, .xml.gz, text) or text files of them"),
+                       ("urls", "web page URLs")):
         sub = sources.add_parser(name, help=f"fetch and ingest {what}", epilog=EXAMPLES[name], formatter_class=formatter)
         sub.add_argument("sources", nargs="+", help=what)
-        _add_db(sub)
-        sub.add_argument("--allow-private", action="store_true", default=_default("ALLOW_PRIVATE", "") in {"1", "true", "yes"},
-                         help="allow loopback/private addresses (local feeds, tests); env NEWSFLOW_ALLOW_PRIVATE=1")
-        sub.add_argument("--allow-network", action="append", metavar="CIDR", help="allow this private network only (repeatable), e.g. 10.1.0.0/16")
-        sub.add_argument("--no-robots", action="store_true", help="do not consult robots.txt (only for sites you may crawl)")
-        sub.add_argument("--batch-size", type=int, default=None, help="documents per micro-batch (default 200)")
-        sub.add_argument("--no-entities", action="store_true", help="skip named-entity extraction")
-        _add_dask_address(sub)
+        _add_fetch_options(sub)
         if name == "feeds":
             sub.add_argument("--no-fetch", action="store_true", help="use only what the feed carries; never fetch linked pages")
+
+    listed = commands.add_parser("sources", help="list the feeds and sitemaps polled, with their health; add or remove sites",
+                                 epilog=EXAMPLES["sources"], formatter_class=formatter)
+    _add_db(listed)
+    actions = listed.add_subparsers(dest="action")
+    add = actions.add_parser("add", help="find a site's feeds and sitemaps from its home page, subscribe, poll them",
+                             epilog=EXAMPLES["sources"], formatter_class=formatter)
+    add.add_argument("sites", nargs="+", help="home page URLs, e.g. https://example.com/")
+    _add_fetch_options(add)
+    add.add_argument("--no-poll", action="store_true", help="record the sources found; leave polling to the scheduled runs")
+    remove = actions.add_parser("remove", help="stop polling sources (by source URL, or the site URL they were added with)",
+                                epilog=EXAMPLES["sources"], formatter_class=formatter)
+    remove.add_argument("urls", nargs="+")
+    _add_db(remove)
 
     watch = commands.add_parser("watch", help="keep running: ingest files as they are dropped in the inbox", epilog=EXAMPLES["watch"], formatter_class=formatter)
     watch.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s)")
@@ -149,9 +176,13 @@ def run_command(args) -> None:
                        entities=not args.no_entities)
         if args.source == "feeds":
             totals = feeds.ingest_feeds(args.sources, fetch_pages=not args.no_fetch, **options)
+        elif args.source == "sitemaps":
+            totals = feeds.ingest_feeds(sitemaps=args.sources, **options)
         else:
             totals = feeds.ingest_feeds(pages=args.sources, **options)
         print_summary(args.db, totals)
+    elif args.command == "sources":
+        _sources_command(args)
     elif args.command == "watch":
         from newsflow.flows.watch import watch
 
@@ -160,6 +191,33 @@ def run_command(args) -> None:
         from newsflow.flows.serve import serve
 
         serve()
+
+
+def _sources_command(args) -> None:
+    """`newsflow sources [add|remove]`: list the sources' health, discover and subscribe, or unsubscribe."""
+    from newsflow.flows.report import print_sources, print_summary
+
+    if args.action == "add":
+        from newsflow.flows.sources import add_sources
+
+        result = add_sources(args.sites, db=args.db, allow_private=args.allow_private, allow_networks=args.allow_network,
+                             respect_robots=False if args.no_robots else None, poll=not args.no_poll,
+                             batch_size=args.batch_size, entities=not args.no_entities)
+        for url, (kind, detail, found_by) in result["found"].items():
+            print(f"found {kind} ({detail}, {found_by.replace('_', ' ')}): {url}")
+        for problem in result["problems"]:
+            print(f"newsflow: {problem}", file=sys.stderr)
+        if "totals" in result:
+            print_summary(args.db, result["totals"])
+        print_sources(args.db)
+    elif args.action == "remove":
+        from newsflow.storage.db import connection
+        from newsflow.storage.sources import unsubscribe
+
+        with connection(args.db) as con:
+            print(f"unsubscribed: {unsubscribe(con, args.urls)} source(s)")
+    else:
+        print_sources(args.db)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,13 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     # idle machine; its 20 s default fails on a busy one.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
-        if args.command in ("ingest", "watch"):  # a bad --db said in one line now, not as a flow run's traceback
-            from newsflow.storage.db import check_database
+        polls = args.command in ("ingest", "watch") or (args.command == "sources" and args.action == "add")
+        if polls or (args.command == "sources" and args.action == "remove"):
+            from newsflow.storage.db import check_database  # a bad --db said in one line now, not as a traceback
 
             check_database(args.db, write=True)
             _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
         with ExitStack() as stack:
-            if args.command in ("ingest", "watch"):
+            if polls:
                 from newsflow.flows.api import command_api
 
                 stack.enter_context(command_api(show_output=args.verbose))  # one Prefect API, workers included

@@ -1,9 +1,9 @@
-"""The feeds and pages flows: poll feeds (conditional GET), fetch what is not in the feed, run the shared pipeline.
+"""The feeds and pages flows: poll feeds and sitemaps (conditional GET), fetch what they do not carry, run the pipeline.
 
-    poll each feed (one task per feed) -> new entries (not seen before)
-        full entries             -> documents from the feed's own HTML
-        teasers with a link      -> fetch the pages (one task per batch) -> documents, or rejections
-    micro-batches -> prepare_batch -> write_batch -> mark entries seen -> save feed state
+    poll each source due (one task per source) -> new entries (not seen before)
+        full feed entries        -> documents from the feed's own HTML
+        teasers, sitemap pages   -> fetch the pages (one task per batch) -> documents, or rejections
+    micro-batches -> prepare_batch -> write_batch -> mark entries seen -> save source state and health
 """
 from __future__ import annotations
 
@@ -20,26 +20,34 @@ from prefect.cache_policies import NO_CACHE
 from newsflow.extractors.feeds import FeedEntry, ParsedFeed, entry_documents, parse_feed, read_sources
 from newsflow.extractors.fetch import FetchError, Fetcher, html_bytes, is_transient
 from newsflow.extractors.records import RawDocument, Rejection
-from newsflow.extractors.settings import Settings, settings_for
+from newsflow.extractors.settings import Settings, Sources, settings_for
+from newsflow.extractors.sitemaps import SitemapEntry, looks_like_sitemap
 from newsflow.flows.pipeline import land_batch, prepare_batch
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import connection, writer_lock
-from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
+from newsflow.storage.sources import SourceState, mark_seen, seen_anywhere, seen_entries, subscribed_sources
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 COUNT_KEYS = ("documents", "articles", "duplicates", "rejected", "mentions")
-FEED_COUNT_KEYS = ("feeds", "feeds_not_modified", "feeds_failed", "entries_new", "entries_seen_before", "pages_fetched")
+FEED_COUNT_KEYS = ("feeds", "feeds_not_modified", "feeds_failed", "entries_new", "entries_seen_before", "pages_fetched",
+                   "sitemaps", "sitemap_files", "entries_skipped_old", "sources_backed_off")
 
 
 @dataclass(slots=True)
 class FeedPoll:
-    """The outcome of polling one feed: its new state and, unless unchanged or failed, what parsed."""
+    """The outcome of polling one source: its new state and, unless unchanged or failed, what parsed (a feed, or
+    a sitemap's page entries)."""
 
     state: SourceState
     feed: ParsedFeed | None = None
+    sitemap: list[SitemapEntry] | None = None
+    files: int = 1  # documents fetched: the sitemaps of an index
+    dropped: dict[str, int] = field(default_factory=dict)  # sitemap URLs left out, by reason
+    first_poll: bool = False  # the source never answered before (a sitemap's archive is not taken then)
+    new_entries: int = 0  # set when planned
 
 
 @dataclass(slots=True)
@@ -49,6 +57,7 @@ class Work:
     docs: list[RawDocument] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     entry_of: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # document_id -> (source_url, key)s
+    seen_only: list[tuple[str, str]] = field(default_factory=list)  # entries marked seen without a document
 
     def add(self, doc: RawDocument, rejection: Rejection | None = None, entry: list[tuple[str, str]] | None = None) -> None:
         self.docs.append(doc)
@@ -58,8 +67,11 @@ class Work:
             self.entry_of[doc.document_id] = entry
 
 
-def poll(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
-    """Conditional GET of one feed and parse it; a feed's own failure is recorded on its state, never raised."""
+def poll(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources = Sources(),
+         max_bytes: int = 10_000_000) -> FeedPoll:
+    """Conditional GET of one feed or sitemap and parse it; a source's own failure is recorded on its state, never
+    raised. A source of unknown type is a sitemap when its bytes look like one (a sitemap in a list of feeds)."""
+    first_poll = state.last_success_at is None
     state = replace(state, last_polled_at=now)
     try:
         # No robots.txt for the feed itself: the user subscribed to it, and an unchanged feed costs one 304.
@@ -70,6 +82,12 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
                                 last_error=f"{exc.reason}: {exc.detail}"[:1000]))
     if response.not_modified:
         return FeedPoll(replace(state, last_status=304, consecutive_errors=0, last_error=None))
+    if state.source_type == "sitemap" or (state.source_type is None and looks_like_sitemap(response.content)):
+        from newsflow.flows.sitemaps import read_sitemap
+
+        done = read_sitemap(fetcher, state, response, now, cfg, max_bytes, text_ok=state.source_type == "sitemap")
+        done.first_poll = first_poll
+        return done
     try:
         feed = parse_feed(response.content, base_url=response.final_url, content_type=response.headers.get("content-type"))
     except Exception as exc:  # parsers can choke on hostile bytes: that feed's problem, not the run's
@@ -81,6 +99,7 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
                                 last_error=f"feed_invalid: {feed.problem}"[:1000]), feed)
     state = replace(
         state,
+        source_type="feed",
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
         kind=feed.kind,
@@ -92,9 +111,9 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def poll_feed(fetcher: Fetcher, state: SourceState, now: datetime) -> FeedPoll:
-    """Poll one feed (task wrapper)."""
-    return poll(fetcher, state, now)
+def poll_feed(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources, max_bytes: int) -> FeedPoll:
+    """Poll one feed or sitemap (task wrapper)."""
+    return poll(fetcher, state, now, cfg, max_bytes)
 
 
 def page_documents(
@@ -231,34 +250,65 @@ def ingest_feeds(
     entities: bool = True,
     fetch_pages: bool = True,
     pages: list[str] | None = None,
+    sitemaps: list[str] | None = None,
+    subscribed: bool = False,
 ) -> dict[str, int]:
-    """Poll feeds (URLs, text files of URLs, OPML files) and ingest their new entries, and web `pages` as they are.
+    """Poll feeds and sitemaps and ingest their new entries, and web `pages` as they are.
 
-    An entry whose feed content is not the whole article is replaced by its fetched page, unless fetch_pages is
-    False. A refused or failed fetch is a rejected document with the reason. allow_networks lists CIDRs allowed
-    even when private addresses are not. A run with pages only is recorded in `runs` as `ingest-urls`.
+    sources: feed URLs, text files of URLs, OPML files (a sitemap among them is read as one); sitemaps: sitemap
+    URLs or text files of them; subscribed: also every source added with `newsflow sources add`. A source
+    backing off after repeated failures is skipped until its next_poll_at. An entry whose feed content is not the
+    whole article, and every sitemap page, is replaced by its fetched page, unless fetch_pages is False. A refused
+    or failed fetch is a rejected document with the reason. allow_networks lists CIDRs allowed even when private
+    addresses are not. A run with pages only is recorded in `runs` as `ingest-urls`.
     """
+    from newsflow.flows.sources import finish_sources, sources_to_poll
+
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
-    urls = read_sources(sources or [])
+    if subscribed:  # a scheduled run polls the subscribed sources even when its feeds.txt is not there (yet)
+        sources = present_sources(sources or [])
+    urls, sitemap_urls = read_sources(sources or []), read_sources(sitemaps or [])
     db_path = settings.paths.db
-    with recorded_run(db_path, "ingest-feeds" if urls else "ingest-urls") as run:
-        run.totals.update(dict.fromkeys(COUNT_KEYS + (FEED_COUNT_KEYS if urls else ()), 0))
+    if subscribed:
+        with connection(db_path) as con:
+            urls += [u for u in subscribed_sources(con) if u not in urls and u not in sitemap_urls]
+    polling = bool(urls or sitemap_urls or subscribed)
+    with recorded_run(db_path, "ingest-feeds" if polling else "ingest-urls") as run:
+        run.totals.update(dict.fromkeys(COUNT_KEYS + (FEED_COUNT_KEYS if polling else ()), 0))
         now = datetime.now(timezone.utc)
         polls, work, targets = [], Work(), page_targets(pages or [], now)
         with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
-            if urls:
-                with connection(db_path) as con:
-                    states = load_sources(con, urls)
-                polls = [f.result() for f in [poll_feed.submit(fetcher, states[url], now) for url in urls]]
+            if polling:
+                states = sources_to_poll(db_path, urls, sitemap_urls, now, run.totals)
+                cfg, max_bytes = settings.sources, settings.http.max_body_bytes
+                polls = [f.result() for f in [poll_feed.submit(fetcher, s, now, cfg, max_bytes) for s in states]]
                 report_polls(polls)
-                work, planned = plan_work(db_path, polls, now, fetch_pages, run.totals)
+                work, planned = plan_work(db_path, polls, now, fetch_pages, run.totals, cfg)
                 targets += planned
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
         run.totals.update(run_pipeline(settings, work, run.run_id))
-        if polls:
-            with connection(db_path) as con:  # only now: a crash before this re-polls the same entries next time
-                save_sources(con, [p.state for p in polls])
+        if polls:  # only now: a crash before this re-polls the same entries next time
+            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id, retry_sources(work, polls))
     return run.totals
+
+
+def retry_sources(work: Work, polls: list[FeedPoll]) -> set[str]:
+    """The sitemaps with an entry whose page failed in a way the next poll may not (it stays unseen): their
+    validators are dropped, so an unchanged sitemap is read again rather than answered with a 304. (Feeds keep
+    theirs, as before sitemaps came: such an entry of an unchanged feed waits for the feed to change.)"""
+    sitemaps = {p.state.source_url for p in polls if p.state.source_type == "sitemap"}
+    return {source for r in work.rejections if is_transient(r.reason)
+            for source, _ in work.entry_of.get(r.document_id, []) if source in sitemaps}
+
+
+def present_sources(args: list[str]) -> list[str]:
+    """The URLs and the files that exist among args; each missing file is logged as a warning."""
+    from prefect import get_run_logger
+
+    present = [a for a in args if a.startswith(("http://", "https://")) or Path(a).is_file()]
+    for missing in sorted(set(args) - set(present)):
+        get_run_logger().warning("%s: no such file of sources; polling the subscribed sources", missing)
+    return present
 
 
 def page_targets(pages: list[str], now: datetime) -> list[tuple[str, RawDocument]]:
@@ -267,19 +317,36 @@ def page_targets(pages: list[str], now: datetime) -> list[tuple[str, RawDocument
 
 
 def plan_work(
-    db: Path, polls: list[FeedPoll], now: datetime, fetch_pages: bool, totals: dict[str, int]
+    db: Path, polls: list[FeedPoll], now: datetime, fetch_pages: bool, totals: dict[str, int], cfg: Sources = Sources()
 ) -> tuple[Work, list[tuple[str, RawDocument]]]:
     """Documents from the entries not seen before, and the pages still to fetch; counts go into totals."""
+    from newsflow.flows.sitemaps import plan_sitemap
+
     parsed = [(p.state.source_url, p.feed) for p in polls if p.feed is not None and p.feed.entries]
+    listed = [(p.state.source_url, e.url) for p in polls if p.sitemap for e in p.sitemap]
     with connection(db) as con:
-        seen = seen_entries(con, [(url, k) for url, feed in parsed for e in feed.entries for k in entry_keys(e)])
+        seen = seen_entries(con, [(url, k) for url, feed in parsed for e in feed.entries for k in entry_keys(e)] + listed)
+        elsewhere = seen_anywhere(con, [k for pair in listed if pair not in seen for k in pair[1:]])
     work, targets = Work(), []
     for url, feed in parsed:
         fresh = new_entries(url, feed, seen)
         totals["entries_new"] += len(fresh.entries)
         totals["entries_seen_before"] += len(feed.entries) - len(fresh.entries)
         targets += plan_entries(url, fresh, now, work, fetch=fetch_pages)
-    totals["feeds"] = len(polls)
+    for p in polls:
+        if p.feed is not None:
+            p.new_entries = len(new_entries(p.state.source_url, p.feed, seen).entries)
+    planned = {t.url: t for _, t in targets if t.url}
+    for p in polls:
+        if p.sitemap:
+            before = totals["entries_new"]
+            targets += plan_sitemap(p.state.source_url, p.sitemap, p.first_poll, seen, elsewhere, now, cfg, work,
+                                    planned, totals)
+            p.new_entries = totals["entries_new"] - before
+    sitemap_polls = [p for p in polls if p.state.source_type == "sitemap"]
+    totals["feeds"] = len(polls) - len(sitemap_polls)
+    totals["sitemaps"] = len(sitemap_polls)
+    totals["sitemap_files"] = sum(p.files for p in sitemap_polls if p.state.last_status != 304)
     totals["feeds_not_modified"] = sum(p.state.last_status == 304 for p in polls)
     totals["feeds_failed"] = sum(p.state.consecutive_errors > 0 for p in polls)
     totals["pages_fetched"] = len(targets)

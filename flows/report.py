@@ -11,9 +11,12 @@ def print_summary(db: str, totals: dict[str, int]) -> None:
     from newsflow.storage.queries import top_entities
 
     if "feeds" in totals:
+        extra = "".join(f"  {label}: {totals[key]}" for key, label in (
+            ("sitemaps", "sitemaps"), ("sitemap_files", "sitemap files read"),
+            ("entries_skipped_old", "old entries skipped"), ("sources_backed_off", "backing off")) if totals.get(key))
         print(
             f"feeds: {totals['feeds']} ({totals.get('feeds_not_modified', 0)} unchanged, {totals.get('feeds_failed', 0)} failed)  "
-            f"new entries: {totals.get('entries_new', 0)}  pages fetched: {totals.get('pages_fetched', 0)}"
+            f"new entries: {totals.get('entries_new', 0)}  pages fetched: {totals.get('pages_fetched', 0)}{extra}"
         )
     elif "files" in totals:
         print(f"files: {totals['files']}")
@@ -28,6 +31,26 @@ def print_summary(db: str, totals: dict[str, int]) -> None:
     if top:
         print("top entities: " + ", ".join(f"{name} ({label}, {n})" for name, label, n in top))
     print(f"try: {_invoked_as()} sql \"SELECT title, word_count, language FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --db {db}")
+
+
+SOURCES_QUERY = """
+SELECT status, source_type AS type, kind, entries_per_day AS per_day, consecutive_errors AS failures,
+       strftime(last_success_at, '%Y-%m-%d %H:%M') AS last_success, strftime(last_new_entry_at, '%Y-%m-%d %H:%M') AS last_new,
+       found_by, source_url
+FROM source_health
+ORDER BY subscribed DESC, site NULLS LAST, source_type, source_url
+"""
+
+
+def print_sources(db: str) -> None:
+    """The `source_health` view as a table: one line per feed or sitemap."""
+    from newsflow.storage.db import connection
+
+    with connection(db, read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM sources").fetchone()[0]:
+            print(f"no sources in {db} yet: newsflow sources add https://example.com/")
+            return
+    print_query(db, SOURCES_QUERY)
 
 
 def _invoked_as() -> str:

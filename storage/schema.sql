@@ -69,8 +69,8 @@ CREATE TABLE IF NOT EXISTS story_links (
 CREATE TABLE IF NOT EXISTS documents (
     document_id   VARCHAR PRIMARY KEY,
     run_id        VARCHAR,
-    source_kind   VARCHAR NOT NULL,          -- inbox, feed, url
-    source_ref    VARCHAR NOT NULL,          -- file path, feed URL#entry, page URL
+    source_kind   VARCHAR NOT NULL,          -- inbox, feed, sitemap, url
+    source_ref    VARCHAR NOT NULL,          -- file path, feed URL#entry, sitemap URL#page URL, page URL
     parent_id     VARCHAR,                   -- the file a feed/jsonl entry was split from
     received_at   TIMESTAMPTZ NOT NULL,
     raw_sha256    VARCHAR,
@@ -168,7 +168,7 @@ CREATE TABLE IF NOT EXISTS site_lines (
 -- Feed state for conditional GET and politeness.
 CREATE TABLE IF NOT EXISTS sources (
     source_url          VARCHAR PRIMARY KEY,
-    kind                VARCHAR,            -- rss, atom, rdf, json
+    kind                VARCHAR,            -- rss, atom, rdf, json; sitemap, news_sitemap, sitemap_index, sitemap_text
     title               VARCHAR,
     etag                VARCHAR,
     last_modified       VARCHAR,
@@ -178,7 +178,33 @@ CREATE TABLE IF NOT EXISTS sources (
     last_error          VARCHAR
 );
 
--- Feed entries already seen (by guid or link), so they are not fetched again.
+-- What each source is, how it was found, and its health (flows/health.py sets status and next_poll_at).
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS source_type VARCHAR;        -- feed, sitemap (NULL: not polled yet)
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS site VARCHAR;               -- the home page it was discovered from
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS found_by VARCHAR;           -- given, link_alternate, common_path, robots_txt
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS subscribed BOOLEAN DEFAULT false;  -- polled by every ingest-feeds run with subscribed=True
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS added_at TIMESTAMPTZ;
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS last_success_at TIMESTAMPTZ; -- last poll that got a usable answer (200 or 304)
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS last_new_entry_at TIMESTAMPTZ;
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS next_poll_at TIMESTAMPTZ;   -- set while backing off after failures
+ALTER TABLE sources ADD COLUMN IF NOT EXISTS status VARCHAR;             -- active, failing, stale, dead
+
+-- One row per poll of a source: what it answered and how many new entries it brought (entries per day).
+CREATE TABLE IF NOT EXISTS source_polls (
+    source_url    VARCHAR NOT NULL,
+    polled_at     TIMESTAMPTZ NOT NULL,
+    run_id        VARCHAR,
+    http_status   INTEGER,
+    ok            BOOLEAN NOT NULL,
+    entries       INTEGER,                   -- entries listed (feed items, sitemap URLs)
+    entries_new   INTEGER,                   -- of which not seen before
+    files         INTEGER,                   -- documents fetched for it: 1, or the sitemaps of an index
+    dropped       VARCHAR,                   -- sitemap URLs left out, by reason, as JSON: {"offsite": 84}
+    error         VARCHAR,
+    PRIMARY KEY (source_url, polled_at)
+);
+
+-- Feed entries (by guid or link) and sitemap URLs already seen, so they are not fetched again.
 CREATE TABLE IF NOT EXISTS seen_entries (
     source_url    VARCHAR NOT NULL,
     entry_key     VARCHAR NOT NULL,

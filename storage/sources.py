@@ -1,4 +1,4 @@
-"""Feed state (`sources`: validators, last poll, errors) and the entries already seen (`seen_entries`)."""
+"""Source state (`sources`: feeds and sitemaps, validators, health), polls (`source_polls`) and seen entries."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,7 +12,7 @@ from newsflow.storage.bulk import insert_rows
 
 @dataclass(slots=True)
 class SourceState:
-    """One row of `sources`: what we know about a feed between polls."""
+    """One row of `sources`: what we know about a feed or sitemap between polls."""
 
     source_url: str
     kind: str | None = None
@@ -23,6 +23,31 @@ class SourceState:
     last_status: int | None = None
     consecutive_errors: int = 0
     last_error: str | None = None
+    source_type: str | None = None  # 'feed' | 'sitemap'; None: decided by what the first poll gets
+    site: str | None = None  # the home page it was discovered from
+    found_by: str | None = None  # 'given', 'link_alternate', 'common_path', 'robots_txt'
+    subscribed: bool = False
+    added_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_new_entry_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    status: str | None = None  # 'active' | 'failing' | 'stale' | 'dead'
+
+
+@dataclass(slots=True)
+class SourcePoll:
+    """One row of `source_polls`: the outcome of one poll of a source."""
+
+    source_url: str
+    polled_at: datetime
+    run_id: str | None
+    http_status: int | None
+    ok: bool
+    entries: int = 0
+    entries_new: int = 0
+    files: int = 0
+    dropped: str | None = None  # JSON object: reason -> URLs left out (sitemaps)
+    error: str | None = None
 
 
 SOURCE_COLUMNS = tuple(f.name for f in fields(SourceState))
@@ -44,9 +69,10 @@ def load_sources(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, S
 
 
 def save_sources(con: duckdb.DuckDBPyConnection, states: Iterable[SourceState]) -> int:
-    """Insert or replace the state of each feed in one statement."""
+    """Insert or replace the state of each source in one statement (the time it was added is kept)."""
     rows = [astuple(s) for s in states]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in SOURCE_COLUMNS[1:])
+    updates = ", ".join(f"{c} = coalesce(sources.{c}, excluded.{c})" if c == "added_at" else f"{c} = excluded.{c}"
+                        for c in SOURCE_COLUMNS[1:])
     return insert_rows(con, "sources", SOURCE_COLUMNS, rows, on_conflict=f"ON CONFLICT (source_url) DO UPDATE SET {updates}")
 
 
@@ -68,3 +94,34 @@ def mark_seen(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]], 
     rows = [(source_url, key, at) for source_url, key in dict.fromkeys(pairs)]
     return insert_rows(con, "seen_entries", ("source_url", "entry_key", "first_seen_at"), rows,
                        on_conflict="ON CONFLICT DO NOTHING")
+
+
+def subscribed_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The URLs of the sources subscribed to (`newsflow sources add`), oldest first."""
+    return [r[0] for r in con.execute(
+        "SELECT source_url FROM sources WHERE subscribed ORDER BY added_at NULLS LAST, source_url").fetchall()]
+
+
+def unsubscribe(con: duckdb.DuckDBPyConnection, urls: list[str]) -> int:
+    """Stop polling these sources (by source URL or by the site they were found on); their history stays."""
+    return con.execute(
+        "UPDATE sources SET subscribed = false WHERE subscribed AND (source_url IN (SELECT unnest($1)) "
+        "OR site IN (SELECT unnest($1)))", [list(urls)]).fetchall()[0][0]
+
+
+def record_polls(con: duckdb.DuckDBPyConnection, polls: Iterable[SourcePoll]) -> int:
+    """Append one `source_polls` row per poll (a rerun with the same time replaces it)."""
+    columns = tuple(f.name for f in fields(SourcePoll))
+    return insert_rows(con, "source_polls", columns, [astuple(p) for p in polls],
+                       on_conflict="ON CONFLICT (source_url, polled_at) DO NOTHING")
+
+
+def seen_anywhere(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:
+    """Which entry keys (page URLs) any source has seen, in one query: a page a feed brought is not fetched again
+    for a sitemap of the same site."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return set()
+    rows = con.execute("SELECT DISTINCT e.entry_key FROM seen_entries e JOIN (SELECT unnest($1) AS k) q "
+                       "ON e.entry_key = q.k", [keys]).fetchall()
+    return {r[0] for r in rows}

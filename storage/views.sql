@@ -105,3 +105,35 @@ JOIN entities e USING (entity_id)
 JOIN mentions m USING (entity_id)
 JOIN articles a ON a.article_id = m.article_id
 GROUP BY ALL;
+
+-- Health of each source (feed or sitemap): when it last answered and last brought something new, new entries
+-- per day over the last 7 days (or since it was added), and its status (active, failing, stale, dead).
+--   SELECT source_url, status, entries_per_day, consecutive_errors FROM source_health WHERE status <> 'active';
+CREATE OR REPLACE VIEW source_health AS
+WITH recent AS (
+    SELECT source_url, sum(entries_new) AS new_7d, count(*) AS polls_7d, count(*) FILTER (WHERE NOT ok) AS failed_7d,
+           min(polled_at) AS first_poll
+    FROM source_polls
+    WHERE polled_at >= now() - INTERVAL 7 DAY
+    GROUP BY source_url
+)
+SELECT
+    s.source_url,
+    s.source_type,
+    s.kind,
+    s.site,
+    s.found_by,
+    s.subscribed,
+    coalesce(s.status, 'new')                           AS status,
+    s.last_polled_at,
+    s.last_success_at,
+    s.last_new_entry_at,
+    round(coalesce(r.new_7d, 0) / greatest(1.0, least(7.0,
+          date_diff('second', coalesce(s.added_at, r.first_poll, now()), now()) / 86400.0)), 1) AS entries_per_day,
+    coalesce(r.polls_7d, 0)                             AS polls_7d,
+    coalesce(r.failed_7d, 0)                            AS failed_polls_7d,
+    s.consecutive_errors,
+    s.next_poll_at,
+    s.last_error
+FROM sources s
+LEFT JOIN recent r USING (source_url);

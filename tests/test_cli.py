@@ -10,7 +10,8 @@ import pytest
 
 from newsflow.flows.cli import build_parser
 
-COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"]]
+COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "sitemaps"], ["ingest", "urls"], ["sources"], ["sources", "add"],
+            ["sources", "remove"], ["watch"], ["serve"], ["sql"]]
 
 
 def newsflow(*args, cwd=None, check=True):

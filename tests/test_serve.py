@@ -51,7 +51,7 @@ def test_serve_builds_the_deployments_of_prefect_yaml():
     assert [s.schedule.interval for s in sweep.schedules] == [timedelta(seconds=60)]
     assert [(s.schedule.cron, s.schedule.timezone) for s in feeds.schedules] == [("*/15 * * * *", "UTC")]
     assert sweep.parameters == {"inbox": "inbox", "db": "newsflow.duckdb"}
-    assert feeds.parameters == {"sources": ["feeds.txt"], "db": "newsflow.duckdb"}
+    assert feeds.parameters == {"sources": ["feeds.txt"], "subscribed": True, "db": "newsflow.duckdb"}
     for deployment in built.values():
         assert deployment.concurrency_limit == 1
         assert deployment.concurrency_options.collision_strategy.value == "CANCEL_NEW"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
 
@@ -37,3 +37,35 @@ def test_seen_entries_are_per_feed_and_keep_their_first_time(db):
     assert seen_entries(db, []) == set()
     first = db.execute("SELECT first_seen_at FROM seen_entries WHERE source_url = ? AND entry_key = 'b'", [FEED]).fetchone()[0]
     assert first == T0
+
+
+def test_added_at_is_kept_and_the_health_view_reads_the_polls(db):
+    from newsflow.storage.sources import SourcePoll, record_polls
+
+    added = SourceState(FEED, source_type="feed", subscribed=True, added_at=T0, status="active")
+    save_sources(db, [added])
+    save_sources(db, [replace(added, added_at=T1, last_new_entry_at=T1)])
+    assert load_sources(db, [FEED])[FEED].added_at == T0
+    now = db.execute("SELECT now()").fetchone()[0]
+    polls = [SourcePoll(FEED, now - timedelta(days=1), "r1", 200, True, 20, 14, 1),
+             SourcePoll(FEED, now - timedelta(hours=1), "r2", 500, False, 0, 0, 1, error="fetch_http_500"),
+             SourcePoll(FEED, now - timedelta(days=9), "r0", 200, True, 20, 100, 1)]  # outside the 7 days
+    assert record_polls(db, polls) == 3
+    db.execute("UPDATE sources SET added_at = ?", [now - timedelta(days=2)])
+    row = db.execute("SELECT status, entries_per_day, polls_7d, failed_polls_7d FROM source_health").fetchone()
+    assert row == ("active", 7.0, 2, 1)  # 14 new entries over the 2 days since it was added
+
+
+def test_subscriptions_and_entries_seen_by_any_source(db):
+    from newsflow.storage.sources import seen_anywhere, subscribed_sources, unsubscribe
+
+    site = "https://example.com/"
+    save_sources(db, [SourceState(FEED), SourceState("https://example.com/feed", site=site, subscribed=True, added_at=T0),
+                      SourceState("https://example.com/sitemap.xml", site=site, subscribed=True, added_at=T1)])
+    assert subscribed_sources(db) == ["https://example.com/feed", "https://example.com/sitemap.xml"]
+    assert unsubscribe(db, ["https://example.com/sitemap.xml"]) == 1
+    assert unsubscribe(db, [site]) == 1
+    assert subscribed_sources(db) == []
+    mark_seen(db, [(FEED, "https://example.com/a"), (FEED, "guid-1")], T0)
+    assert seen_anywhere(db, ["https://example.com/a", "https://example.com/b"]) == {"https://example.com/a"}
+    assert seen_anywhere(db, []) == set()
