@@ -57,7 +57,7 @@ def resolve_entities(
 
 def _entities(mentions: list[Mention]) -> list[Entity]:
     """One entity per id (the first mention with a country code names it, else the first); each alias goes to the
-    first entity it names."""
+    first entity it names, with the language it was written in (None when unknown)."""
     entities: dict[str, Entity] = {}
     taken: set[Key] = set()
     table_aliases = _table_aliases()
@@ -65,10 +65,16 @@ def _entities(mentions: list[Mention]) -> list[Entity]:
         known = entities.get(m.entity_id)
         if known is None or (known.country_code is None and m.country_code):
             entities[m.entity_id] = Entity(m.entity_id, m.name, m.label, m.country_code, known.aliases if known else [])
-        for alias in (normalise(m.name), normalise(m.surface), *table_aliases.get((m.name.casefold(), m.label), ())):
+        # The surface is in the article's language; the canonical name is when the article spelled it so; the
+        # alias table is English.
+        surface = normalise(m.surface)
+        name = normalise(m.name)
+        found = [(name, m.language if name == surface else None), (surface, m.language)]
+        found += [(alias, "en") for alias in table_aliases.get((m.name.casefold(), m.label), ())]
+        for alias, language in found:
             if (alias, m.label) not in taken:
                 taken.add((alias, m.label))
-                entities[m.entity_id].aliases.append(alias)
+                entities[m.entity_id].aliases.append((alias, language))
     return list(entities.values())
 
 

@@ -40,16 +40,16 @@ def write_entities(
     insert_rows(
         con,
         "entity_aliases",
-        ("alias", "label", "entity_id"),
-        [(alias, e.label, e.entity_id) for e in entities for alias in e.aliases],
+        ("alias", "label", "entity_id", "language"),
+        [(alias, e.label, e.entity_id, language) for e in entities for alias, language in e.aliases],
         on_conflict="ON CONFLICT (alias, label) DO NOTHING",
     )
     _merge(con, merges)
-    rows = {(m.article_id, m.start_char): (m.article_id, m.entity_id, m.surface, m.start_char, m.end_char) for m in mentions}
+    rows = {(m.article_id, m.start_char): (m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.found_by) for m in mentions}
     insert_rows(
         con,
         "mentions",
-        ("article_id", "entity_id", "surface", "start_char", "end_char"),
+        ("article_id", "entity_id", "surface", "start_char", "end_char", "found_by"),
         list(rows.values()),
         on_conflict="ON CONFLICT (article_id, start_char) DO NOTHING",
     )

@@ -24,7 +24,7 @@ def test_a_short_form_alone_joins_the_full_name_the_store_resolved_it_to():
     assert lookup_keys(alone) == [("putin", "PERSON")]
     mentions, entities, merges = resolve_entities(alone, {("putin", "PERSON"): (PUTIN, "Vladimir Putin")})
     assert [(m.entity_id, m.name, m.surface) for m in mentions] == [(PUTIN, "Vladimir Putin", "Putin")]
-    assert [(e.entity_id, e.name, e.aliases) for e in entities] == [(PUTIN, "Vladimir Putin", ["vladimir putin", "putin"])]
+    assert [(e.entity_id, e.name, e.aliases) for e in entities] == [(PUTIN, "Vladimir Putin", [("vladimir putin", None), ("putin", None)])]
     assert merges == [EntityMerge("putin", "PERSON", entity_id("PERSON", "Putin"), PUTIN)]  # a "Putin" entity, if any
     # Nothing stored: the short form stands as its own entity.
     mentions, entities, _ = resolve_entities(alone, {})
@@ -49,5 +49,8 @@ def test_an_entity_claims_its_names_surfaces_and_the_alias_table_s_aliases_each_
     _, entities, _ = resolve_entities(mentions, {})
     [united_states] = entities
     assert (united_states.name, united_states.country_code) == ("United States", "US")
-    assert {"united states", "u.s.", "usa", "america"} <= set(united_states.aliases)
-    assert len(united_states.aliases) == len(set(united_states.aliases))
+    aliases = [alias for alias, _ in united_states.aliases]
+    assert {"united states", "u.s.", "usa", "america"} <= set(aliases)
+    assert len(aliases) == len(set(aliases))
+    # The alias table is English; the article's language is unknown here.
+    assert dict(united_states.aliases)["usa"] == "en" and dict(united_states.aliases)["u.s."] is None
