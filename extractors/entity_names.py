@@ -75,6 +75,12 @@ def load_aliases() -> dict[str, tuple[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def alias_rows() -> tuple[tuple[str, str, str], ...]:
+    """(alias as written, canonical name, label) rows of entity_aliases.tsv."""
+    return tuple((alias, canonical, label) for alias, canonical, label in _data_lines("entity_aliases.tsv"))
+
+
+@lru_cache(maxsize=1)
 def load_demonyms() -> dict[str, str]:
     """Normalised nationality word (and its plural) -> ISO 3166-1 alpha-2 code."""
     demonyms: dict[str, str] = {}
