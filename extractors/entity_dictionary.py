@@ -36,7 +36,7 @@ _PARTICLES = frozenset("al el de del della di da do dos du van von ter la le bin
 _SECOND_PARTICLES = frozenset("der den".split())
 # Languages whose adjectives follow the noun: a title may be followed by one ("le président russe Vladimir Poutine").
 _POSTNOMINAL = frozenset({"fr", "es", "it", "pt", "ro", "ca"})
-_LEXICON_WORD_SECTIONS = ("menu", "ui", "months", "weekdays", "datewords", "posted", "related", "caption", "end", "agencies")
+_LEXICON_WORD_SECTIONS = ("menu", "ui", "months", "weekdays", "datewords", "posted", "related", "caption", "end")
 # Articles before a place word make it a common noun ("die Länder", "la Libertad", "das Essen").
 _DETERMINERS = frozenset("der die das den dem des ein eine einer einem einen eines el la los las un una le les l".split())
 # Subdivision types that name a region people write about (not municipalities or parishes).
