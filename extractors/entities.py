@@ -146,26 +146,26 @@ def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
         return []
     language = model_language(ner)
     models = language_models(ner)
-    mentions: list[Mention] = []
-    by_model: dict[str, list[Article]] = {}
-    for article in articles:
+    found: list[list[Mention]] = [[] for _ in articles]  # per article, returned in the articles' order
+    by_model: dict[str, list[int]] = {}
+    for index, article in enumerate(articles):
         lang = article.language or language
         model = ner.ner_model if lang == language else models.get(lang)
         if model is None:
-            mentions += dictionary_mentions(article.article_id, article.text, lang)
+            found[index] = dictionary_mentions(article.article_id, article.text, lang)
         else:
-            by_model.setdefault(model, []).append(article)
-    for model, some in by_model.items():
-        items = [(a.article_id, a.text) for a in some]
+            by_model.setdefault(model, []).append(index)
+    for model, indexes in by_model.items():
+        some = [articles[i] for i in indexes]
         if model == ner.ner_model:
-            found = article_mentions(ner, items)
+            results = article_mentions(ner, [(a.article_id, a.text) for a in some])
         else:
-            found = _other_model_mentions(replace(ner, ner_model=model), some)
-        for article, article_found in zip(some, found):
-            for mention in article_found:
-                mention.language = article.language
-                mentions.append(mention)
-    return mentions
+            results = _other_model_mentions(replace(ner, ner_model=model), some)
+        for index, mentions in zip(indexes, results):
+            for mention in mentions:
+                mention.language = articles[index].language
+            found[index] = mentions
+    return [mention for mentions in found for mention in mentions]
 
 
 # The labels of the other languages' models (WikiNER: PER, LOC, ORG, MISC) in the English scheme; MISC goes.
