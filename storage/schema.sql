@@ -99,7 +99,8 @@ CREATE TABLE IF NOT EXISTS entity_aliases (
     PRIMARY KEY (alias, label)
 );
 
--- The language an alias was written in (ISO 639-1; 'en' for the English alias table; NULL when unknown).
+-- The language an alias was written in (ISO 639-1; 'en' for the alias tables; NULL when unknown). An alias starting
+-- with '~' is a person's spelling key (transliteration-blind): other spellings of the name find the entity by it.
 ALTER TABLE entity_aliases ADD COLUMN IF NOT EXISTS language VARCHAR;
 
 -- Each entity mention in an article; offsets index articles.text.
