@@ -53,6 +53,9 @@ _NOT_ACRONYMS = frozenset(
     "am pm ad bc ph st nr dr mr ms mrs jr sr".split()
 )
 
+# Legal forms after a company's name.
+_COMPANY_FORMS = frozenset("GmbH AG SE KG KGaA Tbk SA SAS SARL SpA NV BV Ltd Inc Corp LLC plc AB ASA Oyj".split())
+
 Entry = tuple[str, str, bool]  # (canonical name, label, written in capitals)
 # First token's key -> [(number of tokens, {all tokens' keys: entry})], most tokens first.
 Table = dict[str, tuple[tuple[int, dict[tuple[str, ...], Entry]], ...]]
@@ -220,7 +223,9 @@ def load_dictionary(language: str) -> Dictionary:
         by_length = table.setdefault(keys[0], {}).setdefault(len(keys), {})
         by_length.setdefault(keys, (canonical, label, form.replace(".", "").isupper()))
     titles = load_person_titles(language)
-    first_names = _first_names() - stop - titles - _PARTICLES - {name_key(f) for f in entries if " " not in f}
+    # A first name may be a town ("Milton", "Santiago"), not a country or a name the tables know ("China", "Putin").
+    tabled = {f.casefold() for f, (canonical, label) in entries.items() if canonical in countries or label != "GPE"}
+    first_names = _first_names() - stop - titles - _PARTICLES - tabled
     return Dictionary(
         names={k: tuple(sorted(v.items(), reverse=True)) for k, v in names.items()},
         people={k: tuple(sorted(v.items(), reverse=True)) for k, v in people.items()},
@@ -285,6 +290,9 @@ def _accept_single(d: Dictionary, t: _Text, i: int, canonical: str, label: str) 
     folded = t.words[i].casefold()
     if folded in t.lower or folded in d.stop or len(t.words[i]) < 2:
         return False
+    if label == "PERSON" and " " in canonical:
+        # A known person's last name alone ("Merkel"): not when it starts a longer name ("Merkel Jagd- und Sportwaffen").
+        return not (_neighbour_is_name(d, t, i, -1) or _neighbour_is_name(d, t, i, 1))
     if label not in ("GPE", "LOC") or canonical in d.countries:
         return True  # people, organisations and countries the tables know; cities and regions collide with words
     if i > 0 and t.words[i - 1].casefold() in _DETERMINERS and not t.starts_sentence(i):
@@ -307,8 +315,11 @@ def _name_run(d: Dictionary, t: _Text, j: int, at_most: int) -> int:
         folded = word.casefold()
         if not (t.capital[end] and word[1:2].islower()) or folded in d.stop or folded in t.lower or folded in d.titles:
             break
-        if end > j and _match(d, t, end) is not None:
-            break
+        if end > j:
+            known = _match(d, t, end)
+            # A town's name may be a surname ("Alexei Toledo"); a country or a longer known name ends the run.
+            if known and (known[0] > 1 or known[2] not in ("GPE", "LOC") or known[1] in d.countries):
+                break
         end += 1
     while end > j and (t.words[end - 1] in _PARTICLES or t.words[end - 1] in _SECOND_PARTICLES):
         end -= 1
@@ -344,10 +355,18 @@ def _titled(d: Dictionary, t: _Text, j: int, postnominal: bool) -> tuple[list[tu
 
 
 def _first_named(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] | None:
-    """A person written as a known first name and capitalised names after it ("Pedro Pablo Kuczynski")."""
-    if t.words[i].casefold() not in d.first_names or t.words[i].casefold() in t.lower:
+    """A person written as a known first name and capitalised names after it ("Pedro Pablo Kuczynski"); a first name
+    that is also a UI word ("Jan") only before another first name ("Jan Lukas Strozyk")."""
+    folded = t.words[i].casefold()
+    if folded in t.lower:
         return None
-    end = _name_run(d, t, i, 4)
+    if folded in d.first_names:
+        end = _name_run(d, t, i, 4)
+    elif (folded in _first_names() and i + 1 < len(t.words) and t.joined(i, i + 1)
+          and t.words[i + 1].casefold() in d.first_names):
+        end = _name_run(d, t, i + 1, 3)
+    else:
+        return None
     if end - i < 2:
         return None
     for k in range(i, end - 1):  # "Jean-Paul Delevoye", not "Media-Posts"
@@ -376,37 +395,70 @@ def dictionary_spans(text: str, language: str, known_only: bool = False) -> list
     words = _TOKEN.findall(text)  # the same tokens' text, without a call per match
     t = _Text(text, tokens, words, [w[:1].isupper() for w in words], {w for w in words if w.islower()})
     found: list[tuple[int, int, str, str]] = []  # (start token, tokens, canonical, label)
-    i = 0
-    while i < len(words):
-        if not t.capital[i]:
-            i += 1
+    genitives: list[tuple[int, int, str, str]] = []  # char spans
+    companies = not _COMPANY_FORMS.isdisjoint(words)
+    next_free = 0
+    for i in [k for k, capital in enumerate(t.capital) if capital]:
+        if i < next_free:
             continue
         known = _match(d, t, i)
         if known and (known[0] > 1 or _accept_single(d, t, i, known[1], known[2])):
             found.append((i, *known))
-            i += known[0]
+            next_free = i + known[0]
             continue
         if known_only:
-            i += 1
             continue
         if words[i].casefold() in d.titles:
             places, person = _titled(d, t, i + 1, language in _POSTNOMINAL)
             found += places
             if person:
                 found.append(person)
-                i = person[0] + person[1]
+                next_free = person[0] + person[1]
                 continue
             if places:
-                i = places[-1][0] + places[-1][1]
+                next_free = places[-1][0] + places[-1][1]
                 continue
-        person = None if known else _first_named(d, t, i) or _acronym(d, t, i)
+        person = (_first_named(d, t, i) or (companies and _company(t, i, 1 if language == "de" else 2))
+                  or (None if known or not words[i].isupper() else _acronym(d, t, i)))
         if person:
             found.append(person)
-            i += person[1]
+            next_free = i + person[1]
             continue
-        i += 1
+        if language == "de" and not known and words[i].endswith("s"):
+            genitive = _genitive(d, t, i)  # "Putins Sprecher", "Grossbritanniens Regierung"
+            if genitive:
+                start = tokens[i].start()
+                genitives.append((start, start + len(words[i]) - 1, genitive[1], genitive[0]))
     spans = [(tokens[j].start(), tokens[j + n - 1].end(), label, canonical) for j, n, canonical, label in found]
-    return _with_surnames(t, spans, found, d)
+    return _with_surnames(t, sorted(spans + genitives), found, d)
+
+
+def _genitive(d: Dictionary, t: _Text, i: int) -> tuple[str, str] | None:
+    """(canonical, label) of a German genitive of a one-word name the tables know: the word less its "s"."""
+    word = t.words[i][:-1]
+    if len(word) < 3 or word.casefold() in d.stop:
+        return None
+    for table, key in ((d.names, _name_key), (d.people, _person_key)):
+        for n, entries in table.get(key(word), ()):
+            if n == 1:
+                entry = entries.get((key(word),))
+                if entry and (entry[1] != "GPE" or entry[0] in d.countries):
+                    return entry[0], entry[1]
+    return None
+
+
+def _company(t: _Text, i: int, words: int) -> tuple[int, int, str, str] | None:
+    """A company: up to `words` capitalised words before a legal form ("Blaser GmbH", "Astra International Tbk"); in
+    German one, as nouns are capitalised too ("die Waffenproduzenten Blaser GmbH")."""
+    for n in range(1, words + 1):
+        form = i + n
+        if form >= len(t.words) or not t.capital[form - 1] or not t.joined(form - 1, form):
+            return None
+        if t.words[form] in _COMPANY_FORMS:
+            if form + 1 < len(t.words) and t.words[form + 1] in _COMPANY_FORMS:
+                return None
+            return i, n + 1, " ".join(t.words[i:form + 1]), "ORG"
+    return None
 
 
 def _with_surnames(t: _Text, spans, found, d: Dictionary) -> list[tuple[int, int, str, str]]:
@@ -419,9 +471,11 @@ def _with_surnames(t: _Text, spans, found, d: Dictionary) -> list[tuple[int, int
     if not surnames:
         return spans
     covered = {k for j, n, _, _ in found for k in range(j, j + n)}
+    starts = {a for a, _, _, _ in spans}
     extra = []
-    for i, word in enumerate(t.words):
-        if not t.capital[i] or i in covered or len(word) < 3:
+    for i in [k for k, capital in enumerate(t.capital) if capital]:
+        word = t.words[i]
+        if i in covered or len(word) < 3 or t.tokens[i].start() in starts:
             continue
         end = t.tokens[i].end()
         person = surnames.get(_person_key(word))
