@@ -541,6 +541,7 @@ Xi Jinping Tiba di Moskow, Putin Sambut Sahabat Lamanya
 SELASA, 21 MARET 2023 | 06:55 WIB | LAPORAN: RENI ERINA
 Presiden Tiongkok Xi Jinping tiba di Moskow pada Senin (20/3) untuk kunjungan kenegaraan selama tiga hari, kunjungan pertamanya ke Rusia sejak perang di Ukraina dimulai.
 Xi disambut di bandara oleh Wakil Perdana Menteri Dmitry Chernyshenko, seperti dilaporkan kantor berita TASS. Dalam artikel yang dimuat surat kabar Rusia, Xi menyebut kunjungannya sebagai perjalanan persahabatan.
+Presiden Rusia Vladimir Putin menyebut Xi sebagai sahabat baiknya dan mengatakan hubungan Rusia dan Tiongkok berada pada tingkat tertinggi dalam sejarah.
 Bagikan:
 Populer
 Harga Beras Naik Jelang Ramadan
@@ -553,7 +554,7 @@ NOEN = """Politik
 Wladimir Putin und Xi Jinping in Moskau (Foto: APA/AFP)
 Xi Jinping zu Staatsbesuch in Moskau eingetroffen
 Von Redaktion NÖN | 20. März 2023, 18:32 Uhr
-Der chinesische Staatschef Xi Jinping ist zu einem dreitägigen Staatsbesuch in Russland eingetroffen. Kremlchef Wladimir Putin empfing seinen Gast am Montagnachmittag im Kreml, wie die Agentur TASS berichtete.
+Der chinesische Staatschef Xi Jinping ist zu einem dreitägigen Staatsbesuch in Russland eingetroffen. Kremlchef Wladimir Putin empfing seinen Gast am Montagnachmittag im Kreml in Moskau, wie die Agentur TASS berichtete.
 Es ist Xis erste Reise nach Russland seit Beginn des Angriffskriegs gegen die Ukraine. Putins Sprecher Dmitri Peskow sagte, beide Präsidenten würden über den chinesischen Friedensplan sprechen.
 """
 
