@@ -69,6 +69,7 @@ class Dictionary:
     people: Table
     countries: frozenset[str]  # canonical names of countries
     first_names: frozenset[str]  # casefolded
+    first_name_keys: frozenset[str]  # person_key of transliterated Cyrillic first names
     titles: frozenset[str]
     stop: frozenset[str]  # casefolded words never matched alone
 
@@ -140,6 +141,31 @@ def _cities() -> list[tuple[str, str]]:
                         and all(ch.isalpha() or ch in " -'" for ch in alt) and person_key(alt)[:1] == first):
                     pairs.append((alt, name))
     return pairs
+
+
+# Cyrillic letters in Latin (a plain scheme: person_key makes "Dmitrij", "Dmitriy" and "Dmitry" one key).
+_CYRILLIC = dict(zip(
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+    "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya i yi ye g".split(" "),
+))
+
+
+@lru_cache(maxsize=1)
+def _first_name_keys() -> frozenset[str]:
+    """person_key of the Cyrillic first names Faker ships (Russian, Ukrainian, Bulgarian), transliterated: how
+    "Dmitry", "Sergej" or "Wolodymyr" are recognised as first names in any language."""
+    import importlib
+
+    keys = set()
+    for locale in ("ru_RU", "uk_UA", "bg_BG"):
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr in ("first_names_male", "first_names_female", "first_names"):
+            value = vars(provider).get(attr)
+            for name in value if isinstance(value, (dict, list, tuple, set, frozenset)) else ():
+                latin = "".join(_CYRILLIC.get(ch, ch) for ch in name.casefold())
+                if latin.isascii() and latin.isalpha() and len(latin) >= 3:
+                    keys.add(person_key(latin))
+    return frozenset(keys)
 
 
 @lru_cache(maxsize=1)
@@ -229,7 +255,8 @@ def load_dictionary(language: str) -> Dictionary:
     return Dictionary(
         names={k: tuple(sorted(v.items(), reverse=True)) for k, v in names.items()},
         people={k: tuple(sorted(v.items(), reverse=True)) for k, v in people.items()},
-        countries=frozenset(countries), first_names=frozenset(first_names), titles=titles, stop=stop,
+        countries=frozenset(countries), first_names=frozenset(first_names),
+        first_name_keys=_first_name_keys() - {_person_key(f) for f in tabled}, titles=titles, stop=stop,
     )
 
 
@@ -309,7 +336,8 @@ def _name_run(d: Dictionary, t: _Text, j: int, at_most: int) -> int:
             break
         if word in _PARTICLES and end > j:
             after = end + 1 + (end + 1 < len(t.words) and t.words[end + 1] in _SECOND_PARTICLES)
-            if after < len(t.words) and t.capital[after]:
+            # "Ortega y Gasset" is one name, "Milton Hinojoza y Luis Loyola" two people.
+            if after < len(t.words) and t.capital[after] and not (word == "y" and t.words[after].casefold() in d.first_names):
                 end = after
                 continue
         folded = word.casefold()
@@ -360,7 +388,7 @@ def _first_named(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] |
     folded = t.words[i].casefold()
     if folded in t.lower:
         return None
-    if folded in d.first_names:
+    if folded in d.first_names or (_person_key(t.words[i]) in d.first_name_keys and folded not in d.stop):
         end = _name_run(d, t, i, 4)
     elif (folded in _first_names() and i + 1 < len(t.words) and t.joined(i, i + 1)
           and t.words[i + 1].casefold() in d.first_names):
