@@ -136,11 +136,12 @@ def language_models(ner: Ner) -> dict[str, str]:
     return {lang.strip(): model.strip() for lang, model in pairs if lang.strip() and model.strip()}
 
 
-def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
+def extract_entities(articles: list[Article], ner: Ner, known: tuple[tuple[str, str], ...] = ()) -> list[Mention]:
     """Mentions of named entities in each article's cleaned body, keyed to canonical entities.
 
     An article in the model's language (or of unknown language) goes to the model; one in a language with a model
-    of its own (Ner.ner_language_models) to that model and the dictionary; any other to the dictionary alone.
+    of its own (Ner.ner_language_models) to that model and the dictionary; any other to the dictionary alone, which
+    also knows the (name, label) pairs in `known` (storage.entity_store.known_names: names earlier articles gave).
     """
     if not articles:
         return []
@@ -148,11 +149,14 @@ def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
     models = language_models(ner)
     found: list[list[Mention]] = [[] for _ in articles]  # per article, returned in the articles' order
     by_model: dict[str, list[int]] = {}
+    dictionaries: dict[str, object] = {}
     for index, article in enumerate(articles):
         lang = article.language or language
         model = ner.ner_model if lang == language else models.get(lang)
         if model is None:
-            found[index] = dictionary_mentions(article.article_id, article.text, lang)
+            if lang not in dictionaries:
+                dictionaries[lang] = _dictionary_with(lang, known)
+            found[index] = dictionary_mentions(article.article_id, article.text, lang, dictionaries[lang])
         else:
             by_model.setdefault(model, []).append(index)
     for model, indexes in by_model.items():
@@ -172,7 +176,14 @@ def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
 _FOREIGN_LABELS = {"PER": "PERSON", "PERSON": "PERSON", "LOC": "LOC", "GPE": "GPE", "ORG": "ORG"}
 
 
-def dictionary_mentions(article_id: str, text: str, language: str) -> list[Mention]:
+def _dictionary_with(language: str, known: tuple[tuple[str, str], ...]):
+    """The dictionary of a language with the stored names added, or None for the plain one."""
+    from newsflow.extractors.entity_dictionary import load_dictionary, with_known
+
+    return with_known(load_dictionary(language), known) if known else None
+
+
+def dictionary_mentions(article_id: str, text: str, language: str, dictionary=None) -> list[Mention]:
     """Mentions the dictionary finds in an article without a model for its language. Its names come canonical and
     labelled (short forms resolved), so they skip the model's span cleaning and voting."""
     from newsflow.extractors.entity_dictionary import dictionary_spans
@@ -181,7 +192,7 @@ def dictionary_mentions(article_id: str, text: str, language: str) -> list[Menti
         Mention(article_id=article_id, entity_id=_entity_id(label, canonical), name=canonical, label=label,
                 surface=text[start:end], start_char=start, end_char=end, country_code=_country_code(canonical, label),
                 found_by="dictionary", language=language)
-        for start, end, label, canonical in dictionary_spans(text, language)
+        for start, end, label, canonical in dictionary_spans(text, language, dictionary=dictionary)
     ]
 
 

@@ -17,7 +17,7 @@ Libertad de Prensa") or follows an article ("die Länder"). Cleaning ran before:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from newsflow.extractors.entity_names import (
@@ -260,6 +260,27 @@ def load_dictionary(language: str) -> Dictionary:
     )
 
 
+def with_known(d: Dictionary, known: tuple[tuple[str, str], ...]) -> Dictionary:
+    """The dictionary plus names newsflow has stored from earlier articles ((name, label): people of two words or more,
+    organisations), the last names of those people included. Built once per chunk of articles."""
+    names = {k: dict(v) for k, v in d.names.items()}
+    people = {k: dict(v) for k, v in d.people.items()}
+    for name, label in known:
+        tokens = _TOKEN.findall(name)
+        if not tokens or len(tokens) > MAX_TOKENS or (len(tokens) == 1 and name.casefold() in d.stop):
+            continue
+        forms = [tokens] + ([tokens[-1:]] if label == "PERSON" and len(tokens) >= 2 and len(tokens[-1]) >= 4 else [])
+        table, key = (people, _person_key) if label == "PERSON" else (names, _name_key)
+        for form in forms:
+            keys = tuple(key(t) for t in form)
+            by_length = table.setdefault(keys[0], {})
+            entries = dict(by_length.get(len(keys), {}))
+            entries.setdefault(keys, (name, label, "".join(form).isupper()))
+            by_length[len(keys)] = entries
+    return replace(d, names={k: tuple(sorted(v.items(), reverse=True)) for k, v in names.items()},
+                   people={k: tuple(sorted(v.items(), reverse=True)) for k, v in people.items()})
+
+
 @dataclass(slots=True)
 class _Text:
     """One text's tokens and what the matchers ask about them."""
@@ -415,10 +436,13 @@ def _acronym(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] | Non
     return i, 1, word, "ORG"
 
 
-def dictionary_spans(text: str, language: str, known_only: bool = False) -> list[tuple[int, int, str, str]]:
+def dictionary_spans(
+    text: str, language: str, known_only: bool = False, dictionary: Dictionary | None = None
+) -> list[tuple[int, int, str, str]]:
     """(start, end, label, canonical name) of the names found in `text`, in order; `known_only` (beside a model):
-    the dictionary's names alone, without the title, first-name and initials patterns."""
-    d = load_dictionary(language)
+    the dictionary's names alone, without the title, first-name and initials patterns. `dictionary`: the language's,
+    with stored names added (with_known); by default load_dictionary(language)."""
+    d = dictionary or load_dictionary(language)
     tokens = list(_TOKEN.finditer(text))
     words = _TOKEN.findall(text)  # the same tokens' text, without a call per match
     t = _Text(text, tokens, words, [w[:1].isupper() for w in words], {w for w in words if w.islower()})

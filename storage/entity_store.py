@@ -80,6 +80,18 @@ def _merge(con: duckdb.DuckDBPyConnection, merges: list[EntityMerge]) -> None:
     )
 
 
+def known_names(con: duckdb.DuckDBPyConnection, limit: int = 20_000) -> list[tuple[str, str]]:
+    """(name, label) of the people (full names) and organisations mentioned in two articles or more, most mentioned
+    first: what the dictionary pass looks for in languages without a model."""
+    return con.execute(
+        """SELECT e.name, e.label FROM entities e JOIN mentions m USING (entity_id)
+           WHERE (e.label = 'PERSON' AND e.name LIKE '% %') OR (e.label = 'ORG' AND length(e.name) >= 3)
+           GROUP BY e.entity_id, e.name, e.label HAVING count(DISTINCT m.article_id) >= 2
+           ORDER BY count(*) DESC, e.name LIMIT ?""",
+        [limit],
+    ).fetchall()
+
+
 def views_sql() -> str:
     """The text of storage/views.sql."""
     return resources.files("newsflow.storage").joinpath("views.sql").read_text(encoding="utf-8")

@@ -98,3 +98,20 @@ def test_lookup_names_a_whole_surface_only():
     assert lookup("Vladimir Poutine", "fr") == ("Vladimir Putin", "PERSON")
     assert lookup("États-Unis", "fr") == ("United States", "GPE")
     assert lookup("Poutine a dit", "fr") is None
+
+
+def test_names_stored_from_earlier_articles_are_found_in_any_spelling():
+    from newsflow.extractors.entities import extract_entities
+    from newsflow.extractors.records import Article
+    from newsflow.extractors.settings import Ner
+
+    text = "Regierungschef Medwedew traf am Montag den Vorstand von Acme Widgets. Dmitri Medwedew lobte Acme Widgets."
+    german = Article(document_id="de", title="", text=text, article_id="de", language="de")
+    before = {(m.surface, m.name) for m in extract_entities([german], Ner())}
+    assert not before & {("Dmitri Medwedew", "Dmitry Medvedev"), ("Acme Widgets", "Acme Widgets")}
+    known = (("Dmitry Medvedev", "PERSON"), ("Acme Widgets", "ORG"))
+    after = [(m.surface, m.name, m.label) for m in extract_entities([german], Ner(), known)]
+    assert after == [("Medwedew", "Dmitry Medvedev", "PERSON"), ("Acme Widgets", "Acme Widgets", "ORG"),
+                     ("Dmitri Medwedew", "Dmitry Medvedev", "PERSON"), ("Acme Widgets", "Acme Widgets", "ORG")]
+    # The cached dictionary of the language is left as it was.
+    assert {(m.surface, m.name) for m in extract_entities([german], Ner())} == before

@@ -170,3 +170,15 @@ def test_an_indonesian_a_german_and_an_english_article_share_their_entity_rows(c
         "SELECT alias, language FROM entity_aliases WHERE alias IN ('rusia', 'russland', 'moskau', 'wladimir putin', 'moscow')"
     ).fetchall())
     assert languages == {"rusia": "id", "russland": "de", "moskau": "de", "wladimir putin": "de", "moscow": "en"}
+
+
+def test_known_names_are_people_and_organisations_of_two_articles_or_more(con, sample_mentions):
+    from newsflow.storage.entity_store import known_names
+
+    land(con, sample_mentions)
+    names = known_names(con)
+    assert ("Vladimir Putin", "PERSON") in names and ("Xi Jinping", "PERSON") in names
+    assert all(label in ("PERSON", "ORG") for _, label in names)
+    assert all(" " in name for name, label in names if label == "PERSON")
+    assert ("Igor Morgulov", "PERSON") not in names  # one article only
+    assert known_names(con, limit=1) == names[:1]
