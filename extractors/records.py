@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!\d)")  # "example.com:8080/a" is a port, not a scheme
@@ -199,6 +199,37 @@ class Move:
 
 
 @dataclass(slots=True)
+class Evidence:
+    """One pair's score, the threshold it had to clear, and what moved them; `veto` names a refusal."""
+
+    score: float
+    threshold: float
+    cosine: float
+    day_gap: int | None
+    day_sources: str  # "published/arrival": where each side's day came from
+    shared_kinds: tuple[str, ...]
+    shared_particulars: tuple[str, ...]
+    veto: str | None = None
+
+    @property
+    def links(self) -> bool:
+        return self.veto is None and self.score >= self.threshold
+
+
+@dataclass(slots=True)
+class StoryDecision:
+    """A new article's story: an earlier article's (`linked_to`, with the evidence that decided it: a `story_links`
+    row) or its own, and the event day read for it (`articles.event_date`, `event_date_source`)."""
+
+    article_id: str
+    story_id: str
+    event_date: date | None
+    event_date_source: str
+    linked_to: str | None = None
+    evidence: Evidence | None = None
+
+
+@dataclass(slots=True)
 class Batch:
     """Everything one micro-batch writes, in one transaction."""
 
@@ -214,6 +245,6 @@ class Batch:
     moves: list[Move] = field(default_factory=list)  # inbox originals to move once the batch is written
     # Decided against what is stored, before the write (flows.pipeline link_stories, resolve_entities):
     seen_at: datetime | None = None  # first_seen_at of its new articles
-    story_ids: dict[str, str] = field(default_factory=dict)  # new article_id -> story_id
+    stories: list[StoryDecision] = field(default_factory=list)  # one per new article
     entities: list[Entity] = field(default_factory=list)  # the canonical entities of its mentions
     merges: list[EntityMerge] = field(default_factory=list)  # short forms folded into full names

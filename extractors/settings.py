@@ -57,6 +57,14 @@ class Dedup:
     story_lead_words: int = 100  # words of the body (after the title) that describe the event
     story_window_days: float = 3.0  # only articles published this close together can share a story
     story_pool_max: int = 5000  # most recent articles of the window compared per batch
+    # Event evidence (extractors/story_evidence.py) moves the score of a pair from its cosine:
+    story_max_day_gap: int = 1  # days between two event days that still allow one event
+    story_day_bonus: float = 0.1  # event days within story_max_day_gap, one of them read from the article
+    story_undated_margin: float = 0.05  # added to the threshold when the pair has no such days
+    story_particular_bonus: float = 0.05  # per shared particular (a count, a score, a duration), two at most
+    story_particular_conflict: float = 0.1  # particulars of one form, none shared
+    story_kind_conflict: float = 0.05  # kinds of event named, none shared
+    story_candidates: int = 20  # most similar earlier articles weighed per new article
 
 
 @dataclass(frozen=True, slots=True)

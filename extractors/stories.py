@@ -2,8 +2,9 @@
 
 Similarity is the TF-IDF cosine of title + lead (stop words removed, sublinear term frequency); IDF
 comes from the articles compared (the time window's pool plus the batch) plus a shipped background
-corpus, so that two articles alone in a new database do not count their shared words as common. Entity overlap was measured
-and left out: it lowered ROC AUC on SemEval same-story pairs (benchmarks/results/stories.md).
+corpus, so that two articles alone in a new database do not count their shared words as common. The cosine
+is then weighed with event evidence — when it happened, what happened, shared names alone never enough
+(extractors/story_evidence.py) — so that one topic's different events stay different stories.
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from newsflow.extractors.dedup import metadata_fills
-from newsflow.extractors.records import Article, Decision
 from newsflow.extractors.settings import Dedup
+from newsflow.extractors.records import Article, Decision, Evidence, StoryDecision
+from newsflow.extractors.story_evidence import EventDoc, event_doc, weigh
 
 _WORD = re.compile(r"[^\W\d_]{2,}")  # letters only: numbers and scores say little about which event
 LEAD_CHARS = 2000  # what is read of a body: enough text for story_lead_words; keeps the pool query light
@@ -32,8 +34,10 @@ class StoryDoc:
     article_id: str
     title: str
     text: str
-    at: datetime | None = None  # published_at, else first_seen_at
+    at: datetime | None = None  # published_at, else first_seen_at: the time window's clock
     story_id: str | None = None  # known for stored articles, None for the ones to assign
+    published_at: datetime | None = None
+    seen_at: datetime | None = None  # when it arrived (first_seen_at)
 
 
 def batch_story_docs(
@@ -45,8 +49,9 @@ def batch_story_docs(
     new: dict[str, StoryDoc] = {}
     for article, decision in zip(articles, decisions):
         if decision.status == "new":
-            at = article.published_at or dated.get(article.article_id) or seen_at
-            new.setdefault(article.article_id, StoryDoc(article.article_id, article.title or "", article.text[:LEAD_CHARS], at))
+            published = article.published_at or dated.get(article.article_id)
+            new.setdefault(article.article_id, StoryDoc(article.article_id, article.title or "", article.text[:LEAD_CHARS],
+                                                        published or seen_at, None, published, seen_at))
     return list(new.values()), dated
 
 
@@ -144,31 +149,67 @@ def story_similarities(new: list[StoryDoc], docs: list[StoryDoc], settings: Dedu
 
     new must be the tail of docs; IDF is computed over docs.
     """
-    tfidf = tfidf_weights([story_terms(d.title, d.text, settings.story_lead_words) for d in docs])
-    return cosines(tfidf, len(docs) - len(new))
+    return _similarities(new, docs, settings)[0]
 
 
-def link_stories(new: list[StoryDoc], pool: list[StoryDoc], settings: Dedup) -> dict[str, str]:
-    """story_id for each new article: that of its most similar article (pool or earlier in the batch)
-    within the time window at or above story_threshold, else its own article_id."""
+def _similarities(new: list[StoryDoc], docs: list[StoryDoc], settings: Dedup) -> tuple[np.ndarray, list[list[str]]]:
+    terms = [story_terms(d.title, d.text, settings.story_lead_words) for d in docs]
+    return cosines(tfidf_weights(terms), len(docs) - len(new)), terms
+
+
+def story_ids(decisions: list[StoryDecision]) -> dict[str, str]:
+    """article_id -> story_id of these decisions."""
+    return {d.article_id: d.story_id for d in decisions}
+
+
+def link_stories(new: list[StoryDoc], pool: list[StoryDoc], settings: Dedup) -> list[StoryDecision]:
+    """The story of each new article, with its event day and the evidence of its link.
+
+    A new article joins the story of the earlier article (pool, or earlier in the batch) within the time window
+    whose evidence scores highest among those that clear their threshold (extractors/story_evidence.py), else it
+    starts its own story (its article_id). Evidence is weighed for the `story_candidates` most similar only.
+    """
     if not new:
-        return {}
+        return []
     docs = pool + new
-    sims = story_similarities(new, docs, settings)
+    sims, terms = _similarities(new, docs, settings)
     window_s = settings.story_window_days * 86400.0
     times = np.array([d.at.timestamp() if d.at is not None else np.nan for d in docs])
     story = [d.story_id for d in pool] + [None] * len(new)
     has_story = np.array([sid is not None for sid in story], dtype=bool)
-    assigned: dict[str, str] = {}
+    # A pair gains at most this much from evidence: a cosine below the threshold by more cannot link, nor can one
+    # below the best score found by more.
+    gain = settings.story_day_bonus + 2 * settings.story_particular_bonus
+    floor = settings.story_threshold - gain
+    events: dict[int, EventDoc] = {}
+
+    def event(j: int) -> EventDoc:
+        if j not in events:
+            d = docs[j]
+            events[j] = event_doc(d.title, d.text, d.published_at, d.seen_at or d.at, terms[j], settings.story_lead_words)
+        return events[j]
+
+    decisions: list[StoryDecision] = []
     for offset, doc in enumerate(new):
         i = len(pool) + offset
         gap = np.abs(times[:i] - times[i])
-        ok = (sims[offset, :i] >= settings.story_threshold) & ~(gap > window_s) & has_story[:i]  # NaN gap passes
-        if ok.any():
-            j = int(np.argmax(np.where(ok, sims[offset, :i], -1.0)))
-            story[i] = story[j]
-        else:
+        ok = (sims[offset, :i] >= floor) & ~(gap > window_s) & has_story[:i]  # NaN gap passes
+        candidates = np.flatnonzero(ok)
+        candidates = candidates[np.argsort(-sims[offset, candidates], kind="stable")][: settings.story_candidates]
+        best: tuple[Evidence, int] | None = None
+        for j in candidates:
+            if best is not None and sims[offset, j] + gain < best[0].score:
+                break  # sorted by cosine: no later candidate can score higher
+            evidence = weigh(event(i), event(int(j)), float(sims[offset, j]), settings)
+            if evidence.links and (best is None or evidence.score > best[0].score):
+                best = (evidence, int(j))
+        facts = event(i).facts
+        if best is None:
             story[i] = doc.article_id
+            decisions.append(StoryDecision(doc.article_id, story[i], facts.day, facts.day_source))
+        else:
+            story[i] = story[best[1]]
+            decisions.append(StoryDecision(doc.article_id, story[i], facts.day, facts.day_source,
+                                           docs[best[1]].article_id, best[0]))
         has_story[i] = True
-        assigned[doc.article_id] = story[i]
-    return assigned
+    return decisions

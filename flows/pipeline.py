@@ -113,7 +113,7 @@ def decide_articles(batch: Batch, articles: list[Article], settings: Settings, b
         articles = [a for a in articles if a.document_id not in gone]
     db = settings.paths.db
     batch.seen_at = datetime.now(timezone.utc)
-    batch.story_ids = link_stories(quote(batch.articles), quote(batch.decisions), batch.seen_at, db, settings.dedup)
+    batch.stories = link_stories(quote(batch.articles), quote(batch.decisions), batch.seen_at, db, settings.dedup)
     batch.mentions, batch.entities, batch.merges = resolve_entities(quote(batch.mentions), db)
 
 

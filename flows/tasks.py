@@ -150,13 +150,13 @@ retried = task(cache_policy=NO_CACHE, persist_result=False, retries=3, retry_del
 # any other writer from changing those rows in between.
 @stage
 def link_stories(articles, decisions, seen_at, db, settings):
-    """story_id of each new article: an earlier report's within the time window, else its own id (task wrapper)."""
+    """The story of each new article: an earlier report's of the same event, else its own (task wrapper)."""
     from newsflow.extractors.stories import batch_story_docs, link_stories as link
     from newsflow.storage.stories import load_story_pool
 
     new, dated = batch_story_docs(articles, decisions, seen_at)
     if not new:
-        return {}
+        return []
     with connection(db) as con:
         pool = load_story_pool(con, new, settings, dated)
     return link(new, pool, settings)

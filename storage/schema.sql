@@ -44,6 +44,26 @@ CREATE TABLE IF NOT EXISTS articles (
     story_id      VARCHAR,                   -- groups reports of the same event
     first_seen_at TIMESTAMPTZ NOT NULL
 );
+-- When its event happened, as story linking read it, and from what (published, text_date, dateline, month_day,
+-- weekday, relative, holiday, arrival; NULL: none found).
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS event_date DATE;
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS event_date_source VARCHAR;
+
+-- Why a new article joined an earlier article's story: one row per link, with the evidence that decided it
+-- (extractors/story_evidence.py). An article that started its own story has none.
+CREATE TABLE IF NOT EXISTS story_links (
+    article_id         VARCHAR PRIMARY KEY,
+    linked_to          VARCHAR NOT NULL,    -- the earlier article it matched best
+    story_id           VARCHAR NOT NULL,
+    score              DOUBLE,              -- cosine moved by the evidence; it cleared `threshold`
+    threshold          DOUBLE,
+    cosine             DOUBLE,              -- TF-IDF cosine of title + lead
+    day_gap            INTEGER,             -- days between the two event days, NULL when one is unknown
+    day_sources        VARCHAR,             -- where each day came from: "published/arrival"
+    shared_kinds       VARCHAR[],           -- kinds of event both name (call, meeting, vote...)
+    shared_particulars VARCHAR[],           -- numbers both give (a count, a score, a duration: "95min")
+    linked_at          TIMESTAMPTZ NOT NULL
+);
 
 -- Every input received (file, feed entry, page), duplicates and rejects included.
 CREATE TABLE IF NOT EXISTS documents (

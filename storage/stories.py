@@ -23,7 +23,8 @@ def load_story_pool(
     window = timedelta(days=settings.story_window_days)
     dated = dated or {}
     rows = con.execute(
-        f"""SELECT a.article_id, coalesce(a.title, ''), left(a.text, {LEAD_CHARS}), {_AT}, a.story_id
+        f"""SELECT a.article_id, coalesce(a.title, ''), left(a.text, {LEAD_CHARS}), {_AT}, a.story_id,
+                   coalesce(a.published_at, f.filled_at), a.first_seen_at
             FROM articles a LEFT JOIN (SELECT unnest($5::VARCHAR[]) AS article_id, unnest($6::TIMESTAMPTZ[]) AS filled_at) f
               ON a.article_id = f.article_id
             WHERE a.story_id IS NOT NULL AND {_AT} BETWEEN $1 AND $2

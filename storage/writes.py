@@ -16,7 +16,11 @@ from newsflow.storage.db import transaction
 
 ARTICLE_COLUMNS = (
     "article_id", "title", "text", "url", "canonical_url", "site", "author", "published_at", "language",
-    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at", "story_id",
+    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at", "story_id", "event_date", "event_date_source",
+)
+STORY_LINK_COLUMNS = (
+    "article_id", "linked_to", "story_id", "score", "threshold", "cosine", "day_gap", "day_sources", "shared_kinds",
+    "shared_particulars", "linked_at",
 )
 DOCUMENT_COLUMNS = (
     "document_id", "run_id", "source_kind", "source_ref", "parent_id", "received_at", "raw_sha256", "raw_size",
@@ -45,15 +49,24 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
     decided = {d.document_id: d for d in batch.decisions}
     rejected = {r.document_id: r for r in batch.rejections}
     new = [a for a in batch.articles if decided[a.document_id].status == "new"]
+    stories = {s.article_id: s for s in batch.stories}
     with transaction(con):
+        rows = []
+        for a in new:
+            story = stories.get(a.article_id)
+            rows.append((a.article_id, a.title, a.text, a.url, a.canonical_url, a.site, a.author, a.published_at,
+                         a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now,
+                         story.story_id if story else None, story.event_date if story else None,
+                         story.event_date_source if story else None))
+        insert_rows(con, "articles", ARTICLE_COLUMNS, rows, on_conflict="ON CONFLICT (article_id) DO NOTHING")
         insert_rows(
             con,
-            "articles",
-            ARTICLE_COLUMNS,
+            "story_links",
+            STORY_LINK_COLUMNS,
             [
-                (a.article_id, a.title, a.text, a.url, a.canonical_url, a.site, a.author, a.published_at,
-                 a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now, batch.story_ids.get(a.article_id))
-                for a in new
+                (s.article_id, s.linked_to, s.story_id, e.score, e.threshold, e.cosine, e.day_gap, e.day_sources,
+                 list(e.shared_kinds), list(e.shared_particulars), now)
+                for s in batch.stories if (e := s.evidence) is not None and s.linked_to is not None
             ],
             on_conflict="ON CONFLICT (article_id) DO NOTHING",
         )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -12,7 +12,7 @@ import pytest
 
 from newsflow.extractors.records import Article, Decision
 from newsflow.extractors.settings import Dedup
-from newsflow.extractors.stories import StoryDoc, batch_story_docs, cosines, link_stories, story_terms, tfidf_weights
+from newsflow.extractors.stories import StoryDoc, batch_story_docs, cosines, link_stories, story_ids, story_terms, tfidf_weights
 from newsflow.storage.stories import load_story_pool
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +67,11 @@ def doc(article_id: str, title_body: tuple[str, str], at: datetime | None = T0, 
     return StoryDoc(article_id, title_body[0], title_body[1], at, story_id)
 
 
+def linked(new: list[StoryDoc], pool: list[StoryDoc], settings: Dedup = SETTINGS) -> dict[str, str]:
+    """article_id -> story_id as link_stories decides them."""
+    return story_ids(link_stories(new, pool, settings))
+
+
 def test_story_terms_keep_content_words_of_title_and_lead():
     terms = story_terms("Apple strikes a new deal", "The 2 companies said on Monday that they had agreed " * 50, 10)
     # the title's content words, then those of the first 10 body words only; no stop words or numbers
@@ -92,27 +97,27 @@ def test_cosines_equal_the_dense_product_of_the_tfidf_vectors():
 def test_two_outlets_reporting_one_event_share_a_story():
     row, a, b = semeval_pair(SAME)
     assert row["overall"] <= 1.5
-    assigned = link_stories([doc("a", a), doc("b", b, T0 + timedelta(hours=5))], [], SETTINGS)
+    assigned = linked([doc("a", a), doc("b", b, T0 + timedelta(hours=5))], [], SETTINGS)
     assert assigned == {"a": "a", "b": "a"}
 
 
 def test_unrelated_articles_get_their_own_stories(unrelated_pair):
     a, b = unrelated_pair
-    assert link_stories([doc("a", a), doc("b", b)], [], SETTINGS) == {"a": "a", "b": "b"}
+    assert linked([doc("a", a), doc("b", b)], [], SETTINGS) == {"a": "a", "b": "b"}
 
 
 def test_reports_too_far_apart_in_time_are_not_linked():
     _, a, b = semeval_pair(SAME)
     far = T0 + timedelta(days=SETTINGS.story_window_days + 1)
-    assert link_stories([doc("b", b, far)], [doc("a", a, T0, "story-a")], SETTINGS) == {"b": "b"}
+    assert linked([doc("b", b, far)], [doc("a", a, T0, "story-a")], SETTINGS) == {"b": "b"}
     near = T0 + timedelta(days=SETTINGS.story_window_days - 1)
-    assert link_stories([doc("b", b, near)], [doc("a", a, T0, "story-a")], SETTINGS) == {"b": "story-a"}
+    assert linked([doc("b", b, near)], [doc("a", a, T0, "story-a")], SETTINGS) == {"b": "story-a"}
 
 
 def test_links_join_the_story_of_the_most_similar_earlier_article():
     _, a, b = semeval_pair(SAME)
     pool = [doc("x", ("Apple", "Apple said nothing."), T0, "story-x"), doc("a", a, T0, "story-a")]
-    assert link_stories([doc("b", b)], pool, SETTINGS) == {"b": "story-a"}
+    assert linked([doc("b", b)], pool, SETTINGS) == {"b": "story-a"}
 
 
 def test_xi_putin_samples_on_their_dates_are_three_stories():
@@ -122,7 +127,54 @@ def test_xi_putin_samples_on_their_dates_are_three_stories():
     dates = [datetime(2024, 12, 31, tzinfo=timezone.utc), datetime(2025, 1, 21, tzinfo=timezone.utc),
              datetime(2025, 5, 8, tzinfo=timezone.utc)]
     docs = [doc(n, sample(n), at=d) for n, d in zip(names, dates)]
-    assert link_stories(docs, [], SETTINGS) == {n: n for n in names}
+    assert linked(docs, [], SETTINGS) == {n: n for n in names}
+
+
+def test_xi_putin_samples_dropped_together_without_dates_are_three_stories():
+    # No date anywhere, one arrival: only what happened tells them apart (a video call, a New Year message, talks
+    # in Moscow ending in a declaration), not the names and words every article on these two leaders shares.
+    names = ["001_9e2f585d2e5eedc9", "000_b865db9ad46887ed", "002_5171715639db08b2"]
+    docs = [StoryDoc(n, *sample(n), T0, None, None, T0) for n in names]
+    decisions = link_stories(docs, [], SETTINGS)
+    assert story_ids(decisions) == {n: n for n in names}
+    assert [(d.event_date_source, d.linked_to) for d in decisions] == [("holiday", None), ("arrival", None), ("arrival", None)]
+
+
+def event_reports() -> list[dict]:
+    path = REPO / "benchmarks" / "data" / "story_events.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def as_published(report: dict, article_id: str) -> StoryDoc:
+    published = datetime.fromisoformat(report["published_at"]) if report["published_at"] else None
+    seen = datetime.fromisoformat(report["seen_at"]) if report["seen_at"] else published
+    return StoryDoc(article_id, report["title"], report["text"], published or seen, None, published, seen)
+
+
+def test_reports_of_one_event_share_a_story_and_other_events_of_the_same_people_never_do():
+    reports = event_reports()
+    same, other = [], []
+    for i, a in enumerate(reports):
+        for j in range(i + 1, len(reports)):
+            b = reports[j]
+            if a["group"] == b["group"]:
+                joined = len(set(linked([as_published(a, "a"), as_published(b, "b")], []).values())) == 1
+                (same if a["event"] == b["event"] else other).append(joined)
+    assert (len(same), len(other)) == (20, 40)
+    assert not any(other)
+    assert sum(same) >= 18  # >= 90 %
+
+
+def test_a_link_carries_its_evidence_and_every_decision_its_event_day():
+    a, b = (r for r in event_reports() if r["event"] == "2024-12-16 confidence vote")
+    decisions = link_stories([as_published(a, "a"), as_published(b, "b")], [], SETTINGS)
+    first, second = decisions
+    assert (first.story_id, first.event_date, first.event_date_source, first.evidence) == ("a", date(2024, 12, 16), "published", None)
+    assert (second.story_id, second.linked_to, second.event_date_source) == ("a", "a", "arrival")
+    evidence = second.evidence
+    assert (evidence.day_gap, evidence.day_sources, evidence.shared_kinds, evidence.shared_particulars) == (
+        1, "arrival/published", ("vote",), ("207", "394"))
+    assert evidence.score >= evidence.threshold and evidence.veto is None
 
 
 def fresh_db() -> duckdb.DuckDBPyConnection:
@@ -151,7 +203,7 @@ def store(con, a: Article, story_id: str, first_seen: datetime = T0) -> None:
 def link(con, articles: list[Article], decisions: list[Decision], settings: Dedup = SETTINGS) -> dict[str, str]:
     """What flows.pipeline.link_stories does before a batch is written: the new articles against the stored pool."""
     docs, dated = batch_story_docs(articles, decisions, T0)
-    return link_stories(docs, load_story_pool(con, docs, settings, dated), settings)
+    return linked(docs, load_story_pool(con, docs, settings, dated), settings)
 
 
 def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair):

@@ -2,7 +2,7 @@
 import os
 import shutil
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import duckdb
 import pytest
@@ -11,7 +11,7 @@ from newsflow.extractors.cleaning import clean_drafts, observed_lines
 from newsflow.extractors.dedup import compute_keys, find_duplicates
 from newsflow.extractors.extraction import extract_drafts
 from newsflow.extractors.reading import list_inbox, read_inbox
-from newsflow.extractors.records import Batch, Entity, Mention
+from newsflow.extractors.records import Batch, Entity, Evidence, Mention, StoryDecision
 from newsflow.extractors.settings import Dedup, Limits
 from newsflow.storage.dedup_index import find_candidates
 from newsflow.storage.db import apply_schema
@@ -184,7 +184,10 @@ def test_a_failure_every_document_meets_alone_is_not_blamed_on_them(db, samples_
 def decided(batch):
     """Story ids, mentions and entities as flows.pipeline decides them before the write: two articles, one story."""
     first, second, third = (a.article_id for a in batch.articles)
-    batch.story_ids = {first: first, second: first, third: third}
+    evidence = Evidence(0.52, 0.35, 0.42, 0, "published/arrival", ("call",), ("95min",))
+    batch.stories = [StoryDecision(first, first, date(2025, 1, 21), "published"),
+                     StoryDecision(second, first, date(2025, 1, 21), "arrival", first, evidence),
+                     StoryDecision(third, third, None, "none")]
     batch.mentions = [Mention(first, "e1", "Acme Corp", "ORG", "Acme", 0, 4), Mention(second, "e2", "Borduria", "GPE", "Borduria", 0, 8)]
     batch.mentions[1].found_by, batch.mentions[1].language = "dictionary", "id"
     batch.entities = [Entity("e1", "Acme Corp", "ORG", None, [("acme corp", "en"), ("acme", "en")]),
@@ -195,11 +198,17 @@ def decided(batch):
 def test_story_ids_and_entities_decided_before_the_write_land_with_it_and_a_rerun_keeps_them(db, samples_dir):
     batch = decided(sample_batch(db, samples_dir))
     write_batch(db, batch)
-    stories = dict(db.execute("SELECT article_id, story_id FROM articles").fetchall())
-    assert stories == batch.story_ids
-    again = replace(batch, story_ids={a: "other" for a in batch.story_ids})
+    stories = db.execute("SELECT article_id, story_id, event_date, event_date_source FROM articles ORDER BY ALL").fetchall()
+    assert stories == sorted((s.article_id, s.story_id, s.event_date, s.event_date_source) for s in batch.stories)
+    second = batch.stories[1]
+    links = db.execute("SELECT article_id, linked_to, story_id, score, threshold, cosine, day_gap, day_sources, shared_kinds, "
+                       "shared_particulars FROM story_links").fetchall()
+    assert links == [(second.article_id, second.linked_to, second.story_id, 0.52, 0.35, 0.42, 0, "published/arrival",
+                      ["call"], ["95min"])]
+    again = replace(batch, stories=[replace(s, story_id="other") for s in batch.stories])
     write_batch(db, again)
-    assert dict(db.execute("SELECT article_id, story_id FROM articles").fetchall()) == stories  # keyed: first write stands
+    assert db.execute("SELECT article_id, story_id, event_date, event_date_source FROM articles ORDER BY ALL").fetchall() == stories  # keyed: first write stands
+    assert db.execute("SELECT count(*), min(story_id) FROM story_links").fetchone() == (1, second.story_id)
     assert db.execute("SELECT alias, entity_id, language FROM entity_aliases ORDER BY 1").fetchall() == [
         ("acme", "e1", "en"), ("acme corp", "e1", "en"), ("borduria", "e2", "id")]
     assert db.execute("SELECT entity_id, found_by FROM mentions ORDER BY 1").fetchall() == [("e1", "model"), ("e2", "dictionary")]
