@@ -186,11 +186,13 @@ def _dictionary_with(language: str, known: tuple[tuple[str, str], ...]):
 def dictionary_mentions(article_id: str, text: str, language: str, dictionary=None) -> list[Mention]:
     """Mentions the dictionary finds in an article without a model for its language. Its names come canonical and
     labelled (short forms resolved), so they skip the model's span cleaning and voting."""
-    from newsflow.extractors.entity_dictionary import dictionary_spans
+    from newsflow.extractors.entity_dictionary import dictionary_spans, load_dictionary
 
+    regions = (dictionary or load_dictionary(language)).regions  # provinces the English gazetteer lacks
     return [
         Mention(article_id=article_id, entity_id=_entity_id(label, canonical), name=canonical, label=label,
-                surface=text[start:end], start_char=start, end_char=end, country_code=_country_code(canonical, label),
+                surface=text[start:end], start_char=start, end_char=end,
+                country_code=_country_code(canonical, label) or (regions.get(canonical) if label == "GPE" else None),
                 found_by="dictionary", language=language)
         for start, end, label, canonical in dictionary_spans(text, language, dictionary=dictionary)
     ]

@@ -40,6 +40,7 @@ class Dictionary:
     names: Table
     people: Table
     countries: frozenset[str]  # canonical names of countries
+    regions: dict[str, str]  # canonical name of a province or state -> ISO alpha-2 of its country
     first_names: frozenset[str]  # casefolded
     first_name_keys: frozenset[str]  # person_key of transliterated Cyrillic first names
     titles: frozenset[str]
@@ -83,12 +84,16 @@ def _country_translations(language: str) -> dict[str, str]:
     return names
 
 
-def _subdivisions() -> list[str]:
-    """Names of provinces, states and regions (pycountry's ISO 3166-2): "Jawa Tengah", "Thüringen"."""
+@lru_cache(maxsize=1)
+def _subdivisions() -> dict[str, str]:
+    """Names of provinces, states and regions (pycountry's ISO 3166-2) -> their country: "Jawa Tengah" -> ID."""
     import pycountry
 
-    return [s.name for s in pycountry.subdivisions
-            if s.type in _SUBDIVISION_TYPES and "," not in s.name and "(" not in s.name]
+    found: dict[str, str] = {}
+    for sub in pycountry.subdivisions:
+        if sub.type in _SUBDIVISION_TYPES and "," not in sub.name and "(" not in sub.name:
+            found.setdefault(sub.name, sub.country_code)
+    return found
 
 
 def _cities() -> list[tuple[str, str]]:
@@ -194,7 +199,7 @@ def _entries(language: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
         if name:
             entries.setdefault(form, (name, "GPE"))
             countries.add(name)
-    for form in _subdivisions():
+    for form in _subdivisions():  # a dict: names in order
         entries.setdefault(form, (form, "GPE"))
     for form, canonical in _cities():
         entries.setdefault(form, (canonical, "GPE"))
@@ -227,7 +232,7 @@ def load_dictionary(language: str) -> Dictionary:
     return Dictionary(
         names={k: tuple(sorted(v.items(), reverse=True)) for k, v in names.items()},
         people={k: tuple(sorted(v.items(), reverse=True)) for k, v in people.items()},
-        countries=frozenset(countries), first_names=frozenset(first_names),
+        countries=frozenset(countries), regions=_subdivisions(), first_names=frozenset(first_names),
         first_name_keys=_first_name_keys() - {token_person_key(f) for f in tabled}, titles=titles, stop=stop,
     )
 

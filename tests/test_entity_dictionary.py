@@ -35,7 +35,7 @@ def test_indonesian_names_countries_and_places_resolve_to_their_english_entities
         ("Moskow", "Moscow", "GPE", "RU"), ("Rusia", "Russia", "GPE", "RU"),
         ("Vladimir Putin", "Vladimir Putin", "PERSON", None), ("Putin", "Vladimir Putin", "PERSON", None),
         ("Kremlin", "Kremlin", "ORG", None), ("TASS", "TASS", "ORG", None), ("Ukraina", "Ukraine", "GPE", "UA"),
-        ("Jawa Tengah", "Jawa Tengah", "GPE", None), ("Ganjar Pranowo", "Ganjar Pranowo", "PERSON", None),
+        ("Jawa Tengah", "Jawa Tengah", "GPE", "ID"), ("Ganjar Pranowo", "Ganjar Pranowo", "PERSON", None),
     } <= found
     assert {m.found_by for m in mentions} == {"dictionary"} and {m.language for m in mentions} == {"id"}
     # The same ids as the English model's entities: one row per real-world entity.
