@@ -41,6 +41,7 @@ _NOT_ACRONYMS = frozenset(
     "ii iii iv vi vii viii ix xi xii xiii xiv xv xx km kg cm mm ml mw kw gb mb fyi faq diy vip pin atm id usd eur idr rp "
     "am pm ad bc ph st nr dr mr ms mrs jr sr".split()
 )
+MAX_HEADED = 8  # words of a name found by its head word ("Sala Penal Especial de la Corte Suprema")
 # Legal forms after a company's name.
 _COMPANY_FORMS = frozenset("GmbH AG SE KG KGaA Tbk SA SAS SARL SpA NV BV Ltd Inc Corp LLC plc AB ASA Oyj".split())
 
@@ -188,6 +189,28 @@ def _first_named(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] |
     return i, end - i, " ".join(t.words[i:end]), "PERSON"
 
 
+def _headed(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] | None:
+    """An organisation or a place by the word its name starts with ("Corte Suprema", "Kementerian Luar Negeri",
+    "Puerto Natales"), followed by capitalised words (particles inside)."""
+    label = d.heads.get(t.words[i].casefold())
+    if label is None:
+        return None
+    end = i + 1
+    while end < len(t.words) and end - i < MAX_HEADED and t.joined(end - 1, end):
+        word = t.words[end]
+        if word in _PARTICLES and end + 1 < len(t.words) and t.capital[end + 1] and t.joined(end, end + 1):
+            end += 1
+            continue
+        if not t.capital[end] or word.casefold() in t.lower or word.casefold() in d.stop:
+            break
+        end += 1
+    while end > i + 1 and t.words[end - 1] in _PARTICLES:
+        end -= 1
+    if end - i < 2:
+        return None
+    return i, end - i, " ".join(t.words[i:end]), label
+
+
 def _acronym(d: Dictionary, t: _Text, i: int) -> tuple[int, int, str, str] | None:
     """An organisation's initials ("NDR", "EFE"), not inside a line written in capitals."""
     word = t.words[i]
@@ -234,7 +257,7 @@ def dictionary_spans(
             if places:
                 next_free = places[-1][0] + places[-1][1]
                 continue
-        person = (_first_named(d, t, i) or (companies and _company(t, i, 1 if language == "de" else 2))
+        person = (_headed(d, t, i) or _first_named(d, t, i) or (companies and _company(t, i, 1 if language == "de" else 2))
                   or (None if known or not words[i].isupper() else _acronym(d, t, i)))
         if person:
             found.append(person)

@@ -125,3 +125,9 @@ def load_i18n_aliases(language: str) -> dict[str, tuple[str, str]]:
 def load_person_titles(language: str) -> frozenset[str]:
     """Casefolded words that stand before a person's name in this language."""
     return frozenset(word.casefold() for word, lang in _data_lines("person_titles_i18n.tsv") if lang == language)
+
+
+@lru_cache(maxsize=16)
+def load_name_heads(language: str) -> dict[str, str]:
+    """Casefolded words that start an organisation's or a place's name in this language -> its label."""
+    return {word.casefold(): label for word, label, lang in _data_lines("name_heads_i18n.tsv") if lang == language}

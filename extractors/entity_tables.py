@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from newsflow.extractors.entity_names import (
-    alias_rows, load_aliases, load_demonyms, load_i18n_aliases, load_person_titles, name_key, person_key,
+    alias_rows, load_aliases, load_demonyms, load_i18n_aliases, load_name_heads, load_person_titles, name_key, person_key,
 )
 
 TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -44,6 +44,7 @@ class Dictionary:
     first_names: frozenset[str]  # casefolded
     first_name_keys: frozenset[str]  # person_key of transliterated Cyrillic first names
     titles: frozenset[str]
+    heads: dict[str, str]  # casefolded first word of an organisation's or a place's name -> label
     stop: frozenset[str]  # casefolded words never matched alone
 
 
@@ -233,7 +234,7 @@ def load_dictionary(language: str) -> Dictionary:
         names={k: tuple(sorted(v.items(), reverse=True)) for k, v in names.items()},
         people={k: tuple(sorted(v.items(), reverse=True)) for k, v in people.items()},
         countries=frozenset(countries), regions=_subdivisions(), first_names=frozenset(first_names),
-        first_name_keys=_first_name_keys() - {token_person_key(f) for f in tabled}, titles=titles, stop=stop,
+        first_name_keys=_first_name_keys() - {token_person_key(f) for f in tabled}, titles=titles, heads=load_name_heads(language), stop=stop,
     )
 
 

@@ -115,3 +115,15 @@ def test_names_stored_from_earlier_articles_are_found_in_any_spelling():
                      ("Dmitri Medwedew", "Dmitry Medvedev", "PERSON"), ("Acme Widgets", "Acme Widgets", "ORG")]
     # The cached dictionary of the language is left as it was.
     assert {(m.surface, m.name) for m in extract_entities([german], Ner())} == before
+
+
+def test_organisations_and_places_by_their_head_word():
+    text = ("La Corte Suprema y la Convención Constituyente se reunieron en Puerto Natales. "
+            "El puerto estaba cerrado; la corte no habló.")
+    found = {(text[a:b], label) for a, b, label, _ in dictionary_spans(text, "es")}
+    assert {("Corte Suprema", "ORG"), ("Convención Constituyente", "ORG"), ("Puerto Natales", "GPE")} <= found
+    indonesian = "Kementerian Luar Negeri dan Dewan Perwakilan Rakyat bertemu di Jakarta."
+    found = {(indonesian[a:b], label) for a, b, label, _ in dictionary_spans(indonesian, "id")}
+    assert {("Kementerian Luar Negeri", "ORG"), ("Dewan Perwakilan Rakyat", "ORG"), ("Jakarta", "GPE")} <= found
+    # A head word alone, or before lower-case words, names nothing.
+    assert dictionary_spans("Corte de pelo barato.", "es") == []
