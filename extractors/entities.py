@@ -164,7 +164,7 @@ def extract_entities(articles: list[Article], ner: Ner, known: tuple[tuple[str, 
         if model == ner.ner_model:
             results = article_mentions(ner, [(a.article_id, a.text) for a in some])
         else:
-            results = _other_model_mentions(replace(ner, ner_model=model), some)
+            results = _other_model_mentions(replace(ner, ner_model=model), some, known)
         for index, mentions in zip(indexes, results):
             for mention in mentions:
                 mention.language = articles[index].language
@@ -231,12 +231,13 @@ def _trim_foreign(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _other_model_mentions(ner: Ner, articles: list[Article]) -> list[list[Mention]]:
+def _other_model_mentions(ner: Ner, articles: list[Article], known: tuple[tuple[str, str], ...] = ()) -> list[list[Mention]]:
     """Mentions by a model for another language: its spans (a dictionary name keeps its canonical entity) plus the
-    dictionary's spans it missed."""
+    dictionary's known names it missed (stored names included)."""
     from newsflow.extractors.entity_dictionary import dictionary_spans, folded, lookup
 
     language = _model_meta(ner.ner_model)[1]["lang"]
+    dictionary = _dictionary_with(language, known)
     jobs = [(index, offset, piece) for index, a in enumerate(articles) for offset, piece in _chunks(a.text)]
     spans: list[list[tuple[int, int, str]]] = [[] for _ in articles]
     for (index, offset, _), piece_spans in zip(jobs, model_spans(ner, [piece for _, _, piece in jobs])):
@@ -262,7 +263,7 @@ def _other_model_mentions(ner: Ner, articles: list[Article]) -> list[list[Mentio
             known[start], label = entry if entry else (text[start:end], label)
             kept.append((start, end, label))
         covered = [(a, b) for a, b, _ in kept]
-        for start, end, label, canonical in dictionary_spans(text, language, known_only=True):
+        for start, end, label, canonical in dictionary_spans(text, language, known_only=True, dictionary=dictionary):
             if not any(a < end and start < b for a, b in covered):
                 kept.append((start, end, label))
                 known[start] = canonical

@@ -123,11 +123,11 @@ def named_entities(articles: list[Article], settings: Settings) -> tuple[list, l
         return [], []
     # The workers need the body, its language and the id: not the removed lines (most of an article's pickle).
     bodies = [Article(a.document_id, a.title, a.text, language=a.language, article_id=a.article_id) for a in articles]
-    from newsflow.extractors.entities import language_models, model_language
+    from newsflow.extractors.entities import model_language
 
-    # Articles the dictionary reads look for the names earlier articles gave too.
-    modelled = {None, model_language(settings.ner), *language_models(settings.ner)}
-    known = Sealed(known_names(settings.paths.db)) if any(a.language not in modelled for a in bodies) else None
+    # Articles in other languages look for the names earlier articles gave too (the dictionary pass).
+    english = {None, model_language(settings.ner)}
+    known = Sealed(known_names(settings.paths.db)) if any(a.language not in english for a in bodies) else None
     mentions, failed = [], []
     for found, rejected in current_workers().map(extract_entities, bodies, ner=settings.ner, known=known):
         mentions += found
