@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from newsflow.extractors.entity_names import entity_id, is_acronym_of, load_aliases, load_demonyms, name_key, normalise
@@ -130,17 +130,147 @@ def article_mentions(ner: Ner, items: list[tuple[str, str]]) -> list[list[Mentio
     return [resolve_mentions(article_id, text, found) for (article_id, text), found in zip(items, spans)]
 
 
-def extract_entities(articles: list[Article], ner: Ner) -> list[Mention]:
+def language_models(ner: Ner) -> dict[str, str]:
+    """Language code -> spaCy package of the models for other languages (Ner.ner_language_models)."""
+    pairs = (item.split("=", 1) for item in ner.ner_language_models.split(",") if "=" in item)
+    return {lang.strip(): model.strip() for lang, model in pairs if lang.strip() and model.strip()}
+
+
+def extract_entities(articles: list[Article], ner: Ner, known: tuple[tuple[str, str], ...] = ()) -> list[Mention]:
     """Mentions of named entities in each article's cleaned body, keyed to canonical entities.
 
-    Articles in a language other than the model's (Article.language set and different) get none.
+    An article in the model's language (or of unknown language) goes to the model; one in a language with a model
+    of its own (Ner.ner_language_models) to that model and the dictionary; any other to the dictionary alone, which
+    also knows the (name, label) pairs in `known` (storage.entity_store.known_names: names earlier articles gave).
     """
     if not articles:
         return []
     language = model_language(ner)
-    # The model reads one language: on other languages it tags ordinary capitalised words as names.
-    items = [(a.article_id, a.text) for a in articles if not a.language or a.language == language]
-    return [mention for mentions in article_mentions(ner, items) for mention in mentions]
+    models = language_models(ner)
+    found: list[list[Mention]] = [[] for _ in articles]  # per article, returned in the articles' order
+    by_model: dict[str, list[int]] = {}
+    dictionaries: dict[str, object] = {}
+    for index, article in enumerate(articles):
+        lang = article.language or language
+        model = ner.ner_model if lang == language else models.get(lang)
+        if model is None:
+            if lang not in dictionaries:
+                dictionaries[lang] = _dictionary_with(lang, known)
+            found[index] = dictionary_mentions(article.article_id, article.text, lang, dictionaries[lang])
+        else:
+            by_model.setdefault(model, []).append(index)
+    for model, indexes in by_model.items():
+        some = [articles[i] for i in indexes]
+        if model == ner.ner_model:
+            results = article_mentions(ner, [(a.article_id, a.text) for a in some])
+        else:
+            results = _other_model_mentions(replace(ner, ner_model=model), some, known)
+        for index, mentions in zip(indexes, results):
+            for mention in mentions:
+                mention.language = articles[index].language
+            found[index] = mentions
+    return [mention for mentions in found for mention in mentions]
+
+
+# The labels of the other languages' models (WikiNER: PER, LOC, ORG, MISC) in the English scheme; MISC goes.
+_FOREIGN_LABELS = {"PER": "PERSON", "PERSON": "PERSON", "LOC": "LOC", "GPE": "GPE", "ORG": "ORG"}
+
+
+def _dictionary_with(language: str, known: tuple[tuple[str, str], ...]):
+    """The dictionary of a language with the stored names added, or None for the plain one."""
+    from newsflow.extractors.entity_dictionary import load_dictionary, with_known
+
+    return with_known(load_dictionary(language), known) if known else None
+
+
+def dictionary_mentions(article_id: str, text: str, language: str, dictionary=None) -> list[Mention]:
+    """Mentions the dictionary finds in an article without a model for its language. Its names come canonical and
+    labelled (short forms resolved), so they skip the model's span cleaning and voting."""
+    from newsflow.extractors.entity_dictionary import dictionary_spans, load_dictionary
+
+    regions = (dictionary or load_dictionary(language)).regions  # provinces the English gazetteer lacks
+    return [
+        Mention(article_id=article_id, entity_id=_entity_id(label, canonical), name=canonical, label=label,
+                surface=text[start:end], start_char=start, end_char=end,
+                country_code=_country_code(canonical, label) or (regions.get(canonical) if label == "GPE" else None),
+                found_by="dictionary", language=language)
+        for start, end, label, canonical in dictionary_spans(text, language, dictionary=dictionary)
+    ]
+
+
+@lru_cache(maxsize=65536)
+def _entity_id(label: str, name: str) -> str:
+    return entity_id(label, name)
+
+
+@lru_cache(maxsize=65536)
+def _country_code(name: str, label: str) -> str | None:
+    return country_code(name, label)
+
+
+# Elided articles and pronouns glued to a name by an apostrophe ("L'Office", "d'Emmanuel Macron", "S'il").
+_ELISION = re.compile(r"^(?:[LlDdSsNnMmCcJjTt]|[Qq]u|[Jj]usqu|[Ll]orsqu|[Pp]uisqu)['’]")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _trim_foreign(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """A span of another language's model without edge punctuation, elisions and line breaks; None unless two
+    letters and a capital remain. (clean_span's rules are English: they cut "Office fédéral de l'agriculture".)"""
+    newline = text.find("\n", start, end)
+    end = newline if newline != -1 else end
+    while start < end and (text[start].isspace() or not text[start].isalnum()):
+        start += 1
+    elided = _ELISION.match(text[start:end])
+    if elided and end - start > elided.end() + 1:
+        start += elided.end()
+    while end > start and (text[end - 1].isspace() or not (text[end - 1].isalnum() or text[end - 1] == ".")):
+        end -= 1
+    surface = text[start:end]
+    if sum(ch.isalpha() for ch in surface) < 2 or not any(ch.isupper() for ch in surface):
+        return None
+    return start, end
+
+
+def _other_model_mentions(ner: Ner, articles: list[Article], known: tuple[tuple[str, str], ...] = ()) -> list[list[Mention]]:
+    """Mentions by a model for another language: its spans (a dictionary name keeps its canonical entity) plus the
+    dictionary's known names it missed (stored names included)."""
+    from newsflow.extractors.entity_dictionary import dictionary_spans, folded, lookup
+
+    language = _model_meta(ner.ner_model)[1]["lang"]
+    dictionary = _dictionary_with(language, known)
+    jobs = [(index, offset, piece) for index, a in enumerate(articles) for offset, piece in _chunks(a.text)]
+    spans: list[list[tuple[int, int, str]]] = [[] for _ in articles]
+    for (index, offset, _), piece_spans in zip(jobs, model_spans(ner, [piece for _, _, piece in jobs])):
+        spans[index].extend(
+            (start + offset, end + offset, _FOREIGN_LABELS[label]) for start, end, label in piece_spans if label in _FOREIGN_LABELS
+        )
+    results = []
+    for article, model_found in zip(articles, spans):
+        text = article.text
+        known: dict[int, str] = {}
+        found_by: dict[int, str] = {}
+        kept = []
+        lower = {folded(w) for w in _LETTERS.findall(text) if w.islower()}
+        for raw_start, raw_end, label in model_found:
+            cleaned = _trim_foreign(text, raw_start, raw_end)
+            if cleaned is None:
+                continue
+            start, end = cleaned
+            entry = lookup(text[start:end], language)
+            single = " " not in text[start:end]
+            if entry is None and single and (folded(text[start:end]) in lower or label in PLACE_LABELS):
+                continue  # a common word capitalised ("Etat"); a place no gazetteer knows ("Macronie")
+            known[start], label = entry if entry else (text[start:end], label)
+            kept.append((start, end, label))
+        covered = [(a, b) for a, b, _ in kept]
+        for start, end, label, canonical in dictionary_spans(text, language, known_only=True, dictionary=dictionary):
+            if not any(a < end and start < b for a, b in covered):
+                kept.append((start, end, label))
+                known[start] = canonical
+                found_by[start] = "dictionary"
+        kept.sort()
+        results.append(resolve_mentions(article.article_id, text, kept, known, found_by, language))
+    return results
 
 
 @dataclass(slots=True)
@@ -172,20 +302,23 @@ class _Group:
         return group
 
 
-def _group_spans(text: str, spans: list[tuple[int, int, str]]) -> list[_Group]:
-    """Clean each model span and group the results by canonical name key."""
+def _group_spans(text: str, spans: list[tuple[int, int, str]], known: dict[int, str]) -> list[_Group]:
+    """Clean each model span and group the results by canonical name key; a span in `known` (start -> canonical
+    name, from the dictionary) is clean already and names that entity."""
     aliases = load_aliases()
     groups: dict[str, _Group] = {}
     seen: set[int] = set()
     for raw_start, raw_end, raw_label in spans:
         if raw_label not in _LABEL_RANK:
             continue
-        for start, end, label in clean_span(text, raw_start, raw_end, raw_label):
+        canonical = known.get(raw_start)
+        pieces = [(raw_start, raw_end, raw_label)] if canonical else clean_span(text, raw_start, raw_end, raw_label)
+        for start, end, label in pieces:
             if start in seen:
                 continue
             seen.add(start)
             surface = text[start:end]
-            alias = aliases.get(normalise(surface))
+            alias = (canonical, label) if canonical else aliases.get(normalise(surface))
             country = nationality_country(surface) if label == "NORP" else None
             if country:
                 # A nationality refers to its country: "Chinese" is a mention of China.
@@ -305,12 +438,21 @@ def _is_known(name: str, label: str) -> bool:
     return key in load_aliases() or key in load_demonyms() or (label in PLACE_LABELS and is_major_place(name))
 
 
-def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str]]) -> list[Mention]:
-    """Turn model spans (start, end, spaCy label) over `text` into cleaned, resolved, canonical mentions."""
-    groups = _group_spans(text, spans)
+def resolve_mentions(
+    article_id: str, text: str, spans: list[tuple[int, int, str]], known: dict[int, str] | None = None,
+    found_by: dict[int, str] | None = None, language: str | None = None,
+) -> list[Mention]:
+    """Turn spans (start, end, spaCy label) over `text` into cleaned, resolved, canonical mentions.
+
+    `known` maps a span's start to the canonical name the dictionary found it as; `found_by` a span's start to
+    how it was found ('model' when absent); `language` is the article's, recorded on each mention."""
+    known = known or {}
+    found_by = found_by or {}
+    groups = _group_spans(text, spans, known)
     _resolve_short_forms(groups)
     merged_roots = {id(group.root()) for group in groups if group.parent is not None}
-    headings = _heading_ranges(text)
+    # Headings mislead a model; names a dictionary knows stand anywhere.
+    headings = [] if spans and all(start in known for start, _, _ in spans) else _heading_ranges(text)
 
     def in_heading(start: int) -> bool:
         return any(a <= start < b for a, b in headings)
@@ -334,6 +476,7 @@ def resolve_mentions(article_id: str, text: str, spans: list[tuple[int, int, str
             mentions.append(Mention(
                 article_id=article_id, entity_id=eid, name=name, label=label,
                 surface=text[start:end], start_char=start, end_char=end, country_code=code,
+                found_by=found_by.get(start, "model"), language=language,
             ))
     mentions.sort(key=lambda m: m.start_char)
     return mentions

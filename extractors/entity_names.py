@@ -75,6 +75,12 @@ def load_aliases() -> dict[str, tuple[str, str]]:
 
 
 @lru_cache(maxsize=1)
+def alias_rows() -> tuple[tuple[str, str, str], ...]:
+    """(alias as written, canonical name, label) rows of entity_aliases.tsv."""
+    return tuple((alias, canonical, label) for alias, canonical, label in _data_lines("entity_aliases.tsv"))
+
+
+@lru_cache(maxsize=1)
 def load_demonyms() -> dict[str, str]:
     """Normalised nationality word (and its plural) -> ISO 3166-1 alpha-2 code."""
     demonyms: dict[str, str] = {}
@@ -84,3 +90,44 @@ def load_demonyms() -> dict[str, str]:
             demonyms.setdefault(normalise(word) + "s", code)
     return demonyms
 
+
+
+# Spelling rules that tell transliterations of one name apart (German, French, Spanish and English renderings of
+# Russian and Ukrainian names): applied to both sides, so "Wladimir"/"Vladimir", "Mischustin"/"Mishustin" and
+# "Selenskyj"/"Zelensky" meet on one key.
+_TRANSLITERATION = (
+    (re.compile(r"tsch"), "ch"), (re.compile(r"sch"), "sh"), (re.compile(r"[ck]h"), "h"), (re.compile(r"w"), "v"),
+    (re.compile(r"z"), "s"), (re.compile(r"[jy]"), "i"), (re.compile(r"(\w)\1"), r"\1"),
+)
+
+
+def person_key(name: str) -> str:
+    """The transliteration-blind key of a person's name: name_key with spelling variants unified."""
+    key = name_key(name)
+    for pattern, replacement in _TRANSLITERATION:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def _i18n_rows() -> tuple[tuple[str, str, str, str], ...]:
+    """(alias, canonical, label, language) rows of entity_aliases_i18n.tsv; language '*' is every language."""
+    return tuple((alias, canonical, label, language) for alias, canonical, label, language in _data_lines("entity_aliases_i18n.tsv"))
+
+
+@lru_cache(maxsize=16)
+def load_i18n_aliases(language: str) -> dict[str, tuple[str, str]]:
+    """Alias (as written) -> (canonical English name, label) for one language, the all-language rows included."""
+    return {alias: (canonical, label) for alias, canonical, label, lang in _i18n_rows() if lang in (language, "*")}
+
+
+@lru_cache(maxsize=16)
+def load_person_titles(language: str) -> frozenset[str]:
+    """Casefolded words that stand before a person's name in this language."""
+    return frozenset(word.casefold() for word, lang in _data_lines("person_titles_i18n.tsv") if lang == language)
+
+
+@lru_cache(maxsize=16)
+def load_name_heads(language: str) -> dict[str, str]:
+    """Casefolded words that start an organisation's or a place's name in this language -> its label."""
+    return {word.casefold(): label for word, label, lang in _data_lines("name_heads_i18n.tsv") if lang == language}

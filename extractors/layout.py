@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from newsflow.extractors.lines import (
     Lexicon,
@@ -30,6 +31,7 @@ from newsflow.extractors.lines import (
     strip_tail,
     words,
 )
+from newsflow.extractors.datelines import is_photo_caption, parse_dateline
 from newsflow.extractors.records import Draft
 
 OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learning
@@ -56,6 +58,8 @@ class Analysis:
     first_para: int | None = None
     last_para: int | None = None
     attribution: str | None = None
+    published_at: datetime | None = None  # from a dateline in the header ("SELASA, 21 MARET 2023 | 06:55 WIB")
+    author: str | None = None  # from a byline in the header ("LAPORAN: RENI ERINA", "Von Redaktion NÖN")
 
 
 def _content_tokens(text: str) -> set[str]:
@@ -84,6 +88,8 @@ def _evidence_reason(analysis: Analysis, no: int, lexicon: Lexicon, chrome: set[
         return "clean_copyright"
     if n_words <= 12 and ":" in norm and match_section(norm, "credit", lexicon):
         return "clean_photo_credit"
+    if n_words <= 40 and is_photo_caption(line, lexicon):
+        return "clean_photo_caption"
     if is_shortcode(line):
         return "clean_shortcode"
     if n_words <= 20 and (match_section(norm, "menu", lexicon) or is_menu_run(line, lexicon)):
@@ -266,6 +272,7 @@ def analyse(draft: Draft, chrome: set[str] | None = None, lexicon: Lexicon | Non
                 reasons[no] = "clean_repeated_title"
                 first_repeat = no if first_repeat is None else first_repeat
     _classify_header(analysis, header_end, first_repeat, lexicon)
+    _take_dateline(analysis, header_end)
     _classify_footer(analysis)
     _take_attribution(analysis, lexicon)
     _drop_duplicate_paragraphs(analysis)
@@ -344,6 +351,19 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
             # Between a headline found in the text and the first paragraph: author, desk ("Siti Rahma - detikJabar");
             # a single word there is more likely a heading ("Introduction").
             analysis.reasons[no] = "clean_byline"
+
+
+_DATELINE_REASONS = frozenset({"clean_metadata_line", "clean_byline", "clean_timestamp"})
+
+
+def _take_dateline(analysis: Analysis, header_end: int) -> None:
+    """The first date and author that the header's dateline and byline lines give (they leave the text)."""
+    for no in range(min(header_end, len(analysis.lines))):
+        if analysis.reasons.get(no) not in _DATELINE_REASONS:
+            continue
+        published, author = parse_dateline(analysis.lines[no])
+        analysis.published_at = analysis.published_at or published
+        analysis.author = analysis.author or author
 
 
 def _take_attribution(analysis: Analysis, lexicon: Lexicon) -> None:

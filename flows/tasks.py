@@ -87,12 +87,23 @@ def clean_again(chunk: Sealed, limits, dedup):
 
 
 @stage
-def extract_entities(chunk: Sealed, ner):
-    """Mentions of a chunk of new articles, and an `entities_error` rejection for each one the model fails on (task wrapper)."""
+def extract_entities(chunk: Sealed, ner, known: Sealed | None = None):
+    """Mentions of a chunk of new articles, and an `entities_error` rejection for each one the model fails on (task wrapper).
+    `known`: the stored names the dictionary pass looks for too (known_names)."""
     from newsflow.extractors.entities import extract_entities as run
     from newsflow.extractors.isolation import isolate
 
-    return isolate(lambda some: run(some, ner), chunk.value, _document_id, "entities_error")
+    names = known.value if known is not None else ()
+    return isolate(lambda some: run(some, ner, names), chunk.value, _document_id, "entities_error")
+
+
+@stage
+def known_names(db):
+    """The people and organisations stored articles named, for the dictionary pass (task wrapper)."""
+    from newsflow.storage.entity_store import known_names as load
+
+    with connection(db) as con:
+        return tuple(load(con))
 
 
 @stage

@@ -40,16 +40,16 @@ def write_entities(
     insert_rows(
         con,
         "entity_aliases",
-        ("alias", "label", "entity_id"),
-        [(alias, e.label, e.entity_id) for e in entities for alias in e.aliases],
+        ("alias", "label", "entity_id", "language"),
+        [(alias, e.label, e.entity_id, language) for e in entities for alias, language in e.aliases],
         on_conflict="ON CONFLICT (alias, label) DO NOTHING",
     )
     _merge(con, merges)
-    rows = {(m.article_id, m.start_char): (m.article_id, m.entity_id, m.surface, m.start_char, m.end_char) for m in mentions}
+    rows = {(m.article_id, m.start_char): (m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.found_by) for m in mentions}
     insert_rows(
         con,
         "mentions",
-        ("article_id", "entity_id", "surface", "start_char", "end_char"),
+        ("article_id", "entity_id", "surface", "start_char", "end_char", "found_by"),
         list(rows.values()),
         on_conflict="ON CONFLICT (article_id, start_char) DO NOTHING",
     )
@@ -78,6 +78,18 @@ def _merge(con: duckdb.DuckDBPyConnection, merges: list[EntityMerge]) -> None:
         "DELETE FROM entities WHERE entity_id IN (SELECT unnest($1)) AND entity_id NOT IN (SELECT entity_id FROM mentions)",
         [old_ids],
     )
+
+
+def known_names(con: duckdb.DuckDBPyConnection, limit: int = 20_000) -> list[tuple[str, str]]:
+    """(name, label) of the people (full names) and organisations mentioned in two articles or more, most mentioned
+    first: what the dictionary pass looks for in languages without a model."""
+    return con.execute(
+        """SELECT e.name, e.label FROM entities e JOIN mentions m USING (entity_id)
+           WHERE (e.label = 'PERSON' AND e.name LIKE '% %') OR (e.label = 'ORG' AND length(e.name) >= 3)
+           GROUP BY e.entity_id, e.name, e.label HAVING count(DISTINCT m.article_id) >= 2
+           ORDER BY count(*) DESC, e.name LIMIT ?""",
+        [limit],
+    ).fetchall()
 
 
 def views_sql() -> str:

@@ -119,6 +119,10 @@ CREATE TABLE IF NOT EXISTS entity_aliases (
     PRIMARY KEY (alias, label)
 );
 
+-- The language an alias was written in (ISO 639-1; 'en' for the alias tables; NULL when unknown). An alias starting
+-- with '~' is a person's spelling key (transliteration-blind): other spellings of the name find the entity by it.
+ALTER TABLE entity_aliases ADD COLUMN IF NOT EXISTS language VARCHAR;
+
 -- Each entity mention in an article; offsets index articles.text.
 CREATE TABLE IF NOT EXISTS mentions (
     article_id    VARCHAR NOT NULL,
@@ -128,6 +132,9 @@ CREATE TABLE IF NOT EXISTS mentions (
     end_char      INTEGER NOT NULL,
     PRIMARY KEY (article_id, start_char)
 );
+
+-- How the mention was found: 'model' (an NER model) or 'dictionary' (names newsflow knows, for languages without one).
+ALTER TABLE mentions ADD COLUMN IF NOT EXISTS found_by VARCHAR;
 
 -- Each line the cleaner dropped, and why.
 CREATE TABLE IF NOT EXISTS removed_lines (

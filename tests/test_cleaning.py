@@ -532,3 +532,63 @@ def test_an_end_marker_below_the_body_cuts_what_follows(shared_dir):
     assert {no: reasons.get(no) for no in (18, 19, 20, 21)} == {
         18: None, 19: "clean_after_end_marker", 20: "clean_after_end_marker", 21: "clean_after_end_marker"}
     assert article.text.endswith("Mal sehen, wie es ausgeht.")
+
+
+RMOL = """Berita
+Presiden China Xi Jinping dan Presiden Rusia Vladimir Putin/Net
+Dunia
+Xi Jinping Tiba di Moskow, Putin Sambut Sahabat Lamanya
+SELASA, 21 MARET 2023 | 06:55 WIB | LAPORAN: RENI ERINA
+Presiden Tiongkok Xi Jinping tiba di Moskow pada Senin (20/3) untuk kunjungan kenegaraan selama tiga hari, kunjungan pertamanya ke Rusia sejak perang di Ukraina dimulai.
+Xi disambut di bandara oleh Wakil Perdana Menteri Dmitry Chernyshenko, seperti dilaporkan kantor berita TASS. Dalam artikel yang dimuat surat kabar Rusia, Xi menyebut kunjungannya sebagai perjalanan persahabatan.
+Presiden Rusia Vladimir Putin menyebut Xi sebagai sahabat baiknya dan mengatakan hubungan Rusia dan Tiongkok berada pada tingkat tertinggi dalam sejarah.
+Bagikan:
+Populer
+Harga Beras Naik Jelang Ramadan
+SENIN, 20 MARET 2023 | 14:10 WIB
+Jokowi Tinjau Banjir di Semarang
+SENIN, 20 MARET 2023 | 11:02 WIB
+"""
+
+NOEN = """Politik
+Wladimir Putin und Xi Jinping in Moskau (Foto: APA/AFP)
+Xi Jinping zu Staatsbesuch in Moskau eingetroffen
+Von Redaktion NÖN | 20. März 2023, 18:32 Uhr
+Der chinesische Staatschef Xi Jinping ist zu einem dreitägigen Staatsbesuch in Russland eingetroffen. Kremlchef Wladimir Putin empfing seinen Gast am Montagnachmittag im Kreml in Moskau, wie die Agentur TASS berichtete.
+Es ist Xis erste Reise nach Russland seit Beginn des Angriffskriegs gegen die Ukraine. Putins Sprecher Dmitri Peskow sagte, beide Präsidenten würden über den chinesischen Friedensplan sprechen.
+"""
+
+
+def removed_by_line(article) -> dict[str, str]:
+    return {r.line: r.reason for r in article.removed}
+
+
+def test_indonesian_caption_section_label_and_dateline_leave_the_text():
+    article, rejections, _ = clean_one(RMOL)
+    assert not rejections
+    reasons = removed_by_line(article)
+    assert article.title == "Xi Jinping Tiba di Moskow, Putin Sambut Sahabat Lamanya"
+    assert reasons["Presiden China Xi Jinping dan Presiden Rusia Vladimir Putin/Net"] == "clean_photo_caption"
+    assert reasons["Berita"] == reasons["Dunia"] == "clean_menu"
+    assert reasons["SELASA, 21 MARET 2023 | 06:55 WIB | LAPORAN: RENI ERINA"] == "clean_metadata_line"
+    # 06:55 WIB is UTC+7.
+    assert article.published_at.isoformat() == "2023-03-20T23:55:00+00:00" and article.author == "Reni Erina"
+    assert article.text.startswith("Presiden Tiongkok Xi Jinping tiba") and "Populer" not in article.text
+
+
+def test_german_caption_with_a_photo_credit_is_never_the_title():
+    article, _, _ = clean_one(NOEN)
+    reasons = removed_by_line(article)
+    assert article.title == "Xi Jinping zu Staatsbesuch in Moskau eingetroffen"
+    assert reasons["Wladimir Putin und Xi Jinping in Moskau (Foto: APA/AFP)"] == "clean_photo_caption"
+    assert reasons["Politik"] == "clean_menu"
+    assert (article.author, article.published_at.isoformat()) == ("Redaktion NÖN", "2023-03-20T18:32:00+00:00")
+    assert article.text.startswith("Der chinesische Staatschef")
+
+
+def test_a_given_date_and_author_win_over_the_dateline():
+    from datetime import datetime, timezone
+
+    given = datetime(2023, 3, 21, tzinfo=timezone.utc)
+    article, _, _ = clean_one(RMOL, author="Redaksi", published_at=given)
+    assert (article.author, article.published_at) == ("Redaksi", given)

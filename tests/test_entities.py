@@ -331,7 +331,7 @@ def test_no_articles_no_work():
     assert extract_entities([], Ner()) == []
 
 
-def test_articles_in_another_language_get_no_entities(nlp):
+def test_articles_in_a_language_without_a_model_get_the_dictionary_never_the_english_model(nlp):
     german = (
         "Die Daten der Akte werden in der App gespeichert. Bundeskanzler Olaf Scholz besuchte Berlin.\n\n"
         "Die Behandlung beginnt im Bereich der Gesundheitsversorgung."
@@ -340,9 +340,27 @@ def test_articles_in_another_language_get_no_entities(nlp):
     english = article("en", sample_bodies()["000_b865db9ad46887ed"])
     english.language = "en"
     mentions = extract_entities([de, english], Ner())
-    assert {m.article_id for m in mentions} == {"en"}
+    found = {(m.article_id, m.found_by) for m in mentions}
+    assert found == {("de", "dictionary"), ("en", "model")}
+    assert [(m.surface, m.name, m.label) for m in mentions if m.article_id == "de"] == [
+        ("Olaf Scholz", "Olaf Scholz", "PERSON"), ("Berlin", "Berlin", "GPE"),
+    ]
+    assert {m.language for m in mentions} == {"de", "en"}
     unknown = Article(document_id="xx", title="", text=german, article_id="xx")
-    assert extract_entities([unknown], Ner())  # language unknown: the model still runs
+    assert {m.found_by for m in extract_entities([unknown], Ner())} == {"model"}  # language unknown: the model runs
+
+
+def test_french_goes_to_the_french_model_and_shares_english_entities():
+    text = ("Le président russe Vladimir Poutine a reçu mardi à Moscou le président chinois Xi Jinping. "
+            "Poutine et Xi ont parlé de l'Ukraine et des États-Unis, selon l'agence TASS.")
+    fr = Article(document_id="fr", title="", text=text, article_id="fr", language="fr")
+    mentions = extract_entities([fr], Ner())
+    names = {(m.surface, m.name) for m in mentions}
+    assert {("Vladimir Poutine", "Vladimir Putin"), ("Poutine", "Vladimir Putin"), ("Moscou", "Moscow"),
+            ("Xi Jinping", "Xi Jinping"), ("États-Unis", "United States")} <= names
+    assert {m.found_by for m in mentions} <= {"model", "dictionary"} and "model" in {m.found_by for m in mentions}
+    moscow = next(m for m in mentions if m.surface == "Moscou")
+    assert (moscow.entity_id, moscow.country_code) == (entity_id("GPE", "Moscow"), "RU")
 
 
 def test_a_photo_credit_run_into_a_name_is_not_part_of_it():

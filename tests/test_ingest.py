@@ -457,3 +457,38 @@ def test_a_page_whose_site_is_in_its_url_gets_the_chrome_earlier_batches_learned
     con.close()
     assert [line for line, reason in removed if reason == "clean_site_chrome"] == [
         "Kabar Nusantara Online", "Jelajahi Dunia Bersama Kami", "Kabar Nusantara Online adalah bagian dari grup media independen"]
+
+
+def test_indonesian_german_and_english_articles_land_on_shared_entity_rows(prefect_harness, tmp_path, samples_dir):
+    from newsflow.flows.ingest import ingest_inbox
+    from tests.test_cleaning import NOEN, RMOL
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    shutil.copy(samples_dir / "000_b865db9ad46887ed.txt", folder / "en.txt")
+    (folder / "id.txt").write_text(RMOL, encoding="utf-8")
+    (folder / "de.txt").write_text(NOEN, encoding="utf-8")
+    db = tmp_path / "news.duckdb"
+    totals = ingest_inbox(inbox=str(folder), db=str(db))
+    assert (totals["articles"], totals["rejected"]) == (3, 0)
+    con = duckdb.connect(str(db), read_only=True)
+    articles = con.execute(
+        "SELECT language, title, author, published_at IS NOT NULL FROM articles ORDER BY language"
+    ).fetchall()
+    assert articles[1:] == [
+        ("en", "Moscow and Beijing Forge a New Era of Partnership Amid Global Tensions", None, False),
+        ("id", "Xi Jinping Tiba di Moskow, Putin Sambut Sahabat Lamanya", "Reni Erina", True),
+    ] and articles[0][:3] == ("de", "Xi Jinping zu Staatsbesuch in Moskau eingetroffen", "Redaktion NÖN")
+    shared = con.execute(
+        """SELECT e.name, count(DISTINCT e.entity_id), list(DISTINCT a.language ORDER BY a.language)
+           FROM mentions m JOIN entities e USING (entity_id) JOIN articles a USING (article_id)
+           WHERE e.name IN ('Vladimir Putin', 'Xi Jinping', 'Russia', 'Moscow') GROUP BY 1 ORDER BY 1"""
+    ).fetchall()
+    assert shared == [(name, 1, ["de", "en", "id"]) for name in ("Moscow", "Russia", "Vladimir Putin", "Xi Jinping")]
+    found_by = dict(con.execute(
+        "SELECT a.language, list(DISTINCT m.found_by) FROM mentions m JOIN articles a USING (article_id) GROUP BY 1"
+    ).fetchall())
+    assert found_by == {"de": ["dictionary"], "en": ["model"], "id": ["dictionary"]}
+    # Chrome never became an entity: the caption's credit, the section labels, the dateline's words.
+    surfaces = {s for (s,) in con.execute("SELECT DISTINCT surface FROM mentions").fetchall()}
+    assert not surfaces & {"Net", "Berita", "Dunia", "Politik", "SELASA", "WIB", "LAPORAN", "RENI ERINA", "APA", "AFP", "Foto"}

@@ -144,3 +144,41 @@ def test_initials_alone_in_a_later_article_join_the_full_name(con):
     land(con, resolve_mentions("z2", "WHO data.", [(0, 3, "ORG")]))
     assert con.execute("SELECT name FROM entities").fetchall() == [("World Health Organization",)]
     assert con.execute("SELECT count(DISTINCT entity_id), count(*) FROM mentions").fetchone() == (1, 3)
+
+
+def test_an_indonesian_a_german_and_an_english_article_share_their_entity_rows(con, sample_articles):
+    from tests.test_entity_dictionary import GERMAN, INDONESIAN
+
+    source = next(a for a in sample_articles if a.article_id == "000_b865db9ad46887ed")
+    english = Article(document_id="en1", title="", text=source.text, article_id="en1", language="en")
+    indonesian = Article(document_id="id1", title="", text=INDONESIAN, article_id="id1", language="id")
+    german = Article(document_id="de1", title="", text=GERMAN, article_id="de1", language="de")
+    land(con, extract_entities([english, indonesian, german], Ner()))
+    shared = con.execute(
+        """SELECT e.name, count(*) OVER (PARTITION BY e.name), list(DISTINCT m.article_id ORDER BY m.article_id)
+           FROM entities e JOIN mentions m USING (entity_id)
+           WHERE e.name IN ('Vladimir Putin', 'Xi Jinping', 'Russia', 'Moscow') GROUP BY e.entity_id, e.name ORDER BY 1"""
+    ).fetchall()
+    assert shared == [(name, 1, ["de1", "en1", "id1"]) for name in ("Moscow", "Russia", "Vladimir Putin", "Xi Jinping")]
+    # No second row under another language's spelling.
+    assert con.execute(
+        "SELECT count(*) FROM entities WHERE name IN ('Rusia', 'Russland', 'Wladimir Putin', 'Moskow', 'Moskau', 'Tiongkok')"
+    ).fetchone()[0] == 0
+    found_by = con.execute("SELECT article_id, list(DISTINCT found_by) FROM mentions GROUP BY 1 ORDER BY 1").fetchall()
+    assert found_by == [("de1", ["dictionary"]), ("en1", ["model"]), ("id1", ["dictionary"])]
+    languages = dict(con.execute(
+        "SELECT alias, language FROM entity_aliases WHERE alias IN ('rusia', 'russland', 'moskau', 'wladimir putin', 'moscow')"
+    ).fetchall())
+    assert languages == {"rusia": "id", "russland": "de", "moskau": "de", "wladimir putin": "de", "moscow": "en"}
+
+
+def test_known_names_are_people_and_organisations_of_two_articles_or_more(con, sample_mentions):
+    from newsflow.storage.entity_store import known_names
+
+    land(con, sample_mentions)
+    names = known_names(con)
+    assert ("Vladimir Putin", "PERSON") in names and ("Xi Jinping", "PERSON") in names
+    assert all(label in ("PERSON", "ORG") for _, label in names)
+    assert all(" " in name for name, label in names if label == "PERSON")
+    assert ("Igor Morgulov", "PERSON") not in names  # one article only
+    assert known_names(con, limit=1) == names[:1]

@@ -189,7 +189,9 @@ def decided(batch):
                      StoryDecision(second, first, date(2025, 1, 21), "arrival", first, evidence),
                      StoryDecision(third, third, None, "none")]
     batch.mentions = [Mention(first, "e1", "Acme Corp", "ORG", "Acme", 0, 4), Mention(second, "e2", "Borduria", "GPE", "Borduria", 0, 8)]
-    batch.entities = [Entity("e1", "Acme Corp", "ORG", None, ["acme corp", "acme"]), Entity("e2", "Borduria", "GPE", "BD", ["borduria"])]
+    batch.mentions[1].found_by, batch.mentions[1].language = "dictionary", "id"
+    batch.entities = [Entity("e1", "Acme Corp", "ORG", None, [("acme corp", "en"), ("acme", "en")]),
+                      Entity("e2", "Borduria", "GPE", "BD", [("borduria", "id")])]
     return batch
 
 
@@ -207,9 +209,9 @@ def test_story_ids_and_entities_decided_before_the_write_land_with_it_and_a_reru
     write_batch(db, again)
     assert db.execute("SELECT article_id, story_id, event_date, event_date_source FROM articles ORDER BY ALL").fetchall() == stories  # keyed: first write stands
     assert db.execute("SELECT count(*), min(story_id) FROM story_links").fetchone() == (1, second.story_id)
-    assert db.execute("SELECT alias, entity_id FROM entity_aliases ORDER BY 1").fetchall() == [
-        ("acme", "e1"), ("acme corp", "e1"), ("borduria", "e2")]
-    assert db.execute("SELECT count(*) FROM mentions").fetchone()[0] == 2
+    assert db.execute("SELECT alias, entity_id, language FROM entity_aliases ORDER BY 1").fetchall() == [
+        ("acme", "e1", "en"), ("acme corp", "e1", "en"), ("borduria", "e2", "id")]
+    assert db.execute("SELECT entity_id, found_by FROM mentions ORDER BY 1").fetchall() == [("e1", "model"), ("e2", "dictionary")]
 
 
 def test_an_entity_that_cannot_be_stored_is_blamed_on_the_document_that_names_it(db, samples_dir):
