@@ -11,6 +11,12 @@ from newsflow.extractors.records import Draft, RawDocument, Rejection, parse_dat
 from newsflow.extractors.settings import Limits
 
 _BLOCKS = re.compile(r"\n\s*\n+")
+# What costs parse work and holds no text: scripts (but JSON-LD, which metadata and the body check read), styles,
+# inline SVG, comments. Non-greedy up to the closing tag; an unclosed one is left alone.
+_HEAVY = re.compile(
+    r"<script\b(?![^>]*ld\+json)[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>|<svg\b[^>]*>.*?</svg\s*>|<!--.*?-->",
+    re.IGNORECASE | re.DOTALL,
+)
 # Measured on extraction_aeb (benchmarks/bench_cleaning.py): trafilatura sometimes stops halfway
 # through long articles; when it returns under SUSPECT_SHARE of the words in the page's <p>
 # elements, readability is asked too and wins if it finds GROWTH times more of the same text.
@@ -140,6 +146,20 @@ def _parse(html: str):
     return tree, sum(len(p.text_content().split()) for p in tree.iter("p"))
 
 
+def pruned_html(html: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
+    """The page with its parse cost bounded, and notes saying what was done: a large page loses its scripts,
+    styles, SVG and comments (not its text); one still over limits.max_html_chars after that is cut there."""
+    notes: tuple[str, ...] = ()
+    if len(html) > limits.html_prune_chars:
+        before = len(html)
+        html = _HEAVY.sub(" ", html)
+        notes = (f"html pruned from {before} to {len(html)} chars",)
+    if len(html) > limits.max_html_chars:
+        notes += (f"html cut at {limits.max_html_chars} of {len(html)} chars",)
+        html = html[: limits.max_html_chars]
+    return html, notes
+
+
 def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
     """Take readability's text when trafilatura found too little, or clearly less of the same article."""
     main_words, fallback_words = main.split(), fallback.split()
@@ -171,8 +191,10 @@ def _domain(url: str | None) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
-def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
+def _extract(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
     """Run the extractors in order of preference and build the draft."""
+    min_words = limits.min_words
+    html, notes = pruned_html(html, limits)
     try:
         tree, paragraph_words = _parse(html)
         text, meta = _trafilatura(tree, doc.url) if tree is not None else ("", {})
@@ -210,6 +232,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         published_at=published,
         extractor=extractor,
         title_given=bool(title or doc.title),
+        notes=notes,
     )
 
 
@@ -219,7 +242,7 @@ def extract_html(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejecti
 
     def work() -> None:
         try:
-            outcome.append(_extract(doc, html, limits.min_words))
+            outcome.append(_extract(doc, html, limits))
         except BaseException as exc:  # carried to the caller's thread and raised there (extract_error)
             outcome.append(exc)
 

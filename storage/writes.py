@@ -16,7 +16,7 @@ from newsflow.storage.db import transaction
 
 ARTICLE_COLUMNS = (
     "article_id", "title", "text", "url", "canonical_url", "site", "author", "published_at", "language",
-    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at", "story_id",
+    "attribution", "word_count", "text_sha256", "extractor", "first_seen_at", "story_id", "extraction_notes",
 )
 DOCUMENT_COLUMNS = (
     "document_id", "run_id", "source_kind", "source_ref", "parent_id", "received_at", "raw_sha256", "raw_size",
@@ -52,7 +52,8 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
             ARTICLE_COLUMNS,
             [
                 (a.article_id, a.title, a.text, a.url, a.canonical_url, a.site, a.author, a.published_at,
-                 a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now, batch.story_ids.get(a.article_id))
+                 a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now, batch.story_ids.get(a.article_id),
+                 "; ".join(a.notes) or None)
                 for a in new
             ],
             on_conflict="ON CONFLICT (article_id) DO NOTHING",
