@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
+import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from newsflow.extractors.candidates import Candidate, article_body, choose, doubts
 from newsflow.extractors.records import Draft, RawDocument, Rejection, parse_datetime, web_url
 from newsflow.extractors.settings import Limits
 
@@ -18,11 +19,10 @@ _HEAVY = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 # Measured on extraction_aeb (benchmarks/bench_cleaning.py): trafilatura sometimes stops halfway
-# through long articles; when it returns under SUSPECT_SHARE of the words in the page's <p>
-# elements, readability is asked too and wins if it finds GROWTH times more of the same text.
+# through long articles or picks a small container; when it returns under SUSPECT_SHARE of the words in the
+# page's <p> elements (or misses the page's own JSON-LD articleBody), readability and trafilatura's default
+# run are asked too and extractors/candidates.py chooses by what the others confirm.
 SUSPECT_SHARE = 0.6
-GROWTH = 1.5
-CONTAINED = 0.8
 
 
 # The metadata this pipeline stores; trafilatura's extract_metadata also collects categories, tags and a
@@ -68,6 +68,14 @@ def _metadata(tree, url: str | None) -> dict[str, str | None]:
         found.sitename = match[1]
     found.clean_and_trim()
     return {key: getattr(found, key, None) for key in META_FIELDS}
+
+
+def _trafilatura_default(tree, url: str | None) -> str:
+    """Main text by trafilatura with its default balance of precision and recall (a second opinion)."""
+    import trafilatura
+
+    result = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True, with_metadata=False)
+    return (result.text or "") if result is not None else ""
 
 
 def _trafilatura(tree, url: str | None) -> tuple[str, dict[str, str | None]]:
@@ -133,17 +141,17 @@ def _readability(html: str, document_class=None):
 
 
 def _parse(html: str):
-    """The page parsed once, as trafilatura parses it (None if it is no HTML), and the words in its <p> elements.
+    """The page parsed once, as trafilatura parses it (None if it is no HTML), and the text of its <p> elements.
 
-    The word count is what a full extraction should roughly reach; it is taken before trafilatura,
-    which prunes the tree it is given.
+    That text is what a full extraction should roughly reach, and evidence for the candidates' text; it is taken
+    before trafilatura, which prunes the tree it is given.
     """
     from trafilatura.utils import load_html
 
     tree = load_html(html)
     if tree is None:
-        return None, 0
-    return tree, sum(len(p.text_content().split()) for p in tree.iter("p"))
+        return None, ""
+    return tree, " ".join(p.text_content() for p in tree.iter("p"))
 
 
 def pruned_html(html: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
@@ -158,18 +166,6 @@ def pruned_html(html: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
         notes += (f"html cut at {limits.max_html_chars} of {len(html)} chars",)
         html = html[: limits.max_html_chars]
     return html, notes
-
-
-def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
-    """Take readability's text when trafilatura found too little, or clearly less of the same article."""
-    main_words, fallback_words = main.split(), fallback.split()
-    if len(main_words) < min_words:
-        return len(fallback_words) > len(main_words)
-    if len(fallback_words) <= GROWTH * len(main_words):
-        return False
-    # Same article, more of it: most of trafilatura's words are in readability's text too.
-    main_bag, fallback_bag = Counter(w.lower() for w in main_words), Counter(w.lower() for w in fallback_words)
-    return sum((main_bag & fallback_bag).values()) >= CONTAINED * len(main_words)
 
 
 def strip_site_name(title: str, sitename: str | None, url: str | None) -> str:
@@ -195,22 +191,34 @@ def _extract(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
     """Run the extractors in order of preference and build the draft."""
     min_words = limits.min_words
     html, notes = pruned_html(html, limits)
+    started = time.perf_counter()
     try:
-        tree, paragraph_words = _parse(html)
+        tree, paragraphs = _parse(html)
         text, meta = _trafilatura(tree, doc.url) if tree is not None else ("", {})
     except Exception as exc:  # the parser choking on one malformed page is that page's problem
-        text, meta, failure, paragraph_words = "", {}, exc, 0
+        tree, text, meta, failure, paragraphs = None, "", {}, exc, ""
     else:
         failure = None
     extractor = "trafilatura"
-    n_words = len(text.split())
-    if n_words < min_words or n_words < SUSPECT_SHARE * paragraph_words:
+    body = article_body(html) if "articleBody" in html else None
+    why = doubts(text, len(paragraphs.split()), body, min_words, SUSPECT_SHARE)
+    if why:
+        main = Candidate("trafilatura", text, time.perf_counter() - started)
+        others, page = [], None
         try:
+            started = time.perf_counter()
             fallback, page = _readability(html)
+            others.append(Candidate("readability", fallback, time.perf_counter() - started))
+            if tree is not None:
+                started = time.perf_counter()
+                others.append(Candidate("trafilatura_default", _trafilatura_default(tree, doc.url), time.perf_counter() - started))
         except Exception as exc:  # same: one page's problem, reported below if nothing was found
-            fallback, page, failure = "", None, failure or exc
-        if _better_fallback(text, fallback, min_words):
-            text, extractor = fallback, "readability"
+            failure = failure or exc
+        chosen, reason = choose(main, others, body, paragraphs, min_words)
+        costs = ", ".join(f"{c.name} {c.seconds * 1000:.0f} ms" for c in [main, *others])
+        notes += (f"candidates asked ({why}): {reason} ({costs})",)
+        if chosen is not main:
+            text, extractor = chosen.text, chosen.name
             if not meta.get("title") and page is not None:
                 meta = {**meta, "title": page.short_title() or None}
     if not text.strip():

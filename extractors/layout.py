@@ -32,7 +32,13 @@ from newsflow.extractors.lines import (
 )
 from newsflow.extractors.records import Draft
 
-OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learning
+OBSERVED_MAX_WORDS = 40
+# An end marker cuts the rest only when the running text after it is at most this share of the text before it and
+# at most this many words; otherwise only its own line goes.
+END_MARKER_SHARE = 0.5
+END_MARKER_MAX_WORDS = 400
+# A line above the headline is a ticker headline only when it is headline-sized and not a sentence.
+TICKER_MAX_WORDS = 16  # longer lines are article text, not chrome worth learning
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
 # A comment form's required-field star or e-mail field, whatever the language.
@@ -202,8 +208,10 @@ def _apply_markers(analysis: Analysis) -> set[int]:
         reason = reasons.get(no)
         if reason in ("clean_comment_box", "clean_after_end_marker") and before > 0:
             after = total - before
-            # A comment thread may outweigh the article; a "Tags"/"Newsletter" box mid-text must not.
-            if reason == "clean_comment_box" or after < before:
+            # A comment thread may outweigh the article. An end marker ("Tags", "See also", "Newsletter") cuts only
+            # what it can justify: little article-like text after it, both against what came before and in
+            # absolute terms (a reference page's "References" or an RFC's sections are article, not chrome).
+            if reason == "clean_comment_box" or (after <= END_MARKER_SHARE * before and after <= END_MARKER_MAX_WORDS):
                 for later in range(no + 1, len(lines)):
                     if lines[later].strip() and later not in reasons:
                         reasons[later] = "clean_after_end_marker"
@@ -336,7 +344,7 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
             analysis.reasons[no] = "clean_metadata_line"
         elif anchor is not None and anchor < no <= anchor + 4 and is_dated_byline(line, lexicon):
             analysis.reasons[no] = "clean_metadata_line"
-        elif anchor is not None and no < anchor:
+        elif anchor is not None and no < anchor and (n < 4 or (n <= TICKER_MAX_WORDS and not ends_sentence(line))):
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
         elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
             analysis.reasons[no] = "clean_byline"
