@@ -62,6 +62,7 @@ _SUPERSETS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "
               "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
 # Invalid UTF-8 sequences per 1,000 non-ASCII bytes up to which a page declared UTF-8 is UTF-8 with a few bad bytes.
 _STRAY_UTF8 = 5
+MIN_DETECT_BYTES = 64  # non-ASCII bytes charset-normalizer needs before its guess is worth taking
 
 
 def _codec(label: str) -> str | None:
@@ -84,6 +85,8 @@ def _detected(raw: bytes) -> str | None:
     """The encoding charset-normalizer finds for the bytes, when it is confident (little chaos, one clear pick)."""
     from charset_normalizer import from_bytes
 
+    if len(raw[:200_000].translate(None, _ASCII)) < MIN_DETECT_BYTES:
+        return None  # too few non-ASCII bytes to tell one code page from another
     best = from_bytes(raw[:200_000]).best()
     if best is None or best.chaos > 0.1:
         return None

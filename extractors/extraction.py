@@ -24,6 +24,9 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
 
         result = extract_html(doc, text, limits)
         return replace(result, notes=notes + result.notes) if notes and isinstance(result, Draft) else result
+    if len(text) > limits.max_text_chars:
+        notes += (f"text capped at {limits.max_text_chars} of {len(text)} chars",)
+        text = text[: limits.max_text_chars]
     return Draft(
         document_id=doc.document_id,
         text=text,
