@@ -20,6 +20,7 @@ SAME_ARTICLE = 0.8
 CLEAR_GAIN = 1.5
 # The page's own articleBody counts as evidence only when it is an article, not a one-line teaser.
 MIN_BODY_WORDS = 50
+MIN_LEAD_WORDS = 8  # a description shorter than this is a label, not a lead
 
 
 @dataclass(slots=True)
@@ -118,3 +119,14 @@ def choose(main: Candidate, others: list[Candidate], body: str | None, paragraph
     if best is main:
         return main, "main: confirmed"
     return best, f"{best.name}: {best_score} confirmed words against {base}"
+
+
+def missing_lead(description: str | None, text: str, visible_text) -> str | None:
+    """The page's own description (meta/og:description) when it is a lead the extraction missed: a sentence or more,
+    not in the text already, and shown on the page (`visible_text()`, called only then), so not a hidden summary."""
+    lead = " ".join((description or "").split())
+    if len(lead.split()) < MIN_LEAD_WORDS:
+        return None
+    if lead in " ".join(text.split()) or contained(words(lead), words(text)) >= SAME_ARTICLE:
+        return None
+    return lead if lead in " ".join(visible_text().split()) else None

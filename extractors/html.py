@@ -7,7 +7,7 @@ import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from newsflow.extractors.candidates import Candidate, article_body, choose, doubts
+from newsflow.extractors.candidates import Candidate, article_body, choose, doubts, missing_lead
 from newsflow.extractors.records import Draft, RawDocument, Rejection, parse_datetime, web_url
 from newsflow.extractors.settings import Limits
 
@@ -27,7 +27,7 @@ SUSPECT_SHARE = 0.6
 
 # The metadata this pipeline stores; trafilatura's extract_metadata also collects categories, tags and a
 # licence, a third of its cost (3-4 ms a page on extraction_aeb), none of them stored here.
-META_FIELDS = ("title", "author", "date", "sitename", "url")
+META_FIELDS = ("title", "author", "date", "sitename", "url", "description")
 
 
 def quiet_extractor_logs() -> None:
@@ -154,6 +154,11 @@ def _parse(html: str):
     return tree, " ".join(p.text_content() for p in tree.iter("p"))
 
 
+def _visible_text(tree) -> str:
+    """The text of the page's body outside scripts, styles and templates."""
+    return " ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::template)]"))
+
+
 def pruned_html(html: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
     """The page with its parse cost bounded, and notes saying what was done: a large page loses its scripts,
     styles, SVG and comments (not its text); one still over limits.max_html_chars after that is cut there."""
@@ -221,6 +226,9 @@ def _extract(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
             text, extractor = chosen.text, chosen.name
             if not meta.get("title") and page is not None:
                 meta = {**meta, "title": page.short_title() or None}
+    if text.strip() and tree is not None and (lead := missing_lead(meta.get("description"), text, lambda: _visible_text(tree))):
+        text = f"{lead}\n{text}"
+        notes += ("lead from the page's description",)
     if not text.strip():
         if failure is not None:
             return Rejection(doc.document_id, "extract_failed", f"{type(failure).__name__}: {failure}"[:500])

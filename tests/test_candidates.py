@@ -1,5 +1,5 @@
 """Choosing between candidate extractions by what the other candidates and the page itself confirm."""
-from newsflow.extractors.candidates import Candidate, article_body, choose, doubts
+from newsflow.extractors.candidates import Candidate, article_body, choose, doubts, missing_lead
 
 ARTICLE = " ".join(f"Sentence {i} of the report explains the flood defences built along the river." for i in range(60))
 TEASERS = "Read more: Flood season starts. Read more: River levels rise. Read more: Mayor visits dam."
@@ -48,3 +48,20 @@ def test_article_body_is_read_from_json_ld_and_a_teaser_is_not_evidence():
     assert article_body(html) == ARTICLE.replace("river", "river & lake")
     assert article_body('<script type="application/ld+json">{"articleBody": "Short teaser only."}</script>') is None
     assert article_body('<script type="application/ld+json">{broken</script>') is None
+
+
+def test_a_shown_description_the_extraction_missed_becomes_the_lead():
+    lead = "Engineers finished the new flood wall two months early and under budget, the city said."
+    page_text = f"Menu Home News {lead} By Jane Roe {ARTICLE} Related stories"
+    assert missing_lead(lead, ARTICLE, lambda: page_text) == lead
+    assert missing_lead(lead, f"{lead}\n{ARTICLE}", lambda: page_text) is None  # already there
+    assert missing_lead(lead, ARTICLE, lambda: ARTICLE) is None  # a summary the page never shows
+    assert missing_lead("Flood wall news.", ARTICLE, lambda: page_text) is None  # a label, not a lead
+
+
+def test_the_description_is_only_looked_up_on_the_page_when_needed():
+    def fail():
+        raise AssertionError("visible text computed for nothing")
+
+    assert missing_lead(None, ARTICLE, fail) is None
+    assert missing_lead(" ".join(ARTICLE.split()[:12]), ARTICLE, fail) is None
