@@ -23,6 +23,7 @@ _HEAVY = re.compile(
 # page's <p> elements (or misses the page's own JSON-LD articleBody), readability and trafilatura's default
 # run are asked too and extractors/candidates.py chooses by what the others confirm.
 SUSPECT_SHARE = 0.6
+STRONG_DOUBT = 0.35  # under this share of the paragraph words, trafilatura's default run is asked as well
 
 
 # The metadata this pipeline stores; trafilatura's extract_metadata also collects categories, tags and a
@@ -206,7 +207,8 @@ def _extract(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
         failure = None
     extractor = "trafilatura"
     body = article_body(html) if "articleBody" in html else None
-    why = doubts(text, len(paragraphs.split()), body, min_words, SUSPECT_SHARE)
+    n_words, n_paragraph = len(text.split()), len(paragraphs.split())
+    why = doubts(text, n_paragraph, body, min_words, SUSPECT_SHARE)
     if why:
         main = Candidate("trafilatura", text, time.perf_counter() - started)
         others, page = [], None
@@ -214,7 +216,10 @@ def _extract(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
             started = time.perf_counter()
             fallback, page = _readability(html)
             others.append(Candidate("readability", fallback, time.perf_counter() - started))
-            if tree is not None:
+            chosen, reason = choose(main, others, body, paragraphs, min_words)
+            # trafilatura's default run costs as much again as the main one: asked only when readability did not
+            # settle a strong doubt (the main text far under the page's paragraphs, or missing its articleBody).
+            if chosen is main and tree is not None and (why != "under_paragraph_words" or n_words < STRONG_DOUBT * n_paragraph):
                 started = time.perf_counter()
                 others.append(Candidate("trafilatura_default", _trafilatura_default(tree, doc.url), time.perf_counter() - started))
         except Exception as exc:  # same: one page's problem, reported below if nothing was found
