@@ -37,6 +37,8 @@ OBSERVED_MAX_WORDS = 40
 # at most this many words; otherwise only its own line goes.
 END_MARKER_SHARE = 0.5
 END_MARKER_MAX_WORDS = 400
+# Dated lines below the body are a headline list only when their words are at most this share of the body's.
+DATED_LIST_SHARE = 0.5
 # A line above the headline is a ticker headline only when it is headline-sized and not a sentence.
 TICKER_MAX_WORDS = 16  # longer lines are article text, not chrome worth learning
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
@@ -296,7 +298,7 @@ def _classify_footer(analysis: Analysis) -> None:
         ):
             signal = no
             break
-    if len(stamps) >= 2 and (signal is None or stamps[0] < signal):
+    if len(stamps) >= 2 and (signal is None or stamps[0] < signal) and _small_beside_body(analysis, footer):
         # Dated headlines: the block starts at the headline above the first date.
         earlier = [no for no in footer if no < stamps[0]]
         signal = earlier[-1] if earlier else stamps[0]
@@ -313,6 +315,14 @@ def _classify_footer(analysis: Analysis) -> None:
     for no in footer:
         if no >= start and no not in reasons:
             reasons[no] = "clean_comment_box" if _COMMENT_FORM.search(lines[no]) else "clean_after_end_marker"
+
+
+def _small_beside_body(analysis: Analysis, footer: list[int]) -> bool:
+    """A dated list below the body is a teaser list only when it is small beside the body: a long one (a CV, a
+    changelog, a programme) is the page's content, and dates alone cannot justify dropping it."""
+    body = sum(n for n, para in zip(analysis.counts, analysis.paras) if para)
+    listed = sum(analysis.counts[no] for no in footer if no not in analysis.reasons)
+    return listed <= DATED_LIST_SHARE * body
 
 
 def _trailing_labels(analysis: Analysis, footer: list[int]) -> int | None:

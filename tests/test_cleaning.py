@@ -568,3 +568,16 @@ def test_a_sentence_above_the_headline_is_not_a_ticker_headline():
     lines = text.split("\n")
     assert reasons.get(lines.index("Ferry strike ends after two days")) == "clean_ticker_headline"
     assert lines.index("Obsoletes RFC 760 and updates the earlier draft.") not in reasons
+
+
+def test_a_dated_list_as_long_as_the_body_is_content_not_a_headline_list():
+    intro = "We are two comedians from Vienna who started as a satirical blog and now write and perform our own shows."
+    entries = []
+    for year in range(2008, 2016):
+        entries += [f"{year}", f"Premiere of our programme number {year - 2007} at the theatre in Vienna"]
+    text = "\n\n".join(["Our stage career", intro, intro.replace("two", "both"), *entries])
+    _, rejections, reasons = clean_one(text)
+    assert not rejections
+    lines = text.split("\n")
+    programmes = [no for no, line in enumerate(lines) if line.startswith("Premiere of our programme")]
+    assert not [no for no in programmes if no in reasons]
