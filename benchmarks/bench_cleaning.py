@@ -7,7 +7,8 @@
     bags (multisets): overlap = sum of min(count in output, count in gold). A page our pipeline
     rejects scores an empty body. Systems, measured in the same run:
       - baseline: bare `trafilatura.extract(html)` (library defaults)
-      - newsflow: `extract_html` then `clean_drafts` over the whole set as one batch, site = domain
+      - newsflow: `extract_one` (decoding, extraction) then `clean_drafts` over the whole set as one batch,
+        site = domain
     Speed: pages per second, single process, page HTML already in memory.
 Figures are printed and written to benchmarks/results/cleaning.md.
 """
@@ -26,8 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from newsflow.extractors.cleaning import clean_drafts  # noqa: E402
-from newsflow.extractors.html import extract_html  # noqa: E402
-from newsflow.extractors.records import Draft, RawDocument  # noqa: E402
+from newsflow.extractors.extraction import extract_one  # noqa: E402
+from newsflow.extractors.records import Draft, RawDocument, Rejection  # noqa: E402
 from newsflow.extractors.settings import Limits  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -80,44 +81,61 @@ def bench_samples() -> dict[str, float]:
 
 
 def load_aeb() -> list[tuple[dict, str, str]]:
-    """(manifest row, html, gold body) for every extraction_aeb page."""
+    """(manifest row with the page's bytes as "raw", html, gold body) for every extraction_aeb page."""
     root = SHARED / "benchdata" / "extraction_aeb"
     pages = []
     for line in (root / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        html = (root / row["html"]).read_text(encoding="utf-8", errors="replace")
+        row["raw"] = (root / row["html"]).read_bytes()
+        html = row["raw"].decode("utf-8", errors="replace")
         pages.append((row, html, (root / row["gold_text"]).read_text(encoding="utf-8")))
     return pages
 
 
-def run_baseline(pages) -> tuple[list[str], float]:
+def run_baseline(pages, **options) -> tuple[list[str], float]:
+    """Bare `trafilatura.extract` of each page's html (library defaults unless `options` are given)."""
     import trafilatura
 
     start = time.perf_counter()
-    out = [trafilatura.extract(html) or "" for _row, html, _gold in pages]
+    out = [trafilatura.extract(html, **options) or "" for _row, html, _gold in pages]
     return out, time.perf_counter() - start
 
 
-def run_newsflow(pages) -> tuple[list[str], float, Counter]:
+def run_newsflow(pages, details: dict | None = None) -> tuple[list[str], float, Counter, Counter]:
+    """newsflow's extraction from the page's bytes (decoding included, as `ingest` runs it) and `clean_drafts` over
+    the whole set as one batch: (texts, seconds, outcomes, removed-line reasons). `details`, if given, receives per
+    document id its draft text, removed lines and outcome (extractor or rejection reason), for diagnostics."""
     limits = Limits()
     start = time.perf_counter()
-    drafts, outcomes = [], Counter()
-    for row, html, _gold in pages:
+    drafts, outcomes, why = [], Counter(), {}
+    for row, _html, _gold in pages:
         doc = RawDocument(
-            document_id=row["id"], source_kind="url", source_ref=row["url"], content=b"", media_type="html",
+            document_id=row["id"], source_kind="url", source_ref=row["url"], content=row["raw"], media_type="html",
             received_at=datetime.now(timezone.utc), raw_sha256="", url=row["url"], site=urlsplit(row["url"]).hostname,
         )
-        result = extract_html(doc, html, limits)
+        try:
+            result = extract_one(doc, limits)
+        except Exception as exc:  # noqa: BLE001 - as extract_drafts records it
+            result = Rejection(doc.document_id, "extract_error", repr(exc))
         if isinstance(result, Draft):
             drafts.append(result)
             outcomes[result.extractor] += 1
+            why[result.document_id] = result.extractor
         else:
             outcomes[result.reason] += 1
+            why[result.document_id] = result.reason
     articles, rejections = clean_drafts(drafts, {}, limits)
     elapsed = time.perf_counter() - start
     outcomes.update(r.reason for r in rejections)
+    why.update((r.document_id, r.reason) for r in rejections)
     removed = Counter(r.reason for a in articles for r in a.removed)
     texts = {a.document_id: a.text for a in articles}
+    if details is not None:
+        lines = {a.document_id: a.removed for a in articles}
+        for draft in drafts:
+            details[draft.document_id] = {"draft": draft.text, "removed": lines.get(draft.document_id, [])}
+        for doc_id, outcome in why.items():
+            details.setdefault(doc_id, {"draft": "", "removed": []})["outcome"] = outcome
     return [texts.get(row["id"], "") for row, _html, _gold in pages], elapsed, outcomes, removed
 
 
@@ -157,7 +175,7 @@ def main() -> None:
         "|---|---|---|---|---|",
         f"| baseline: bare `trafilatura.extract(html)` | {base['precision']:.4f} | {base['recall']:.4f} | "
         f"{base['f1']:.4f} | {len(pages) / base_s:.1f} |",
-        f"| newsflow: `extract_html` + `clean_drafts` | {ours['precision']:.4f} | {ours['recall']:.4f} | "
+        f"| newsflow: `extract_one` + `clean_drafts` | {ours['precision']:.4f} | {ours['recall']:.4f} | "
         f"{ours['f1']:.4f} | {len(pages) / ours_s:.1f} |",
         "",
         f"Pages where newsflow's F1 is higher: {better}; lower: {worse}. "

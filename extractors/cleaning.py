@@ -85,7 +85,8 @@ def _truncated(draft: Draft, limits: Limits) -> Draft:
     if len(draft.text) <= limits.max_text_chars:
         return draft
     cut = draft.text.rfind("\n", 0, limits.max_text_chars)
-    return replace(draft, text=draft.text[: cut if cut > 0 else limits.max_text_chars])
+    cut = cut if cut > 0 else limits.max_text_chars
+    return replace(draft, text=draft.text[:cut], notes=(*draft.notes, f"text capped at {cut} of {len(draft.text)} chars"))
 
 
 def clean_drafts(
@@ -128,6 +129,7 @@ def _cleaned(draft: Draft, analysis: Analysis, dedup: Dedup | None, limits: Limi
         language=detect_language(text) or draft.language,
         attribution=analysis.attribution,
         extractor=draft.extractor,
+        notes=draft.notes,
         word_count=n_words,
         removed=removed,
     )

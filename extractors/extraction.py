@@ -1,7 +1,7 @@
 """Raw documents to drafts: decode text, extract HTML pages; one rejection per unreadable document."""
 from __future__ import annotations
 
-from newsflow.extractors.decoding import DecodeError, declared_charset, decode_text
+from newsflow.extractors.decoding import DecodeError, declared_charset, decode_bytes
 from newsflow.extractors.isolation import failure_detail
 from newsflow.extractors.records import Draft, RawDocument, Rejection, web_url
 from newsflow.extractors.settings import Limits
@@ -11,15 +11,22 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
     """Decode one document and pull out its text and metadata."""
     is_html = doc.media_type == "html"
     try:
-        text = decode_text(doc.content, declared_charset(doc.content) if is_html else None)
+        text, encoding = decode_bytes(doc.content, declared_charset(doc.content) if is_html else None)
     except DecodeError as exc:
         return Rejection(doc.document_id, exc.reason, exc.detail)
-    # HTML carries markup around the text, so it may be longer than the text limit before extraction.
-    text = text[: limits.max_text_chars * (4 if is_html else 1)]
+    # Only an encoding that is not what the bytes plainly say is worth a note: declared and overruled, detected.
+    notes = (f"charset {encoding}",) if " " in encoding and "BOM" not in encoding else ()
     if is_html:
+        # HTML is not cut here: extract_html bounds the parse work itself, and the text it extracts is capped.
+        from dataclasses import replace
+
         from newsflow.extractors.html import extract_html
 
-        return extract_html(doc, text, limits)
+        result = extract_html(doc, text, limits)
+        return replace(result, notes=notes + result.notes) if notes and isinstance(result, Draft) else result
+    if len(text) > limits.max_text_chars:
+        notes += (f"text capped at {limits.max_text_chars} of {len(text)} chars",)
+        text = text[: limits.max_text_chars]
     return Draft(
         document_id=doc.document_id,
         text=text,
@@ -31,6 +38,7 @@ def extract_one(doc: RawDocument, limits: Limits) -> Draft | Rejection:
         language=doc.language,
         extractor="plain",
         title_given=bool(doc.title),
+        notes=notes,
     )
 
 

@@ -3,25 +3,32 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
+import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from newsflow.extractors.candidates import Candidate, article_body, choose, doubts, missing_lead
 from newsflow.extractors.records import Draft, RawDocument, Rejection, parse_datetime, web_url
 from newsflow.extractors.settings import Limits
 
 _BLOCKS = re.compile(r"\n\s*\n+")
+# What costs parse work and holds no text: scripts (but JSON-LD, which metadata and the body check read), styles,
+# inline SVG, comments. Non-greedy up to the closing tag; an unclosed one is left alone.
+_HEAVY = re.compile(
+    r"<script\b(?![^>]*ld\+json)[^>]*>.*?</script\s*>|<style\b[^>]*>.*?</style\s*>|<svg\b[^>]*>.*?</svg\s*>|<!--.*?-->",
+    re.IGNORECASE | re.DOTALL,
+)
 # Measured on extraction_aeb (benchmarks/bench_cleaning.py): trafilatura sometimes stops halfway
-# through long articles; when it returns under SUSPECT_SHARE of the words in the page's <p>
-# elements, readability is asked too and wins if it finds GROWTH times more of the same text.
+# through long articles or picks a small container; when it returns under SUSPECT_SHARE of the words in the
+# page's <p> elements (or misses the page's own JSON-LD articleBody), readability and trafilatura's default
+# run are asked too and extractors/candidates.py chooses by what the others confirm.
 SUSPECT_SHARE = 0.6
-GROWTH = 1.5
-CONTAINED = 0.8
+STRONG_DOUBT = 0.35  # under this share of the paragraph words, trafilatura's default run is asked as well
 
 
 # The metadata this pipeline stores; trafilatura's extract_metadata also collects categories, tags and a
 # licence, a third of its cost (3-4 ms a page on extraction_aeb), none of them stored here.
-META_FIELDS = ("title", "author", "date", "sitename", "url")
+META_FIELDS = ("title", "author", "date", "sitename", "url", "description")
 
 
 def quiet_extractor_logs() -> None:
@@ -62,6 +69,14 @@ def _metadata(tree, url: str | None) -> dict[str, str | None]:
         found.sitename = match[1]
     found.clean_and_trim()
     return {key: getattr(found, key, None) for key in META_FIELDS}
+
+
+def _trafilatura_default(tree, url: str | None) -> str:
+    """Main text by trafilatura with its default balance of precision and recall (a second opinion)."""
+    import trafilatura
+
+    result = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True, with_metadata=False)
+    return (result.text or "") if result is not None else ""
 
 
 def _trafilatura(tree, url: str | None) -> tuple[str, dict[str, str | None]]:
@@ -127,29 +142,36 @@ def _readability(html: str, document_class=None):
 
 
 def _parse(html: str):
-    """The page parsed once, as trafilatura parses it (None if it is no HTML), and the words in its <p> elements.
+    """The page parsed once, as trafilatura parses it (None if it is no HTML), and the text of its <p> elements.
 
-    The word count is what a full extraction should roughly reach; it is taken before trafilatura,
-    which prunes the tree it is given.
+    That text is what a full extraction should roughly reach, and evidence for the candidates' text; it is taken
+    before trafilatura, which prunes the tree it is given.
     """
     from trafilatura.utils import load_html
 
     tree = load_html(html)
     if tree is None:
-        return None, 0
-    return tree, sum(len(p.text_content().split()) for p in tree.iter("p"))
+        return None, ""
+    return tree, " ".join(p.text_content() for p in tree.iter("p"))
 
 
-def _better_fallback(main: str, fallback: str, min_words: int) -> bool:
-    """Take readability's text when trafilatura found too little, or clearly less of the same article."""
-    main_words, fallback_words = main.split(), fallback.split()
-    if len(main_words) < min_words:
-        return len(fallback_words) > len(main_words)
-    if len(fallback_words) <= GROWTH * len(main_words):
-        return False
-    # Same article, more of it: most of trafilatura's words are in readability's text too.
-    main_bag, fallback_bag = Counter(w.lower() for w in main_words), Counter(w.lower() for w in fallback_words)
-    return sum((main_bag & fallback_bag).values()) >= CONTAINED * len(main_words)
+def _visible_text(tree) -> str:
+    """The text of the page's body outside scripts, styles and templates."""
+    return " ".join(tree.xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::template)]"))
+
+
+def pruned_html(html: str, limits: Limits) -> tuple[str, tuple[str, ...]]:
+    """The page with its parse cost bounded, and notes saying what was done: a large page loses its scripts,
+    styles, SVG and comments (not its text); one still over limits.max_html_chars after that is cut there."""
+    notes: tuple[str, ...] = ()
+    if len(html) > limits.html_prune_chars:
+        before = len(html)
+        html = _HEAVY.sub(" ", html)
+        notes = (f"html pruned from {before} to {len(html)} chars",)
+    if len(html) > limits.max_html_chars:
+        notes += (f"html cut at {limits.max_html_chars} of {len(html)} chars",)
+        html = html[: limits.max_html_chars]
+    return html, notes
 
 
 def strip_site_name(title: str, sitename: str | None, url: str | None) -> str:
@@ -171,26 +193,47 @@ def _domain(url: str | None) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
-def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
+def _extract(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejection:
     """Run the extractors in order of preference and build the draft."""
+    min_words = limits.min_words
+    html, notes = pruned_html(html, limits)
+    started = time.perf_counter()
     try:
-        tree, paragraph_words = _parse(html)
+        tree, paragraphs = _parse(html)
         text, meta = _trafilatura(tree, doc.url) if tree is not None else ("", {})
     except Exception as exc:  # the parser choking on one malformed page is that page's problem
-        text, meta, failure, paragraph_words = "", {}, exc, 0
+        tree, text, meta, failure, paragraphs = None, "", {}, exc, ""
     else:
         failure = None
     extractor = "trafilatura"
-    n_words = len(text.split())
-    if n_words < min_words or n_words < SUSPECT_SHARE * paragraph_words:
+    body = article_body(html) if "articleBody" in html else None
+    n_words, n_paragraph = len(text.split()), len(paragraphs.split())
+    why = doubts(text, n_paragraph, body, min_words, SUSPECT_SHARE)
+    if why:
+        main = Candidate("trafilatura", text, time.perf_counter() - started)
+        others, page = [], None
         try:
+            started = time.perf_counter()
             fallback, page = _readability(html)
+            others.append(Candidate("readability", fallback, time.perf_counter() - started))
+            chosen, reason = choose(main, others, body, paragraphs, min_words)
+            # trafilatura's default run costs as much again as the main one: asked only when readability did not
+            # settle a strong doubt (the main text far under the page's paragraphs, or missing its articleBody).
+            if chosen is main and tree is not None and (why != "under_paragraph_words" or n_words < STRONG_DOUBT * n_paragraph):
+                started = time.perf_counter()
+                others.append(Candidate("trafilatura_default", _trafilatura_default(tree, doc.url), time.perf_counter() - started))
         except Exception as exc:  # same: one page's problem, reported below if nothing was found
-            fallback, page, failure = "", None, failure or exc
-        if _better_fallback(text, fallback, min_words):
-            text, extractor = fallback, "readability"
+            failure = failure or exc
+        chosen, reason = choose(main, others, body, paragraphs, min_words)
+        costs = ", ".join(f"{c.name} {c.seconds * 1000:.0f} ms" for c in [main, *others])
+        notes += (f"candidates asked ({why}): {reason} ({costs})",)
+        if chosen is not main:
+            text, extractor = chosen.text, chosen.name
             if not meta.get("title") and page is not None:
                 meta = {**meta, "title": page.short_title() or None}
+    if text.strip() and tree is not None and (lead := missing_lead(meta.get("description"), text, lambda: _visible_text(tree))):
+        text = f"{lead}\n{text}"
+        notes += ("lead from the page's description",)
     if not text.strip():
         if failure is not None:
             return Rejection(doc.document_id, "extract_failed", f"{type(failure).__name__}: {failure}"[:500])
@@ -211,6 +254,7 @@ def _extract(doc: RawDocument, html: str, min_words: int) -> Draft | Rejection:
         language=doc.language,
         extractor=extractor,
         title_given=bool(title or doc.title),
+        notes=notes,
     )
 
 
@@ -220,7 +264,7 @@ def extract_html(doc: RawDocument, html: str, limits: Limits) -> Draft | Rejecti
 
     def work() -> None:
         try:
-            outcome.append(_extract(doc, html, limits.min_words))
+            outcome.append(_extract(doc, html, limits))
         except BaseException as exc:  # carried to the caller's thread and raised there (extract_error)
             outcome.append(exc)
 

@@ -34,7 +34,15 @@ from newsflow.extractors.lines import (
 from newsflow.extractors.datelines import is_photo_caption, parse_dateline
 from newsflow.extractors.records import Draft
 
-OBSERVED_MAX_WORDS = 40  # longer lines are article text, not chrome worth learning
+OBSERVED_MAX_WORDS = 40
+# An end marker cuts the rest only when the running text after it is at most this share of the text before it and
+# at most this many words; otherwise only its own line goes.
+END_MARKER_SHARE = 0.5
+END_MARKER_MAX_WORDS = 400
+# Dated lines below the body are a headline list only when their words are at most this share of the body's.
+DATED_LIST_SHARE = 0.5
+# A line above the headline is a ticker headline only when it is headline-sized and not a sentence.
+TICKER_MAX_WORDS = 16  # longer lines are article text, not chrome worth learning
 _BYLINE = re.compile(r"^(?:by|oleh|von|par|por|di|door|af|av|od|tekst|text|reporter|penulis|editor)\b[\s:]", re.I)
 _DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([a-z0-9.-]+\.[a-z]{2,})(?:[/:?#].*)?$", re.I)
 # A comment form's required-field star or e-mail field, whatever the language.
@@ -208,8 +216,10 @@ def _apply_markers(analysis: Analysis) -> set[int]:
         reason = reasons.get(no)
         if reason in ("clean_comment_box", "clean_after_end_marker") and before > 0:
             after = total - before
-            # A comment thread may outweigh the article; a "Tags"/"Newsletter" box mid-text must not.
-            if reason == "clean_comment_box" or after < before:
+            # A comment thread may outweigh the article. An end marker ("Tags", "See also", "Newsletter") cuts only
+            # what it can justify: little article-like text after it, both against what came before and in
+            # absolute terms (a reference page's "References" or an RFC's sections are article, not chrome).
+            if reason == "clean_comment_box" or (after <= END_MARKER_SHARE * before and after <= END_MARKER_MAX_WORDS):
                 for later in range(no + 1, len(lines)):
                     if lines[later].strip() and later not in reasons:
                         reasons[later] = "clean_after_end_marker"
@@ -295,7 +305,7 @@ def _classify_footer(analysis: Analysis) -> None:
         ):
             signal = no
             break
-    if len(stamps) >= 2 and (signal is None or stamps[0] < signal):
+    if len(stamps) >= 2 and (signal is None or stamps[0] < signal) and _small_beside_body(analysis, footer):
         # Dated headlines: the block starts at the headline above the first date.
         earlier = [no for no in footer if no < stamps[0]]
         signal = earlier[-1] if earlier else stamps[0]
@@ -312,6 +322,14 @@ def _classify_footer(analysis: Analysis) -> None:
     for no in footer:
         if no >= start and no not in reasons:
             reasons[no] = "clean_comment_box" if _COMMENT_FORM.search(lines[no]) else "clean_after_end_marker"
+
+
+def _small_beside_body(analysis: Analysis, footer: list[int]) -> bool:
+    """A dated list below the body is a teaser list only when it is small beside the body: a long one (a CV, a
+    changelog, a programme) is the page's content, and dates alone cannot justify dropping it."""
+    body = sum(n for n, para in zip(analysis.counts, analysis.paras) if para)
+    listed = sum(analysis.counts[no] for no in footer if no not in analysis.reasons)
+    return listed <= DATED_LIST_SHARE * body
 
 
 def _trailing_labels(analysis: Analysis, footer: list[int]) -> int | None:
@@ -343,7 +361,7 @@ def _classify_header(analysis: Analysis, header_end: int, first_repeat: int | No
             analysis.reasons[no] = "clean_metadata_line"
         elif anchor is not None and anchor < no <= anchor + 4 and is_dated_byline(line, lexicon):
             analysis.reasons[no] = "clean_metadata_line"
-        elif anchor is not None and no < anchor:
+        elif anchor is not None and no < anchor and (n < 4 or (n <= TICKER_MAX_WORDS and not ends_sentence(line))):
             analysis.reasons[no] = "clean_ticker_headline" if n >= 4 else "clean_category"
         elif _BYLINE.match(line) and n <= 10 and not ends_sentence(line):
             analysis.reasons[no] = "clean_byline"

@@ -86,8 +86,9 @@ class Draft:
     author: str | None = None
     published_at: datetime | None = None
     language: str | None = None
-    extractor: str = "plain"  # 'plain' | 'trafilatura' | 'readability' | 'feed' | 'json'
+    extractor: str = "plain"  # 'plain' | 'trafilatura' | 'readability' | 'feed' | 'json' (see extractors/html.py)
     title_given: bool = False  # True when the title came from metadata, not from the text
+    notes: tuple[str, ...] = ()  # how it was read, when not plainly: encoding overruled, caps applied, candidates
 
 
 @dataclass(slots=True)
@@ -114,6 +115,7 @@ class Article:
     language: str | None = None
     attribution: str | None = None
     extractor: str = "plain"
+    notes: tuple[str, ...] = ()  # the draft's notes (articles.extraction_notes)
     word_count: int = 0
     text_sha256: str = ""
     article_id: str = ""  # set by dedup: a new id, or the id of the article it duplicates

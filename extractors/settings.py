@@ -30,7 +30,11 @@ class Paths:
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_file_bytes: int = 20_000_000  # larger inbox files are rejected unread
-    max_text_chars: int = 300_000  # longer texts are cut before cleaning and NER
+    max_text_chars: int = 300_000  # longer texts are cut before cleaning and NER (recorded in the draft's notes)
+    # HTML above this many characters has its scripts (but JSON-LD), styles, SVG and comments stripped before it is
+    # parsed: on large pages they are most of the bytes, and parsing them is most of the work.
+    html_prune_chars: int = 250_000
+    max_html_chars: int = 6_000_000  # HTML still longer once pruned is cut here (a last resort, recorded)
     extract_timeout_s: float = 20.0  # per-document time limit for HTML extraction
     batch_size: int = 200  # documents per micro-batch (one transaction, one Prefect task each)
     min_words: int = 20  # a cleaned body shorter than this is rejected as `clean_too_short`

@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS story_links (
     linked_at          TIMESTAMPTZ NOT NULL
 );
 
+-- How the page was read when not plainly (extractors/html.py, decoding.py): an encoding that overruled the
+-- declared one, HTML pruned or cut, text capped, which extraction candidate won and why; "; "-separated.
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS extraction_notes VARCHAR;
+
 -- Every input received (file, feed entry, page), duplicates and rejects included.
 CREATE TABLE IF NOT EXISTS documents (
     document_id   VARCHAR PRIMARY KEY,

@@ -592,3 +592,52 @@ def test_a_given_date_and_author_win_over_the_dateline():
     given = datetime(2023, 3, 21, tzinfo=timezone.utc)
     article, _, _ = clean_one(RMOL, author="Redaksi", published_at=given)
     assert (article.author, article.published_at) == ("Redaksi", given)
+
+
+def test_an_end_marker_followed_by_much_article_text_drops_only_its_own_line():
+    sentence = "The protocol sends each message twice so that a receiver can detect a lost packet and ask again."
+    before = [f"{sentence} Part {i} of the introduction." for i in range(40)]
+    after = [f"{sentence} Section {i} of the specification goes on." for i in range(30)]
+    text = "\n\n".join(["Reliable delivery over lossy links", *before, "Topics", *after])
+    article, rejections, reasons = clean_one(text)
+    assert not rejections
+    marker = text.split("\n").index("Topics")
+    assert reasons.get(marker) == "clean_after_end_marker"
+    assert [no for no, reason in reasons.items() if reason == "clean_after_end_marker"] == [marker]
+    assert "Section 29 of the specification goes on." in article.text
+
+
+def test_an_end_marker_followed_by_little_text_still_cuts_it():
+    sentence = "The council voted on the harbour budget after a long debate about the costs of the new quay wall."
+    body = [f"{sentence} Point {i}." for i in range(8)]
+    text = "\n\n".join(["Council passes harbour budget", *body, "Tags", "harbour", "budget", "council"])
+    _, _, reasons = clean_one(text)
+    lines = text.split("\n")
+    assert {reasons.get(lines.index(w)) for w in ("harbour", "budget", "council")} == {"clean_after_end_marker"}
+
+
+def test_a_sentence_above_the_headline_is_not_a_ticker_headline():
+    sentence = "The council voted on the harbour budget after a long debate about the costs of the new quay wall."
+    text = "\n\n".join([
+        "Ferry strike ends after two days",  # a ticker: headline-sized, no sentence
+        "Obsoletes RFC 760 and updates the earlier draft.",
+        "Council passes harbour budget",
+        *[f"{sentence} Point {i}." for i in range(6)],
+    ])
+    _, _, reasons = clean_one(text, title="Council passes harbour budget", title_given=True)
+    lines = text.split("\n")
+    assert reasons.get(lines.index("Ferry strike ends after two days")) == "clean_ticker_headline"
+    assert lines.index("Obsoletes RFC 760 and updates the earlier draft.") not in reasons
+
+
+def test_a_dated_list_as_long_as_the_body_is_content_not_a_headline_list():
+    intro = "We are two comedians from Vienna who started as a satirical blog and now write and perform our own shows."
+    entries = []
+    for year in range(2008, 2016):
+        entries += [f"{year}", f"Premiere of our programme number {year - 2007} at the theatre in Vienna"]
+    text = "\n\n".join(["Our stage career", intro, intro.replace("two", "both"), *entries])
+    _, rejections, reasons = clean_one(text)
+    assert not rejections
+    lines = text.split("\n")
+    programmes = [no for no, line in enumerate(lines) if line.startswith("Premiere of our programme")]
+    assert not [no for no in programmes if no in reasons]

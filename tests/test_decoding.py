@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from newsflow.extractors.decoding import DecodeError, declared_charset, decode_text
+from newsflow.extractors.decoding import DecodeError, declared_charset, decode_bytes, decode_text
 
 TEXT = "Café owners in Zürich say “prices” rose – again"
 
@@ -58,3 +58,41 @@ def test_declared_charset_is_read_from_meta_and_xml():
     assert declared_charset(b"<html><body>no declaration") is None
     page = '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>Ça va</p>'
     assert "Ça va" in decode_text(page.encode("latin-1"), declared_charset(page.encode("latin-1")))
+
+
+def test_utf8_bytes_overrule_a_declared_legacy_charset_and_say_so():
+    page = f'<meta charset="iso-8859-1"><p>{TEXT}</p>'.encode("utf-8")
+    text, how = decode_bytes(page, declared_charset(page))
+    assert TEXT in text
+    assert how == "utf-8 over declared iso-8859-1"
+
+
+def test_an_ascii_page_keeps_its_declaration_quietly():
+    page = b'<meta charset="iso-8859-1"><p>plain words</p>'
+    assert decode_bytes(page, declared_charset(page)) == ('<meta charset="iso-8859-1"><p>plain words</p>', "utf-8")
+
+
+def test_declared_utf8_with_a_stray_legacy_byte_stays_utf8():
+    page = (f"<meta charset='utf-8'><p>{TEXT}</p>" * 40).encode("utf-8") + "<p>Gr\xfc\xdfe</p>".encode("latin-1")
+    text, how = decode_bytes(page, declared_charset(page))
+    assert text.count(TEXT) == 40  # not read as cp1252 mojibake ("CafÃ©")
+    assert how == "utf-8 (stray bytes replaced)"
+
+
+def test_gb2312_is_read_as_gb18030():
+    chinese = "北京今天天气很好，市民纷纷外出。𠀀"  # the last character exists in GB18030 only
+    page = f'<meta charset="gb2312"><p>{chinese}</p>'.encode("gb18030")
+    text, how = decode_bytes(page, declared_charset(page))
+    assert chinese in text and how == "gb18030"
+
+
+def test_undeclared_cyrillic_is_detected():
+    russian = ("Правительство объявило о новых мерах поддержки малого бизнеса. Министр финансов сообщил, что "
+               "налоговые каникулы продлятся до конца следующего года, а кредиты станут доступнее для фермеров.")
+    text, how = decode_bytes(russian.encode("cp1251"))
+    assert text == russian
+    assert how == "cp1251 (detected)"
+
+
+def test_short_undeclared_legacy_text_falls_back_to_cp1252():
+    assert decode_bytes("Café – Zürich".encode("cp1252")) == ("Café – Zürich", "cp1252 (fallback)")

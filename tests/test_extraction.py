@@ -1,5 +1,6 @@
 """extract_drafts: text and pages to drafts, one rejection per unreadable document."""
 import hashlib
+import re
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -46,3 +47,38 @@ def test_only_http_urls_are_kept_as_the_documents_address():
         docs.append(doc)
     drafts, _ = extract_drafts(docs, Limits())
     assert [d.url for d in drafts] == [None, None, "https://www.example.com/news/1", "http://example.com/b"]
+
+
+ARTICLE = " ".join(f"Paragraph {i} tells how the council voted on the new budget for the harbour district." for i in range(40))
+
+
+def page(head: str, charset: str = "utf-8") -> str:
+    paragraphs = "".join(f"<p>{sentence}.</p>" for sentence in ARTICLE.split(". "))
+    return (f"<html><head><meta charset='{charset}'><title>Council passes harbour budget</title>{head}</head>"
+            f"<body><article><h1>Council passes harbour budget</h1>{paragraphs}</article></body></html>")
+
+
+def test_a_page_over_a_megabyte_whose_article_starts_late_keeps_it():
+    scripts = "".join(f"<script>var x{i} = '{'y' * 1000}';</script><!-- {'z' * 500} -->" for i in range(1500))
+    html = page(scripts + '<script type="application/ld+json">{"@type": "NewsArticle"}</script>')
+    assert len(html) > 2_000_000
+    (draft,), rejections = extract_drafts([raw("big", html.encode(), "html")], Limits())
+    assert rejections == []
+    assert "Paragraph 39 tells how the council voted" in draft.text
+    (note,) = [n for n in draft.notes if n.startswith("html pruned")]
+    before, after = (int(n) for n in re.fullmatch(r"html pruned from (\d+) to (\d+) chars", note).groups())
+    assert before == len(html) and after < 100_000  # the scripts and comments went, the JSON-LD and the text stayed
+
+
+def test_a_page_declared_latin1_written_in_utf8_reads_right_and_says_so():
+    html = page("", charset="iso-8859-1").replace("harbour", "Hafen in Zürich")
+    (draft,), rejections = extract_drafts([raw("mojibake", html.encode("utf-8"), "html")], Limits())
+    assert rejections == []
+    assert "Hafen in Zürich" in draft.text and "ZÃ¼rich" not in draft.text
+    assert "charset utf-8 over declared iso-8859-1" in draft.notes
+
+
+def test_a_long_text_is_capped_and_the_cap_recorded():
+    doc = raw("long", ("word " * 1000).encode(), "text")
+    (draft,), _ = extract_drafts([doc], replace(Limits(), max_text_chars=100))
+    assert draft.notes == ("text capped at 100 of 5000 chars",)

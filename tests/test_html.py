@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from newsflow.extractors.cleaning import clean_drafts
-from newsflow.extractors.html import extract_html, strip_site_name
+from newsflow.extractors.html import extract_html, pruned_html, strip_site_name
 from newsflow.extractors.records import Draft, RawDocument, Rejection
 from newsflow.extractors.settings import Limits
 
@@ -175,3 +175,16 @@ def test_html_extraction_does_not_load_the_inbox_reader():
     code = "import sys, newsflow.extractors.html; print(sorted(m for m in sys.modules if m.startswith('newsflow.')))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert "newsflow.extractors.reading" not in done.stdout and "newsflow.extractors.html" in done.stdout
+
+
+def test_a_large_page_loses_its_scripts_styles_and_comments_but_not_its_json_ld_or_text():
+    ld = '<script type="application/ld+json">{"headline": "Kept"}</script>'
+    html = ("<html><head>" + "<script>var a = 1;</script><style>p {}</style><!-- note -->" * 1000 + ld
+            + "</head><body><p>The article text.</p><svg><path d='M0'/></svg></body></html>")
+    pruned, notes = pruned_html(html, Limits(html_prune_chars=1000))
+    assert ld in pruned and "<p>The article text.</p>" in pruned
+    assert "var a" not in pruned and "p {}" not in pruned and "note" not in pruned and "<svg" not in pruned
+    assert notes == (f"html pruned from {len(html)} to {len(pruned)} chars",)
+    assert pruned_html(html, Limits()) == (html, ())  # a page under the limit is left as it is
+    cut, notes = pruned_html(html, Limits(html_prune_chars=1000, max_html_chars=100))
+    assert len(cut) == 100 and notes[1] == f"html cut at 100 of {len(pruned)} chars"

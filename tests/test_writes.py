@@ -222,3 +222,13 @@ def test_an_entity_that_cannot_be_stored_is_blamed_on_the_document_that_names_it
     failed, site_lines_ok = unwritable(db, batch)
     second = batch.articles[1].document_id
     assert [(r.document_id, r.reason) for r in failed] == [(second, "write_failed")] and site_lines_ok
+
+
+def test_how_an_article_was_read_lands_in_extraction_notes(db, samples_dir):
+    batch = sample_batch(db, samples_dir)
+    first, *rest = batch.articles
+    batch.articles = [replace(first, notes=("charset utf-8 over declared iso-8859-1", "text capped at 10 of 20 chars")), *rest]
+    write_batch(db, batch)
+    notes = dict(db.execute("SELECT article_id, extraction_notes FROM articles").fetchall())
+    assert notes.pop(first.article_id) == "charset utf-8 over declared iso-8859-1; text capped at 10 of 20 chars"
+    assert set(notes.values()) == {None}
