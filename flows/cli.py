@@ -17,6 +17,9 @@ EXAMPLES = {
     "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)\n"
              "  newsflow watch ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
+    "export": "example:\n  newsflow export newsflow-export --db newsflow.duckdb\n"
+              "  newsflow import newsflow-export --db ducklake:sqlite:lake.sqlite   (move a file's rows to a lake)",
+    "import": "example:\n  newsflow import newsflow-export --db newsflow.duckdb   (an empty database only)",
     "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv\n\n"
            "One read-only statement per call, on the database only: no other file or database, no settings,\n"
            "no extensions, unless --allow-files DIR opens the files under DIR to reading, e.g.\n"
@@ -116,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how long to wait while a writer holds the database (default: %(default)g)")
     sql.add_argument("--allow-files", action="append", default=[], metavar="DIR",
                      help="let the query read files under DIR (read_csv, read_parquet, glob...; repeatable); no other file is reachable")
+
+    for name, what in (("export", "write every table to DIR/<table>.parquet (a copy to move to another --db, e.g. a lake)"),
+                       ("import", "fill an empty database from DIR/<table>.parquet (newsflow export, or EXPORT DATABASE "
+                                  "... (FORMAT parquet) of another DuckDB)")):
+        sub = commands.add_parser(name, help=what, epilog=EXAMPLES[name], formatter_class=formatter)
+        sub.add_argument("dir", help="the export folder")
+        _add_db(sub)
     return parser
 
 
@@ -133,7 +143,11 @@ def run_command(args) -> None:
     """Call the command's flow (or run the query) and print its summary."""
     from newsflow.flows.report import print_query, print_summary
 
-    if args.command == "sql":
+    if args.command in ("export", "import"):
+        from newsflow.flows.report import print_transfer
+
+        print_transfer(args.command, args.db, args.dir)
+    elif args.command == "sql":
         print_query(args.db, args.query, args.format, args.timeout or None, args.wait, args.allow_files)
     elif args.command == "ingest" and args.source == "inbox":
         from newsflow.flows.ingest import ingest_inbox
@@ -182,11 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     # idle machine; its 20 s default fails on a busy one.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
-        if args.command in ("ingest", "watch"):  # a bad --db said in one line now, not as a flow run's traceback
+        if args.command in ("ingest", "watch", "import"):  # a bad --db said in one line now, not as a flow run's traceback
             from newsflow.storage.db import check_database
 
             check_database(args.db, write=True)
-            _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
+            if args.command != "import":
+                _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
         with ExitStack() as stack:
             if args.command in ("ingest", "watch"):
                 from newsflow.flows.api import command_api
@@ -203,7 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         from newsflow.storage.db import DatabaseLocked, DatabaseUnusable
         from newsflow.storage.readonly import QueryRefused, QueryTimedOut
 
-        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed)):
+        from newsflow.storage.extensions import ExtensionMissing
+        from newsflow.storage.transfer import ImportRefused
+
+        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed, ImportRefused, ExtensionMissing)):
             print(f"newsflow: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, QueryTimedOut):

@@ -76,3 +76,22 @@ def print_query(db: str, query: str, fmt: str = "table", timeout_s: float | None
 
 def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
+
+
+def print_transfer(command: str, db: str, folder: str) -> None:
+    """`newsflow export DIR` (the database read-only) or `newsflow import DIR` (an empty database), and the rows moved."""
+    from newsflow.storage.db import check_database, connection, writer_lock
+    from newsflow.storage.transfer import export_tables, import_tables
+
+    if command == "export":
+        check_database(db, write=False)
+        with connection(db, read_only=True) as con:
+            counts = export_tables(con, folder)
+    else:
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"{folder}: no such folder")
+        with writer_lock(db), connection(db) as con:
+            counts = import_tables(con, folder)
+    rows = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+    print(f"{'exported' if command == 'export' else 'imported'} {sum(counts.values())} rows ({rows or 'none'}) "
+          f"{'to' if command == 'export' else 'from'} {folder}")

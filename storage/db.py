@@ -23,6 +23,25 @@ class DatabaseUnusable(RuntimeError):
     """The database path cannot be used: a folder, not a DuckDB file, or not writable by this user."""
 
 
+class DatabaseTooNew(DatabaseUnusable):
+    """The file was written by a newer DuckDB than the one newsflow pins: it must be exported and imported."""
+
+
+def too_new(path: str | Path, exc: duckdb.Error) -> DatabaseTooNew | None:
+    """The error to raise when DuckDB refused `path` for its newer storage version, else None."""
+    text = str(exc)
+    if "newer version of DuckDB" not in text and "Trying to read a database file with version number" not in text:
+        return None
+    first = text.splitlines()[0].removeprefix("IO Error: ")
+    export = f"{Path(path).stem}-export"
+    return DatabaseTooNew(
+        f"{path} was written by a newer DuckDB than this newsflow's {duckdb.__version__} ({first}). Move it over once: "
+        f"in an environment with the DuckDB that wrote it, run\n"
+        f"  python -c \"import duckdb; duckdb.connect('{path}', read_only=True).execute(\\\"EXPORT DATABASE '{export}' (FORMAT parquet)\\\")\"\n"
+        f"then here:\n  newsflow import {export} --db {Path(path).stem}-{duckdb.__version__}.duckdb"
+    )
+
+
 def not_ingested_yet(path: str | Path) -> FileNotFoundError:
     """What a reader is told before the first file has landed."""
     return FileNotFoundError(f"no database at {path} yet: nothing has been ingested (run newsflow ingest, "
@@ -52,6 +71,8 @@ def check_database(path: str | Path, *, write: bool) -> None:
     try:
         duckdb.connect(str(path), read_only=True).close()
     except duckdb.Error as exc:  # IOException for a foreign file, Error for a damaged header
+        if newer := too_new(path, exc):
+            raise newer from exc
         if not (isinstance(exc, duckdb.IOException) and _is_lock_error(exc)):  # held elsewhere: connect() waits
             raise DatabaseUnusable(f"{path} is not a DuckDB database, or is damaged ({str(exc).splitlines()[0]})") from exc
 
@@ -118,6 +139,8 @@ def connect(
             apply_schema(con)
             return con
         except duckdb.IOException as exc:
+            if newer := too_new(path, exc):
+                raise newer from exc
             if not _is_lock_error(exc) or time.monotonic() >= deadline:
                 if _is_lock_error(exc):
                     raise DatabaseLocked(

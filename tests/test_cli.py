@@ -10,7 +10,7 @@ import pytest
 
 from newsflow.flows.cli import build_parser
 
-COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"]]
+COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"], ["export"], ["import"]]
 
 
 def newsflow(*args, cwd=None, check=True):
