@@ -157,6 +157,28 @@ def connect(
             delay = min(delay * 2, 1.0)
 
 
+def attach_read_only(con: duckdb.DuckDBPyConnection, path: str | Path, alias: str, *, wait_s: float = 30.0) -> None:
+    """ATTACH the database read-only under `alias`, waiting like connect() while a writer holds the file."""
+    if not Path(path).exists():
+        raise not_ingested_yet(path)
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    quoted = str(path).replace("'", "''")
+    while True:
+        try:
+            con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+            return
+        except duckdb.IOException as exc:
+            if newer := too_new(path, exc):
+                raise newer from exc
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseLocked(f"{path} is held by another process and did not become free within {wait_s:.0f}s") from exc
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
 @contextmanager
 def connection(path: str | Path, *, read_only: bool = False, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection held only for the block, so other processes can open the file in between."""

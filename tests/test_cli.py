@@ -10,7 +10,7 @@ import pytest
 
 from newsflow.flows.cli import build_parser
 
-COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"], ["export"], ["import"]]
+COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "urls"], ["watch"], ["serve"], ["sql"], ["export"], ["import"], ["search"]]
 
 
 def newsflow(*args, cwd=None, check=True):
@@ -55,6 +55,30 @@ def test_ingest_then_query_then_ingest_again_doubles_nothing(tmp_path, samples_d
     table = newsflow("sql", "SELECT count(*) AS articles FROM articles", "--db", db).stdout
     assert table.splitlines()[2].strip() == "3"
     assert list(inbox.iterdir()) == []
+
+
+def test_search_ranks_the_sample_articles_and_follows_new_ones(tmp_path, samples_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox)
+    db = str(tmp_path / "news.duckdb")
+    newsflow("ingest", "inbox", str(inbox), "--db", db, "--no-entities")
+    titles = {r["title"] for r in json.loads(newsflow("sql", "SELECT title FROM articles", "--db", db, "--format", "json").stdout)}
+    found = newsflow("search", "Xi Putin", "--db", db).stdout.splitlines()
+    assert found[-1] == "(3 articles for 'Xi Putin')"
+    ranked = [line for line in found if line[:1].isdigit()]
+    assert {line.split(". ", 1)[1].split("  [")[0] for line in ranked} == titles
+    assert all("**Xi**" in line or "**Putin**" in line for line in found if line.startswith("   ") and not line.startswith("   http"))
+    assert newsflow("search", "zyzzyva", "--db", db).stdout.splitlines() == ["(0 articles for 'zyzzyva')"]
+    assert newsflow("search", "Xi Putin", "--db", db, "--limit", "1").stdout.splitlines()[-1] == "(1 article for 'Xi Putin')"
+    assert newsflow("search", "Xi Putin", "--db", db, "--since", "2999-01-01").stdout.splitlines()[-1].startswith("(0 articles")
+    # An article landed after the index was built is found by the next search.
+    (inbox / "new.txt").write_text("Zyzzyva beetles in the garden\n\n" + "The zyzzyva is a weevil found in South America. " * 10)
+    newsflow("ingest", "inbox", str(inbox), "--db", db, "--no-entities")
+    assert "1. Zyzzyva beetles in the garden" in newsflow("search", "zyzzyva", "--db", db).stdout
+    bad = newsflow("search", "x", "--db", db, "--limit", "0", check=False)
+    assert bad.returncode == 2 and "not a whole number >= 1" in bad.stderr
 
 
 def test_sql_is_read_only_and_errors_are_clear(tmp_path):
