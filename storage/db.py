@@ -14,6 +14,10 @@ from pathlib import Path
 
 import duckdb
 
+from newsflow.storage.bulk import insert_rows
+from newsflow.storage.extensions import extension_directory
+from newsflow.storage.lake import LakeUnusable, attach_lake, is_lake, lake_ddl, lake_exists, sqlite_catalog
+
 
 class DatabaseLocked(RuntimeError):
     """Another process held the database file for longer than we were willing to wait."""
@@ -50,6 +54,9 @@ def not_ingested_yet(path: str | Path) -> FileNotFoundError:
 
 def check_database(path: str | Path, *, write: bool) -> None:
     """Raise DatabaseUnusable with one line saying why `path` cannot serve (FileNotFoundError: a reader, no file yet)."""
+    if is_lake(path):
+        _check_lake(path, write=write)
+        return
     path = Path(path)
     if path.is_dir():
         raise DatabaseUnusable(f"{path} is a folder, not a database file (give --db a file, e.g. {path / 'newsflow.duckdb'})")
@@ -77,6 +84,31 @@ def check_database(path: str | Path, *, write: bool) -> None:
             raise DatabaseUnusable(f"{path} is not a DuckDB database, or is damaged ({str(exc).splitlines()[0]})") from exc
 
 
+def _check_lake(db: str | Path, *, write: bool) -> None:
+    """check_database for a lake: the catalog kind, and a SQLite catalog's file and folder."""
+    try:
+        catalog = sqlite_catalog(db)
+    except LakeUnusable as exc:
+        raise DatabaseUnusable(str(exc)) from exc
+    if catalog is None:
+        return  # a PostgreSQL catalog: attaching it says what is wrong
+    if catalog.is_dir():
+        raise DatabaseUnusable(f"{catalog} is a folder, not a SQLite catalog file (e.g. ducklake:sqlite:{catalog / 'lake.sqlite'})")
+    if not catalog.exists():
+        if not write:
+            raise not_ingested_yet(db)
+        folder = next(p for p in catalog.absolute().parents if p.exists())
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise DatabaseUnusable(f"cannot create the lake's catalog {catalog}: {folder} is not a writable folder")
+    elif write and not os.access(catalog, os.W_OK):
+        raise DatabaseUnusable(f"{catalog} is read-only for this user: ingest and watch write the lake's catalog")
+
+
+def database_exists(db: str | Path) -> bool:
+    """Whether the database (file, or lake catalog) exists yet."""
+    return lake_exists(db) if is_lake(db) else Path(db).exists()
+
+
 def schema_sql() -> str:
     """The text of storage/schema.sql."""
     return resources.files("newsflow.storage").joinpath("schema.sql").read_text(encoding="utf-8")
@@ -88,13 +120,16 @@ def views_sql() -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+def apply_schema(con: duckdb.DuckDBPyConnection, *, lake: bool = False) -> None:
     """Create or migrate every table and view, once per schema version of the file.
 
     The applied version is a hash of schema.sql + views.sql kept in `newsflow_meta`; skipping when it
     matches keeps opens cheap and avoids two threads replacing the same views at once (a catalog conflict).
+    On a lake, schema.sql's keys and indexes are left out (storage.lake.lake_ddl).
     """
     ddl = schema_sql() + "\n" + views_sql()
+    if lake:
+        ddl = lake_ddl(ddl)
     version = hashlib.sha256(ddl.encode()).hexdigest()[:16]
     try:
         row = con.execute("SELECT value FROM newsflow_meta WHERE key = 'schema_version'").fetchone()
@@ -102,11 +137,10 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         row = None  # a new file, or one from before the meta table
     if row and row[0] == version:
         return
-    con.execute(ddl)
-    con.execute(
-        "INSERT INTO newsflow_meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [version],
-    )
+    with transaction(con):
+        con.execute(ddl)
+        insert_rows(con, "newsflow_meta", ("key", "value"), [("schema_version", version)], key=("key",),
+                    update="value = excluded.value")
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -124,6 +158,8 @@ def connect(
     wait_s: float = 60.0,
 ) -> duckdb.DuckDBPyConnection:
     """Open the file, retrying with backoff while another process holds it (DuckDB allows one)."""
+    if is_lake(path):
+        return _connect_lake(path, read_only=read_only, wait_s=wait_s)
     path = str(path)
     started = time.monotonic()
     deadline = started + wait_s
@@ -157,8 +193,38 @@ def connect(
             delay = min(delay * 2, 1.0)
 
 
+def _connect_lake(db: str | Path, *, read_only: bool, wait_s: float) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the lake attached as its default database (created with the schema by a writer).
+
+    Writers of several processes may create the same lake at once: the loser of DuckLake's conflict check retries.
+    """
+    if read_only and not lake_exists(db):
+        raise not_ingested_yet(db)
+    deadline = time.monotonic() + wait_s
+    while True:
+        con = duckdb.connect()
+        try:
+            attach_lake(con, db, read_only=read_only)
+            if not read_only:
+                apply_schema(con, lake=True)
+            return con
+        except duckdb.TransactionException:
+            con.close()
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05 + 0.2 * random.random())
+        except BaseException:
+            con.close()
+            raise
+
+
 def attach_read_only(con: duckdb.DuckDBPyConnection, path: str | Path, alias: str, *, wait_s: float = 30.0) -> None:
     """ATTACH the database read-only under `alias`, waiting like connect() while a writer holds the file."""
+    if is_lake(path):
+        if not lake_exists(path):
+            raise not_ingested_yet(path)
+        attach_lake(con, path, read_only=True, alias=alias, use=False)
+        return
     if not Path(path).exists():
         raise not_ingested_yet(path)
     deadline = time.monotonic() + wait_s
@@ -221,9 +287,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 def writer_lock(path: str | Path) -> Iterator[None]:
     """One writer at a time per database file, across processes (an flock on `<db>.lock`).
 
-    Readers never take it; a writer holds DuckDB's own lock only inside each short connection.
+    Readers never take it; a writer holds DuckDB's own lock only inside each short connection. On a lake the
+    lock sits beside a SQLite catalog; a PostgreSQL catalog's writers take the lock of this machine only (see
+    README: one writer machine at a time per lake, for now).
     """
-    lock_path = Path(str(path) + ".lock")
+    if is_lake(path):
+        catalog = sqlite_catalog(path)
+        lock_path = Path(str(catalog) + ".lock") if catalog else extension_directory().parent / "locks" / (
+            hashlib.sha256(str(path).encode()).hexdigest()[:16] + ".lock")
+    else:
+        lock_path = Path(str(path) + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:

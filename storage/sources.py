@@ -47,7 +47,7 @@ def save_sources(con: duckdb.DuckDBPyConnection, states: Iterable[SourceState]) 
     """Insert or replace the state of each feed in one statement."""
     rows = [astuple(s) for s in states]
     updates = ", ".join(f"{c} = excluded.{c}" for c in SOURCE_COLUMNS[1:])
-    return insert_rows(con, "sources", SOURCE_COLUMNS, rows, on_conflict=f"ON CONFLICT (source_url) DO UPDATE SET {updates}")
+    return insert_rows(con, "sources", SOURCE_COLUMNS, rows, key=("source_url",), update=updates)
 
 
 def seen_entries(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -67,4 +67,4 @@ def mark_seen(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]], 
     """Record (source_url, entry_key) pairs as seen; pairs already recorded keep their first time."""
     rows = [(source_url, key, at) for source_url, key in dict.fromkeys(pairs)]
     return insert_rows(con, "seen_entries", ("source_url", "entry_key", "first_seen_at"), rows,
-                       on_conflict="ON CONFLICT DO NOTHING")
+                       key=("source_url", "entry_key"))

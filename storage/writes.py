@@ -55,7 +55,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                  a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now, batch.story_ids.get(a.article_id))
                 for a in new
             ],
-            on_conflict="ON CONFLICT (article_id) DO NOTHING",
+            key=("article_id",),
         )
         dedup_index.add_to_index(con, batch.articles, batch.keys, batch.decisions)
         dedup_index.fill_missing_metadata(con, batch.articles, batch.decisions)
@@ -69,7 +69,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                 for a in batch.articles
                 for r in a.removed
             ],
-            on_conflict="ON CONFLICT DO NOTHING",
+            key=("document_id", "line_no"),
         )
         site_lines.record_site_lines(con, batch.site_lines)
         rows = []
@@ -88,13 +88,13 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                 doc.raw_sha256, len(doc.content), text(batch.stored_paths.get(doc.document_id)), status, article_id,
                 method, similarity, rejection.reason if rejection else None, text(rejection.detail) if rejection else None,
             ))
-        insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, on_conflict="ON CONFLICT (document_id) DO NOTHING")
+        insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, key=("document_id",))
         insert_rows(
             con,
             "raw_content",
             ("document_id", "content"),
             [(d.document_id, d.content) for d in batch.documents if d.source_kind != "inbox" and d.content],
-            on_conflict="ON CONFLICT DO NOTHING",
+            key=("document_id",),
         )
         moves.record_moves(con, batch.moves, batch.run_id)  # committed with the rows that name its stored_path
         if trial:
@@ -188,11 +188,8 @@ LOADED_AT = datetime.now(timezone.utc)
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
     """Record that a run began, with its host and pid; first mark runs left `running` by a dead process as crashed."""
     mark_crashed_runs(con)
-    con.execute(
-        """INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES (?, ?, ?, 'running', ?, ?)
-           ON CONFLICT DO NOTHING""",
-        [run_id, flow, datetime.now(timezone.utc), socket.gethostname(), os.getpid()],
-    )
+    insert_rows(con, "runs", ("run_id", "flow", "started_at", "status", "host", "pid"),
+                [(run_id, flow, datetime.now(timezone.utc), "running", socket.gethostname(), os.getpid())], key=("run_id",))
 
 
 def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
