@@ -18,9 +18,9 @@ EXAMPLES = {
              "  newsflow watch ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
     "search": "example:\n  newsflow search \"Xi Putin\" --since 2025-01-01 --limit 5\n\n"
-              "Ranks by BM25 (DuckDB fts: Porter stems, English stopwords) over title and text. The index is a side file\n"
-              "(<db>.search.duckdb beside a .duckdb file or SQLite catalog), brought up to date by each search: the first\n"
-              "search after new articles rebuilds it (seconds at 100k articles), later ones read it as it is.",
+              "Ranks by BM25 over title and text (words read as DuckDB fts reads them: Porter stems, English stopwords).\n"
+              "The index is a side file (<db>.search.duckdb beside a .duckdb file or SQLite catalog) that each search\n"
+              "brings up to date incrementally: the articles landed since the last search are added first.",
     "export": "example:\n  newsflow export newsflow-export --db newsflow.duckdb\n"
               "  newsflow import newsflow-export --db ducklake:sqlite:lake.sqlite   (move a file's rows to a lake)",
     "import": "example:\n  newsflow import newsflow-export --db newsflow.duckdb   (an empty database only)",

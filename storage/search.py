@@ -1,11 +1,14 @@
-"""Full-text search: BM25 over articles' title and text with DuckDB's fts extension, in a side index.
+"""Full-text search: BM25 over articles' title and text, in a side index kept up to date incrementally.
 
-The index lives in its own DuckDB file (`index_path`), never in the database the writers use: building it takes
-the file for seconds, and a DuckLake cannot hold fts's tables. Each search first brings the side index up to date:
-articles it has not seen are copied over (an anti-join on article_id), dates filled since are copied too, and when
-anything changed the fts index is rebuilt (`PRAGMA create_fts_index(..., overwrite = 1)`: fts has no incremental
-update). A search after new articles pays that rebuild once (benchmarks/results/search.md); one with nothing new
-reads the index as it is. One process refreshes or queries an index file at a time (an flock beside it).
+The index lives in its own DuckDB file (`index_path`), never in the database the writers use (a DuckLake cannot
+hold an index, and building one must not keep the file from the writers). fts's own index (`create_fts_index`)
+cannot be updated, only rebuilt whole: 62 s at 10k articles here, minutes at 100k (benchmarks/results/search.md).
+So the index is fts's tokenizer and Porter stemmer (`stem()`) applied to each article once, into postings with
+integer term ids, and the BM25 ranking fts's `match_bm25` computes (k1 1.2, b 0.75) is one query over them.
+
+Each search first brings the side index up to date: articles it has not seen are tokenized and appended (cost
+proportional to what is new), and dates filled since are copied. One process refreshes or queries an index file
+at a time (an flock beside it).
 """
 from __future__ import annotations
 
@@ -16,14 +19,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 from newsflow.storage.extensions import extension_directory, load_extensions
 
-# How fts reads text: Porter stems of lower-cased, accent-stripped words; English stopwords left out.
-INDEX_OPTIONS = "stemmer = 'porter', stopwords = 'english', strip_accents = 1, lower = 1, overwrite = 1"
+K1, B = 1.2, 0.75  # fts's match_bm25 defaults (and its idf: log10)
+# fts's tokenizer (its default `ignore`): lower-cased, accents stripped, anything but a-z between words. (fts's own
+# leaves typographic quotes on words, so "action" misses “action”; here they part words like any other character.)
+WORDS = r"string_split(trim(regexp_replace(lower(strip_accents({text})), '(\.|[^a-z])+', ' ', 'g')), ' ')"
+INDEX_TABLES = """
+CREATE TABLE IF NOT EXISTS search_docs (
+    doc_no INTEGER NOT NULL, article_id VARCHAR NOT NULL, title VARCHAR, text VARCHAR, url VARCHAR,
+    published_at TIMESTAMPTZ, first_seen_at TIMESTAMPTZ, len INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS search_terms (term_id INTEGER NOT NULL, term VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS search_postings (term_id INTEGER NOT NULL, doc_no INTEGER NOT NULL, tf INTEGER NOT NULL);
+"""
+
+
+def stopwords() -> list[str]:
+    """Words left out of the index and of queries (storage/search_stopwords.txt)."""
+    text = resources.files("newsflow.storage").joinpath("search_stopwords.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
 @dataclass(slots=True)
@@ -51,7 +70,7 @@ def index_path(db: str | Path) -> Path:
 
 @contextmanager
 def side_index(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The side index of `db`, opened by this process alone (others wait on its lock), fts loaded."""
+    """The side index of `db`, opened by this process alone (others wait on its lock), fts loaded for stem()."""
     path = index_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -60,9 +79,7 @@ def side_index(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con = duckdb.connect(str(path))
         try:
             load_extensions(con, "fts")
-            con.execute("""CREATE TABLE IF NOT EXISTS search_docs (
-                article_id VARCHAR PRIMARY KEY, title VARCHAR, text VARCHAR, url VARCHAR,
-                published_at TIMESTAMPTZ, first_seen_at TIMESTAMPTZ)""")
+            con.execute(INDEX_TABLES)
             yield con
         finally:
             con.close()
@@ -72,49 +89,94 @@ def side_index(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def refresh(index: duckdb.DuckDBPyConnection, source: str) -> int:
-    """Bring the side index up to date with the articles of the database attached as `source`; articles added.
+    """Append the articles of the database attached as `source` that the index lacks, and copy filled dates; the
+    count appended. One transaction: a search killed midway leaves the index as it was."""
+    index.execute("BEGIN TRANSACTION")
+    try:
+        added = _append(index, source)
+        index.execute(
+            f"""UPDATE search_docs SET published_at = a.published_at, url = coalesce(search_docs.url, a.url)
+                FROM {source}.articles a
+                WHERE search_docs.article_id = a.article_id AND search_docs.published_at IS NULL AND a.published_at IS NOT NULL"""
+        )
+    except BaseException:
+        index.execute("ROLLBACK")
+        raise
+    index.execute("COMMIT")
+    return added
 
-    Rebuilds the fts index when articles arrived or a date was filled, and when it does not exist yet.
-    """
-    added = index.execute(
-        f"""INSERT INTO search_docs
-            SELECT article_id, title, text, url, published_at, first_seen_at FROM {source}.articles a
-            WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"""
-    ).fetchone()[0]
-    dated = index.execute(
-        f"""UPDATE search_docs SET published_at = a.published_at, url = coalesce(search_docs.url, a.url)
+
+def _append(index: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Tokenize the articles the index lacks into new terms and postings; how many."""
+    index.execute(
+        f"""CREATE OR REPLACE TEMP TABLE new_docs AS
+            SELECT (SELECT coalesce(max(doc_no), 0) FROM search_docs) + row_number() OVER (ORDER BY article_id) AS doc_no,
+                   article_id, title, text, url, published_at, first_seen_at
             FROM {source}.articles a
-            WHERE search_docs.article_id = a.article_id AND search_docs.published_at IS NULL AND a.published_at IS NOT NULL"""
-    ).fetchone()[0]
-    built = index.execute(
-        "SELECT count(*) FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = 'fts_main_search_docs'"
-    ).fetchone()[0]
-    if added or dated or not built:
-        index.execute(f"PRAGMA create_fts_index('search_docs', 'article_id', 'title', 'text', {INDEX_OPTIONS})")
+            WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"""
+    )
+    added = index.execute("SELECT count(*) FROM temp.new_docs").fetchone()[0]
+    if not added:
+        return 0
+    index.execute(
+        f"""CREATE OR REPLACE TEMP TABLE new_tokens AS
+            SELECT doc_no, term FROM (
+                SELECT doc_no, stem(w, 'porter') AS term
+                FROM (SELECT doc_no, unnest({WORDS.format(text="coalesce(title, '') || ' ' || coalesce(text, '')")}) AS w FROM temp.new_docs)
+                WHERE w <> '' AND NOT list_contains($1, w))
+            WHERE term <> ''""",
+        [stopwords()],
+    )
+    index.execute(
+        """INSERT INTO search_terms
+           SELECT (SELECT coalesce(max(term_id), 0) FROM search_terms) + row_number() OVER (ORDER BY term), term
+           FROM (SELECT DISTINCT term FROM temp.new_tokens) n
+           WHERE NOT EXISTS (SELECT 1 FROM search_terms t WHERE t.term = n.term)"""
+    )
+    index.execute(
+        """INSERT INTO search_postings
+           SELECT t.term_id, n.doc_no, count(*) FROM temp.new_tokens n JOIN search_terms t USING (term) GROUP BY ALL"""
+    )
+    index.execute(
+        """INSERT INTO search_docs
+           SELECT d.*, coalesce(c.len, 0) FROM temp.new_docs d
+           LEFT JOIN (SELECT doc_no, count(*) AS len FROM temp.new_tokens GROUP BY 1) c USING (doc_no)"""
+    )
+    index.execute("DROP TABLE temp.new_docs")
+    index.execute("DROP TABLE temp.new_tokens")
     return added
 
 
 def query_terms(index: duckdb.DuckDBPyConnection, query: str) -> list[str]:
-    """The query's words as the index reads them (lower-cased, accents stripped, Porter stems), in order, stopwords
-    and one-letter words aside kept."""
-    rows = index.execute(  # fts's own default: (\\.|[^a-z])+ between words, after lower() and strip_accents()
-        r"""SELECT stem(w, 'porter') AS term, min(i) AS pos FROM (
-              SELECT unnest(words) AS w, generate_subscripts(words, 1) AS i
-              FROM (SELECT string_split(trim(regexp_replace(lower(strip_accents($1)), '(\.|[^a-z])+', ' ', 'g')), ' ') AS words))
-            WHERE length(w) > 1 GROUP BY term ORDER BY pos""",
-        [query],
+    """The query's words as the index reads them (tokenized and stemmed the same way), in order, stopwords and
+    one-letter words left out."""
+    rows = index.execute(
+        f"""SELECT stem(w, 'porter') AS term, min(i) AS pos FROM (
+              SELECT unnest(words) AS w, generate_subscripts(words, 1) AS i FROM (SELECT {WORDS.format(text="$1")} AS words))
+            WHERE length(w) > 1 AND NOT list_contains($2, w) GROUP BY term ORDER BY pos""",
+        [query, stopwords()],
     ).fetchall()
     return [r[0] for r in rows]
 
 
 def search(index: duckdb.DuckDBPyConnection, query: str, since: datetime | None = None, limit: int = 10) -> list[Hit]:
     """The best `limit` articles for `query` by BM25 (title and text), newest first among equal scores."""
+    terms = query_terms(index, query)
+    if not terms:
+        return []
     rows = index.execute(
-        """SELECT d.article_id, s.score, d.title, d.url, coalesce(d.published_at, d.first_seen_at) AS seen_at, d.text
-           FROM (SELECT article_id, fts_main_search_docs.match_bm25(article_id, $1) AS score FROM search_docs) s
-           JOIN search_docs d USING (article_id)
-           WHERE s.score IS NOT NULL AND ($2::TIMESTAMPTZ IS NULL OR coalesce(d.published_at, d.first_seen_at) >= $2)
-           ORDER BY s.score DESC, seen_at DESC NULLS LAST, d.article_id LIMIT $3""",
-        [query, since, limit],
+        f"""WITH q AS (SELECT term_id FROM search_terms WHERE term IN (SELECT unnest($1::VARCHAR[]))),
+                 p AS (SELECT term_id, doc_no, tf FROM search_postings WHERE term_id IN (SELECT term_id FROM q)),
+                 df AS (SELECT term_id, count(*) AS df FROM p GROUP BY 1),
+                 stats AS (SELECT count(*) AS n, avg(len) AS avgdl FROM search_docs),
+                 scored AS (
+                     SELECT p.doc_no, sum(log((stats.n - df.df + 0.5) / (df.df + 0.5) + 1)
+                                          * p.tf * ({K1} + 1) / (p.tf + {K1} * (1 - {B} + {B} * d.len / stats.avgdl))) AS score
+                     FROM p JOIN df USING (term_id) JOIN search_docs d USING (doc_no), stats GROUP BY p.doc_no)
+            SELECT d.article_id, s.score, d.title, d.url, coalesce(d.published_at, d.first_seen_at) AS seen_at, d.text
+            FROM scored s JOIN search_docs d USING (doc_no)
+            WHERE $2::TIMESTAMPTZ IS NULL OR coalesce(d.published_at, d.first_seen_at) >= $2
+            ORDER BY s.score DESC, seen_at DESC NULLS LAST, d.article_id LIMIT $3""",
+        [terms, since, limit],
     ).fetchall()
     return [Hit(*row) for row in rows]

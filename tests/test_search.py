@@ -73,3 +73,41 @@ def test_query_terms_are_read_as_the_index_reads_text(tmp_path):
     add(tmp_path / "n.duckdb", "a", "t", "x")
     with side_index(tmp_path / "n.duckdb") as index:
         assert query_terms(index, "Talking, Zürich's TALKS! 2025") == ["talk", "zurich"]
+
+
+def test_scores_are_the_bm25_of_ftss_own_match_bm25(tmp_path):
+    """The same corpus indexed by fts (create_fts_index, the same stopwords) gives the same scores."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from corpus import make_articles
+
+    from newsflow.storage.search import stopwords
+
+    db = tmp_path / "news.duckdb"
+    # Letters and single spaces only: fts's own tokenizer keeps typographic quotes on words (“action), which this
+    # one does not. fts also counts some empty tokens in a document's length (1-3 % here), hence the tolerance.
+    import re
+
+    def letters(text):
+        return re.sub(r"[^A-Za-z]+", " ", text).strip()
+
+    articles = [(letters(t), letters(b)) for t, b in make_articles(60, 120)]
+    with connection(db) as con:
+        con.execute("INSERT INTO articles (article_id, title, text, first_seen_at) SELECT unnest($1), unnest($2), unnest($3), now()",
+                    [[f"a{i:02d}" for i in range(60)], [t for t, _ in articles], [b for _, b in articles]])
+    queries = ["government said", "minister election results", "police"]
+    with side_index(db) as index:
+        attach_read_only(index, db, "source")
+        refresh(index, "source")
+        ours = {q: {h.article_id: h.score for h in search(index, q, limit=100)} for q in queries}
+        index.execute("CREATE TABLE sw AS SELECT unnest($1::VARCHAR[]) AS sw", [stopwords()])
+        index.execute("CREATE TABLE fts_docs AS SELECT article_id, coalesce(title, '') || ' ' || text AS body FROM source.articles")
+        index.execute("PRAGMA create_fts_index('fts_docs', 'article_id', 'body', stemmer = 'porter', stopwords = 'sw', "
+                      "strip_accents = 1, lower = 1)")
+        for q in queries:
+            theirs = dict(index.execute("SELECT article_id, fts_main_fts_docs.match_bm25(article_id, ?) AS s FROM fts_docs "
+                                        "WHERE s IS NOT NULL", [q]).fetchall())
+            assert len(theirs) > 3 and ours[q].keys() == theirs.keys()
+            assert all(abs(ours[q][k] - theirs[k]) <= 0.05 * theirs[k] for k in theirs), q
+            assert sorted(ours[q], key=ours[q].get)[-5:] == sorted(theirs, key=theirs.get)[-5:]  # the same top five
