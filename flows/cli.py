@@ -35,8 +35,14 @@ def _default(name: str, fallback: str) -> str:
     return os.environ.get(f"NEWSFLOW_{name}", fallback)
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), help="DuckDB file (default: %(default)s, env NEWSFLOW_DB)")
+def _add_db(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
+    parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), metavar="FILE.duckdb|ducklake:sqlite:PATH|ducklake:postgres:CONNINFO",
+                        help="the database: a DuckDB file, or a DuckLake whose catalog is a SQLite file (readers and writers in "
+                             "many processes) or PostgreSQL (many machines) (default: %(default)s, env NEWSFLOW_DB)")
+    if writes:
+        parser.add_argument("--data-path", default=os.environ.get("NEWSFLOW_DATA_PATH"), metavar="DIR",
+                            help="where a new lake keeps its Parquet files (default: <catalog>.files/ beside a SQLite catalog; "
+                                 "env NEWSFLOW_DATA_PATH); the lake remembers it")
 
 
 def _add_dask_address(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources = ingest.add_subparsers(dest="source", required=True)
     inbox = sources.add_parser("inbox", help="process every file now in the inbox folder", epilog=EXAMPLES["inbox"], formatter_class=formatter)
     inbox.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s, env NEWSFLOW_INBOX)")
-    _add_db(inbox)
+    _add_db(inbox, writes=True)
     inbox.add_argument("--archive", default=os.environ.get("NEWSFLOW_ARCHIVE"), help="where landed originals go (default: archive/ beside the inbox)")
     inbox.add_argument("--quarantine", default=os.environ.get("NEWSFLOW_QUARANTINE"), help="where rejected originals go, with a .error note (default: quarantine/ beside the inbox)")
     inbox.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
@@ -108,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, what in (("feeds", "feed URLs, text files of URLs, or OPML files"), ("urls", "web page URLs")):
         sub = sources.add_parser(name, help=f"fetch and ingest {what}", epilog=EXAMPLES[name], formatter_class=formatter)
         sub.add_argument("sources", nargs="+", help=what)
-        _add_db(sub)
+        _add_db(sub, writes=True)
         sub.add_argument("--allow-private", action="store_true", default=_default("ALLOW_PRIVATE", "") in {"1", "true", "yes"},
                          help="allow loopback/private addresses (local feeds, tests); env NEWSFLOW_ALLOW_PRIVATE=1")
         sub.add_argument("--allow-network", action="append", metavar="CIDR", help="allow this private network only (repeatable), e.g. 10.1.0.0/16")
@@ -121,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     watch = commands.add_parser("watch", help="keep running: ingest files as they are dropped in the inbox", epilog=EXAMPLES["watch"], formatter_class=formatter)
     watch.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s)")
-    _add_db(watch)
+    _add_db(watch, writes=True)
     watch.add_argument("--settle", type=float, default=0.5, help="seconds a file must stay unchanged before it is taken (default: %(default)s; files renamed into place are taken at once)")
     watch.add_argument("--sweep", type=float, default=10.0, help="seconds between full scans of the inbox, the backstop for missed events (default: %(default)s)")
     watch.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
@@ -154,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "... (FORMAT parquet) of another DuckDB)")):
         sub = commands.add_parser(name, help=what, epilog=EXAMPLES[name], formatter_class=formatter)
         sub.add_argument("dir", help="the export folder")
-        _add_db(sub)
+        _add_db(sub, writes=name == "import")
     return parser
 
 
@@ -215,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     # Notices such as "waiting for the database" read like the command's other lines (Prefect, once started, formats
     # its own; basicConfig leaves a configured root logger alone).
     logging.basicConfig(format="newsflow: %(message)s")
+    if getattr(args, "data_path", None):  # read when a lake is created (storage.lake.default_data_path)
+        os.environ["NEWSFLOW_DATA_PATH"] = args.data_path
     if getattr(args, "dask_address", None):  # the flows read it from their settings (NEWSFLOW_<FIELD>)
         os.environ["NEWSFLOW_DASK_ADDRESS"] = args.dask_address
     if not args.verbose:
@@ -252,9 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         from newsflow.storage.readonly import QueryRefused, QueryTimedOut
 
         from newsflow.storage.extensions import ExtensionMissing
+        from newsflow.storage.lake import LakeUnusable
         from newsflow.storage.transfer import ImportRefused
 
-        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed, ImportRefused, ExtensionMissing)):
+        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed, ImportRefused, ExtensionMissing, LakeUnusable)):
             print(f"newsflow: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, QueryTimedOut):

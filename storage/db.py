@@ -16,7 +16,7 @@ import duckdb
 
 from newsflow.storage.bulk import insert_rows
 from newsflow.storage.extensions import extension_directory
-from newsflow.storage.lake import LakeUnusable, attach_lake, is_lake, lake_ddl, lake_exists, sqlite_catalog
+from newsflow.storage.lake import LakeUnusable, attach_lake, compact, is_lake, lake_ddl, lake_exists, sqlite_catalog
 
 
 class DatabaseLocked(RuntimeError):
@@ -102,6 +102,11 @@ def _check_lake(db: str | Path, *, write: bool) -> None:
             raise DatabaseUnusable(f"cannot create the lake's catalog {catalog}: {folder} is not a writable folder")
     elif write and not os.access(catalog, os.W_OK):
         raise DatabaseUnusable(f"{catalog} is read-only for this user: ingest and watch write the lake's catalog")
+
+
+def is_busy(exc: Exception) -> bool:
+    """Whether a lake's SQLite catalog was busy with another connection's write (worth a retry)."""
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
 
 
 def database_exists(db: str | Path) -> bool:
@@ -208,9 +213,9 @@ def _connect_lake(db: str | Path, *, read_only: bool, wait_s: float) -> duckdb.D
             if not read_only:
                 apply_schema(con, lake=True)
             return con
-        except duckdb.TransactionException:
+        except duckdb.Error as exc:
             con.close()
-            if time.monotonic() >= deadline:
+            if not (isinstance(exc, duckdb.TransactionException) or is_busy(exc)) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.05 + 0.2 * random.random())
         except BaseException:
@@ -305,3 +310,17 @@ def writer_lock(path: str | Path) -> Iterator[None]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def compact_lake(db: str | Path) -> tuple[int, int] | None:
+    """Merge a lake's small data files, between batches (under the writer lock); data files before and after.
+
+    Maintenance, not data: when it fails (a writer of another machine committed meanwhile) it says so and the
+    next run tries again.
+    """
+    try:
+        with writer_lock(db), connection(db) as con:
+            return compact(con)
+    except duckdb.Error as exc:
+        logging.getLogger(__name__).warning("compacting %s failed, the next run tries again: %s", db, str(exc).splitlines()[0])
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -74,12 +75,22 @@ def attach_lake(con: duckdb.DuckDBPyConnection, db: str | Path, *, read_only: bo
             raise LakeUnusable(f"{db}: a lake with a PostgreSQL catalog needs --data-path (env NEWSFLOW_DATA_PATH)")
         options.append("DATA_PATH '" + data_path.replace("'", "''") + "'")
     catalog = sqlite_catalog(db)
-    if catalog is not None and not read_only:
-        catalog.absolute().parent.mkdir(parents=True, exist_ok=True)
+    if catalog is not None and not read_only and not catalog.exists():
+        create_sqlite_catalog(catalog)
     target = str(db) if catalog is None else PREFIX + "sqlite:" + str(catalog.absolute())
     con.execute(f"ATTACH '{target.replace(chr(39), chr(39) * 2)}' AS {alias}" + (f" ({', '.join(options)})" if options else ""))
     if use:
         con.execute(f"USE {alias}")
+
+
+def create_sqlite_catalog(catalog: Path) -> None:
+    """An empty SQLite file in WAL mode, for DuckLake to fill: readers of a WAL database never wait for its writer
+    (in SQLite's default rollback mode a commit locks them out, and they fail with 'database is locked')."""
+    import sqlite3
+
+    catalog.absolute().parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(catalog)) as sqlite:
+        sqlite.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
 
 
 def data_path(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> str:
