@@ -125,10 +125,6 @@ def test_xi_putin_samples_on_their_dates_are_three_stories():
     assert link_stories(docs, [], SETTINGS) == {n: n for n in names}
 
 
-def fresh_db() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
-    return con
 
 
 def article(article_id: str, title_body: tuple[str, str], published: datetime | None) -> Article:
@@ -154,7 +150,7 @@ def link(con, articles: list[Article], decisions: list[Decision], settings: Dedu
     return link_stories(docs, load_story_pool(con, docs, settings, dated), settings)
 
 
-def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair):
+def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair, fresh_db):
     _, a, b = semeval_pair(SAME)
     con = fresh_db()
     first = [article("a", a, T0), article("u", unrelated_pair[0], T0)]
@@ -166,7 +162,7 @@ def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair):
     assert link(con, second, new(*second)) == {"b": "a", "old": "old"}
 
 
-def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_first_seen():
+def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_first_seen(fresh_db):
     _, a, b = semeval_pair(SAME)
     kept, copy, undated = article("a", a, None), article("a", a, T0 - timedelta(days=9)), article("u", b, None)
     copy.document_id = "doc-copy"
@@ -179,7 +175,7 @@ def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_
     assert link(fresh_db(), [kept, undated], new(kept, undated), replace(SETTINGS, story_threshold=1.01)) == {"a": "a", "u": "u"}
 
 
-def test_a_date_the_batch_gives_a_stored_article_counts_as_the_write_will_fill_it():
+def test_a_date_the_batch_gives_a_stored_article_counts_as_the_write_will_fill_it(fresh_db):
     """A stored article without a date, first seen long ago: a dated copy in the batch brings it into the window."""
     _, a, b = semeval_pair(SAME)
     con = fresh_db()
