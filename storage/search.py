@@ -7,7 +7,9 @@ So the index is fts's tokenizer and Porter stemmer (`stem()`) applied to each ar
 integer term ids, and the BM25 ranking fts's `match_bm25` computes (k1 1.2, b 0.75) is one query over them.
 
 Each search first brings the side index up to date: articles it has not seen are tokenized and appended (cost
-proportional to what is new), and dates filled since are copied. One process refreshes or queries an index file
+proportional to what is new: only recent rows of the database are read, unless the counts say one is missing),
+and dates filled since are copied. Appended postings are merged into a term-sorted table now and then, so a
+query reads only the row groups of its terms. One process refreshes or queries an index file
 at a time (an flock beside it).
 """
 from __future__ import annotations
@@ -36,7 +38,17 @@ CREATE TABLE IF NOT EXISTS search_docs (
     published_at TIMESTAMPTZ, first_seen_at TIMESTAMPTZ, len INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS search_terms (term_id INTEGER NOT NULL, term VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS search_postings (term_id INTEGER NOT NULL, doc_no INTEGER NOT NULL, tf INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS search_postings_tail (term_id INTEGER NOT NULL, doc_no INTEGER NOT NULL, tf INTEGER NOT NULL);
 """
+# Postings live in two tables: search_postings, sorted by term so a query reads only the row groups of its terms
+# (DuckDB skips the others by their min/max), and search_postings_tail, appended to by each refresh in article
+# order. When the tail outgrows this share of the sorted part, both are merged and sorted again (amortised: each
+# posting is rewritten a few times over the index's life).
+TAIL_SHARE = 0.25
+MERGE_MIN_ROWS = 100_000  # a smaller tail is cheap to read whole: not worth a rewrite
+# An article landed more than this before the newest indexed one is still found, by a full comparison of ids
+# whenever the counts say one is missing (writers of a lake commit out of their batches' time order).
+RECENT = "INTERVAL 1 HOUR"
 
 
 def stopwords() -> list[str]:
@@ -94,11 +106,14 @@ def refresh(index: duckdb.DuckDBPyConnection, source: str) -> int:
     index.execute("BEGIN TRANSACTION")
     try:
         added = _append(index, source)
-        index.execute(
+        index.execute(  # reads only the id, date and url columns of the source, and only when some are undated
             f"""UPDATE search_docs SET published_at = a.published_at, url = coalesce(search_docs.url, a.url)
-                FROM {source}.articles a
-                WHERE search_docs.article_id = a.article_id AND search_docs.published_at IS NULL AND a.published_at IS NOT NULL"""
+                FROM (SELECT article_id, published_at, url FROM {source}.articles
+                      WHERE published_at IS NOT NULL
+                        AND article_id IN (SELECT article_id FROM search_docs WHERE published_at IS NULL)) a
+                WHERE search_docs.article_id = a.article_id"""
         )
+        _merge_tail(index)
     except BaseException:
         index.execute("ROLLBACK")
         raise
@@ -108,14 +123,24 @@ def refresh(index: duckdb.DuckDBPyConnection, source: str) -> int:
 
 def _append(index: duckdb.DuckDBPyConnection, source: str) -> int:
     """Tokenize the articles the index lacks into new terms and postings; how many."""
-    index.execute(
-        f"""CREATE OR REPLACE TEMP TABLE new_docs AS
-            SELECT (SELECT coalesce(max(doc_no), 0) FROM search_docs) + row_number() OVER (ORDER BY article_id) AS doc_no,
-                   article_id, title, text, url, published_at, first_seen_at
-            FROM {source}.articles a
-            WHERE NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"""
-    )
-    added = index.execute("SELECT count(*) FROM temp.new_docs").fetchone()[0]
+    stored, indexed, newest = index.execute(
+        f"SELECT (SELECT count(*) FROM {source}.articles), count(*), max(first_seen_at) FROM search_docs").fetchone()
+    if stored == indexed:  # articles are never deleted: the same count means nothing new
+        return 0
+    # The new ones are recent: reading only recent row groups spares the texts of all the others. Should that
+    # miss any (the counts still differ), every id is compared.
+    recent = f"first_seen_at >= TIMESTAMPTZ '{newest.isoformat()}' - {RECENT}" if newest else "true"
+    for where in (recent, "true"):
+        index.execute(
+            f"""CREATE OR REPLACE TEMP TABLE new_docs AS
+                SELECT (SELECT coalesce(max(doc_no), 0) FROM search_docs) + row_number() OVER (ORDER BY article_id) AS doc_no,
+                       article_id, title, text, url, published_at, first_seen_at
+                FROM {source}.articles a
+                WHERE {where} AND NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.article_id = a.article_id)"""
+        )
+        added = index.execute("SELECT count(*) FROM temp.new_docs").fetchone()[0]
+        if indexed + added >= stored:
+            break
     if not added:
         return 0
     index.execute(
@@ -134,7 +159,7 @@ def _append(index: duckdb.DuckDBPyConnection, source: str) -> int:
            WHERE NOT EXISTS (SELECT 1 FROM search_terms t WHERE t.term = n.term)"""
     )
     index.execute(
-        """INSERT INTO search_postings
+        """INSERT INTO search_postings_tail
            SELECT t.term_id, n.doc_no, count(*) FROM temp.new_tokens n JOIN search_terms t USING (term) GROUP BY ALL"""
     )
     index.execute(
@@ -145,6 +170,18 @@ def _append(index: duckdb.DuckDBPyConnection, source: str) -> int:
     index.execute("DROP TABLE temp.new_docs")
     index.execute("DROP TABLE temp.new_tokens")
     return added
+
+
+def _merge_tail(index: duckdb.DuckDBPyConnection) -> None:
+    """Merge the appended postings into the sorted ones once the tail has grown past TAIL_SHARE of them."""
+    sorted_rows, tail_rows = index.execute(
+        "SELECT (SELECT count(*) FROM search_postings), (SELECT count(*) FROM search_postings_tail)").fetchone()
+    if tail_rows <= max(TAIL_SHARE * sorted_rows, MERGE_MIN_ROWS):
+        return
+    index.execute("""CREATE OR REPLACE TABLE search_postings AS
+                     SELECT * FROM (SELECT * FROM search_postings UNION ALL SELECT * FROM search_postings_tail)
+                     ORDER BY term_id, doc_no""")
+    index.execute("DELETE FROM search_postings_tail")
 
 
 def query_terms(index: duckdb.DuckDBPyConnection, query: str) -> list[str]:
@@ -162,11 +199,15 @@ def query_terms(index: duckdb.DuckDBPyConnection, query: str) -> list[str]:
 def search(index: duckdb.DuckDBPyConnection, query: str, since: datetime | None = None, limit: int = 10) -> list[Hit]:
     """The best `limit` articles for `query` by BM25 (title and text), newest first among equal scores."""
     terms = query_terms(index, query)
-    if not terms:
+    ids = [r[0] for r in index.execute("SELECT term_id FROM search_terms WHERE term IN (SELECT unnest($1::VARCHAR[]))",
+                                       [terms]).fetchall()]
+    if not ids:
         return []
+    # One equality per term and table: DuckDB skips the sorted table's row groups whose min/max exclude the term.
+    postings = " UNION ALL ".join(f"SELECT term_id, doc_no, tf FROM {table} WHERE term_id = {int(i)}"
+                                  for i in ids for table in ("search_postings", "search_postings_tail"))
     rows = index.execute(
-        f"""WITH q AS (SELECT term_id FROM search_terms WHERE term IN (SELECT unnest($1::VARCHAR[]))),
-                 p AS (SELECT term_id, doc_no, tf FROM search_postings WHERE term_id IN (SELECT term_id FROM q)),
+        f"""WITH p AS ({postings}),
                  df AS (SELECT term_id, count(*) AS df FROM p GROUP BY 1),
                  stats AS (SELECT count(*) AS n, avg(len) AS avgdl FROM search_docs),
                  scored AS (
@@ -175,8 +216,8 @@ def search(index: duckdb.DuckDBPyConnection, query: str, since: datetime | None 
                      FROM p JOIN df USING (term_id) JOIN search_docs d USING (doc_no), stats GROUP BY p.doc_no)
             SELECT d.article_id, s.score, d.title, d.url, coalesce(d.published_at, d.first_seen_at) AS seen_at, d.text
             FROM scored s JOIN search_docs d USING (doc_no)
-            WHERE $2::TIMESTAMPTZ IS NULL OR coalesce(d.published_at, d.first_seen_at) >= $2
-            ORDER BY s.score DESC, seen_at DESC NULLS LAST, d.article_id LIMIT $3""",
-        [terms, since, limit],
+            WHERE $1::TIMESTAMPTZ IS NULL OR coalesce(d.published_at, d.first_seen_at) >= $1
+            ORDER BY s.score DESC, seen_at DESC NULLS LAST, d.article_id LIMIT $2""",
+        [since, limit],
     ).fetchall()
     return [Hit(*row) for row in rows]

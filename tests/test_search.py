@@ -10,10 +10,10 @@ from newsflow.storage.search import index_path, query_terms, refresh, search, si
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
-def add(db, article_id, title, text, published_at=None):
+def add(db, article_id, title, text, published_at=None, seen=T0):
     with connection(db) as con:
         con.execute("INSERT INTO articles (article_id, title, text, published_at, first_seen_at) VALUES (?, ?, ?, ?, ?)",
-                    [article_id, title, text, published_at, T0])
+                    [article_id, title, text, published_at, seen])
 
 
 def run_search(db, query, **options):
@@ -55,7 +55,34 @@ def test_the_index_follows_new_articles_and_filled_dates(tmp_path):
         con.execute("UPDATE articles SET published_at = TIMESTAMPTZ '2025-07-01 00:00:00+00' WHERE article_id = 'a1'")
     assert {h.article_id for h in run_search(db, "putin", since=since)[1]} == {"a1", "a2"}
     assert len(run_search(db, "putin", limit=1)[1]) == 1
+    # A writer that commits late (its batch began a day ago): not among the recent rows, still found.
+    add(db, "late", "Late news", "Putin spoke a day ago.", seen=datetime(2024, 12, 31, tzinfo=timezone.utc))
+    added, hits = run_search(db, "putin")
+    assert added == 1 and "late" in {h.article_id for h in hits}
 
+
+def test_merging_the_appended_postings_into_the_sorted_ones_changes_no_result(tmp_path, monkeypatch):
+    import shutil
+
+    import newsflow.storage.search as search_module
+
+    words = ["putin", "xi", "summit", "trade", "energy", "weather", "football", "election"]
+    db = tmp_path / "news.duckdb"
+    for i in range(40):
+        add(db, f"a{i:02d}", f"Report {i}", " ".join(words[(i * k) % len(words)] for k in range(1, 4 + i % 5)))
+    run_search(db, "putin")  # indexed, all in the tail
+    for i in range(40, 50):
+        add(db, f"a{i:02d}", f"Report {i}", "summit energy putin")
+    shutil.copy(db, tmp_path / "copy.duckdb")  # the same articles, indexed in one go and never merged
+    monkeypatch.setattr(search_module, "MERGE_MIN_ROWS", 0)
+    run_search(db, "summit")  # this refresh merges: its tail is past 25 % of nothing sorted
+    with side_index(db) as index:
+        assert index.execute("SELECT count(*) FROM search_postings_tail").fetchone() == (0,)
+        assert index.execute("SELECT count(*) FROM search_postings").fetchone()[0] > 100
+    monkeypatch.setattr(search_module, "MERGE_MIN_ROWS", 10**9)
+    for q in ["putin trade", "xi", "football election weather", "summit"]:
+        merged = [(h.article_id, round(h.score, 9)) for h in run_search(db, q, limit=50)[1]]
+        assert merged and merged == [(h.article_id, round(h.score, 9)) for h in run_search(tmp_path / "copy.duckdb", q, limit=50)[1]]
 
 def test_the_side_index_is_its_own_file_and_the_database_stays_untouched(tmp_path):
     db = tmp_path / "news.duckdb"
