@@ -69,11 +69,10 @@ def attach_lake(con: duckdb.DuckDBPyConnection, db: str | Path, *, read_only: bo
     options = []
     if read_only:
         options.append("READ_ONLY")
-    elif not lake_exists(db) or kind == "postgres":
+    elif not lake_exists(db) or kind == "postgres":  # a PostgreSQL catalog: DuckLake says if it is new and lacks one
         data_path = default_data_path(db)
-        if data_path is None:
-            raise LakeUnusable(f"{db}: a lake with a PostgreSQL catalog needs --data-path (env NEWSFLOW_DATA_PATH)")
-        options.append("DATA_PATH '" + data_path.replace("'", "''") + "'")
+        if data_path is not None:
+            options.append("DATA_PATH '" + data_path.replace("'", "''") + "'")
     catalog = sqlite_catalog(db)
     if catalog is not None and not read_only and not catalog.exists():
         create_sqlite_catalog(catalog)

@@ -67,8 +67,9 @@ def test_watch_ingest_and_readers_all_at_once_on_a_sqlite_lake(tmp_path):
     oneshot.mkdir()
     for name in names[80:]:
         shutil.copy(source / name, oneshot / name)
+    log = tmp_path / "watch.log"  # a file, not a pipe nobody drains: a full pipe would stall the watcher
     watcher = subprocess.Popen(newsflow("watch", str(watched), "--db", db, "--no-entities", "--settle", "0.2"),
-                               env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               env=env(), stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
     reads: list[tuple[str, float, int, str]] = []
     stop = threading.Event()
 
@@ -85,8 +86,9 @@ def test_watch_ingest_and_readers_all_at_once_on_a_sqlite_lake(tmp_path):
 
     try:
         deadline = time.monotonic() + 240
-        while "watching" not in (watcher.stdout.readline() or "watching"):
-            assert time.monotonic() < deadline
+        while "watching" not in log.read_text():
+            assert watcher.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
         with connection(db):  # the lake exists before the readers start, as it would in use
             pass
         reader = threading.Thread(target=read_loop)
@@ -99,7 +101,7 @@ def test_watch_ingest_and_readers_all_at_once_on_a_sqlite_lake(tmp_path):
             time.sleep(0.05)
         out, err = ingest.communicate(timeout=600)
         assert ingest.returncode == 0, err[-3000:]
-        while len(list(watched.iterdir())) and time.monotonic() < deadline + 600:
+        while len(list(watched.iterdir())) and time.monotonic() < deadline + 300:
             time.sleep(0.5)
         time.sleep(2)
     finally:
@@ -107,7 +109,7 @@ def test_watch_ingest_and_readers_all_at_once_on_a_sqlite_lake(tmp_path):
         watcher.send_signal(signal.SIGINT)
         watcher.wait(120)
     reader.join(180)
-    assert list(watched.iterdir()) == [] and list(oneshot.iterdir()) == []
+    assert list(watched.iterdir()) == [] and list(oneshot.iterdir()) == [], log.read_text()[-3000:]
     with connection(db, read_only=True) as con:
         refs = con.execute("SELECT source_ref, count(*) FROM documents GROUP BY 1").fetchall()
         assert len(refs) == 160 and {n for _, n in refs} == {1}  # every file once
@@ -161,3 +163,25 @@ def test_compaction_merges_small_files_and_keeps_every_row(tmp_path):
     assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == before_rows == 240
     con.close()
     assert shell_query(db, "SELECT count(*) FROM articles").stdout.strip() == "240"
+
+
+def test_a_postgres_catalog_serves_ingest_sql_search_and_reruns(tmp_path, samples_dir):
+    from tests.postgres_server import PostgresServer
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with PostgresServer() as server:
+        db = f"ducklake:postgres:{server.conninfo}"
+        for round_ in ("first", "again"):
+            for path in samples_dir.iterdir():
+                shutil.copy(path, inbox)
+            done = subprocess.run(newsflow("ingest", "inbox", str(inbox), "--db", db, "--data-path", str(tmp_path / "data"),
+                                           "--no-entities"), env=env(), capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr[-3000:]
+            assert ("new articles: 3" if round_ == "first" else "duplicates: 3") in done.stdout
+        status = subprocess.run(newsflow("sql", "SELECT status, count(*) AS n FROM documents GROUP BY 1 ORDER BY 1", "--db", db,
+                                         "--format", "csv"), env=env(), capture_output=True, text=True, timeout=120)
+        assert status.stdout.splitlines() == ["status,n", "duplicate,3", "new,3"]
+        found = subprocess.run(newsflow("search", "Xi Putin", "--db", db), env=env(), capture_output=True, text=True, timeout=120)
+        assert found.stdout.splitlines()[-1] == "(3 articles for 'Xi Putin')"
+        assert list((tmp_path / "data").rglob("*.parquet"))  # the rows live as Parquet under the data path
