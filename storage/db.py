@@ -15,8 +15,7 @@ from pathlib import Path
 import duckdb
 
 from newsflow.storage.bulk import insert_rows
-from newsflow.storage.extensions import extension_directory
-from newsflow.storage.lake import LakeUnusable, attach_lake, compact, is_lake, lake_ddl, lake_exists, sqlite_catalog
+from newsflow.storage.lake import LakeUnusable, attach_lake, compact, postgres_writer_lock, is_lake, lake_ddl, lake_exists, sqlite_catalog
 
 
 class DatabaseLocked(RuntimeError):
@@ -293,13 +292,14 @@ def writer_lock(path: str | Path) -> Iterator[None]:
     """One writer at a time per database file, across processes (an flock on `<db>.lock`).
 
     Readers never take it; a writer holds DuckDB's own lock only inside each short connection. On a lake the
-    lock sits beside a SQLite catalog; a PostgreSQL catalog's writers take the lock of this machine only (see
-    README: one writer machine at a time per lake, for now).
+    lock sits beside a SQLite catalog; with a PostgreSQL catalog it is an advisory lock there, across machines.
     """
+    if is_lake(path) and sqlite_catalog(path) is None:
+        with postgres_writer_lock(path):
+            yield
+        return
     if is_lake(path):
-        catalog = sqlite_catalog(path)
-        lock_path = Path(str(catalog) + ".lock") if catalog else extension_directory().parent / "locks" / (
-            hashlib.sha256(str(path).encode()).hexdigest()[:16] + ".lock")
+        lock_path = Path(str(sqlite_catalog(path)) + ".lock")
     else:
         lock_path = Path(str(path) + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)

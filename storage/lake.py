@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -90,6 +91,26 @@ def create_sqlite_catalog(catalog: Path) -> None:
     catalog.absolute().parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(catalog)) as sqlite:
         sqlite.execute("PRAGMA journal_mode = WAL")  # kept in the file: every later connection uses it
+
+
+WRITER_LOCK_KEY = 7_101_985_403_221_170_027  # pg_advisory_xact_lock's key for "newsflow writer" in a catalog database
+
+
+@contextmanager
+def postgres_writer_lock(db: str | Path) -> Iterator[None]:
+    """One writer at a time across machines for a lake with a PostgreSQL catalog: a transaction-level advisory lock
+    in the catalog's database, held by a connection of its own for the block. PostgreSQL releases it when that
+    connection ends, so a killed writer never leaves it held."""
+    conninfo = str(db).removeprefix(PREFIX + "postgres:")
+    con = duckdb.connect()
+    try:
+        load_extensions(con, "postgres_scanner")
+        con.execute(f"ATTACH '{conninfo.replace(chr(39), chr(39) * 2)}' AS newsflow_lock (TYPE postgres)")
+        con.execute("BEGIN")
+        con.execute(f"CALL postgres_execute('newsflow_lock', 'SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})')")
+        yield
+    finally:
+        con.close()  # ends the transaction, and with it the lock
 
 
 def data_path(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> str:

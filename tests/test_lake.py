@@ -19,6 +19,13 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from corpus import write_text_inbox  # noqa: E402
 
 SHELL = Path(sys.executable).with_name("duckdb")
+HOLD_LOCK = """
+import sys, time
+from newsflow.storage.db import writer_lock
+with writer_lock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(2)
+"""
 
 
 def newsflow(*args: str) -> list[str]:
@@ -185,3 +192,13 @@ def test_a_postgres_catalog_serves_ingest_sql_search_and_reruns(tmp_path, sample
         found = subprocess.run(newsflow("search", "Xi Putin", "--db", db), env=env(), capture_output=True, text=True, timeout=120)
         assert found.stdout.splitlines()[-1] == "(3 articles for 'Xi Putin')"
         assert list((tmp_path / "data").rglob("*.parquet"))  # the rows live as Parquet under the data path
+        # Writers take turns through an advisory lock in PostgreSQL (another machine's writer would wait the same way).
+        from newsflow.storage.db import writer_lock
+
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, db], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"
+        began = time.monotonic()
+        with writer_lock(db):
+            waited = time.monotonic() - began
+        holder.wait(30)
+        assert waited > 1.0
