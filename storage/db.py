@@ -211,7 +211,7 @@ def _connect_lake(db: str | Path, *, read_only: bool, wait_s: float) -> duckdb.D
             attach_lake(con, db, read_only=read_only)
             if not read_only:
                 apply_schema(con, lake=True)
-            return con
+            return con if read_only else BusyRetrying(con, wait_s)
         except duckdb.Error as exc:
             con.close()
             if not (isinstance(exc, duckdb.TransactionException) or is_busy(exc)) or time.monotonic() >= deadline:
@@ -220,6 +220,63 @@ def _connect_lake(db: str | Path, *, read_only: bool, wait_s: float) -> duckdb.D
         except BaseException:
             con.close()
             raise
+
+
+class BusyRetrying:
+    """A lake writer's connection whose single statements are retried while the SQLite catalog is busy.
+
+    Another process committing to the catalog at the same instant makes a commit fail with 'database is locked'
+    (SQLite's busy error, which its busy timeout does not cover once a transaction has read). A statement run on
+    its own was rolled back whole, so running it again is safe; inside BEGIN ... COMMIT the error becomes
+    DatabaseLocked, for the caller to run the whole transaction again (retry_busy; writes are keyed MERGEs).
+    Everything else is the DuckDB connection's own.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, wait_s: float) -> None:
+        self._con, self._wait_s, self._in_transaction = con, wait_s, False
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+    def execute(self, query, parameters=None):
+        word = query.lstrip()[:8].upper() if isinstance(query, str) else ""
+        if word.startswith("BEGIN"):
+            self._in_transaction = True
+        ending = word.startswith(("COMMIT", "ROLLBACK"))
+        deadline = time.monotonic() + self._wait_s
+        delay = 0.02
+        try:
+            while True:
+                try:
+                    self._con.execute(query, parameters)
+                    return self
+                except duckdb.Error as exc:
+                    if not is_busy(exc):
+                        raise
+                    if self._in_transaction or time.monotonic() >= deadline:
+                        raise DatabaseLocked(f"the lake's catalog stayed busy: {str(exc).splitlines()[-1]}") from exc
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.5)
+        finally:
+            if ending:
+                self._in_transaction = False
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def retry_busy(write, *, wait_s: float = 60.0):
+    """Run `write()` (which opens its own connection and transaction) again while a lake's catalog is busy."""
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return write()
+        except DatabaseLocked:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
 
 
 def attach_read_only(con: duckdb.DuckDBPyConnection, path: str | Path, alias: str, *, wait_s: float = 30.0) -> None:
