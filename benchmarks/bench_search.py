@@ -106,7 +106,7 @@ def main() -> int:
             row = measure(size, args.words, Path(tmp))
             print(row, flush=True)
             rows.append(row)
-    header = ("| articles | first search (build) | query p50 / p95 | whole command, nothing new (p50) | search after a 200-article batch (rebuild) "
+    header = ("| articles | first search (build) | query p50 / p95 | whole command, nothing new (p50) | search after a 200-article batch (incremental) "
               "| baseline: ILIKE scan, unranked (p50) | index file | database file |\n|---|---|---|---|---|---|---|---|")
     lines = [f"| {r['articles']:,} | {r['build_s']:.1f} s | {r['query_p50_ms']:.0f} / {r['query_p95_ms']:.0f} ms | "
              f"{r['command_p50_ms']:.0f} ms | {r['after_batch_s']:.1f} s | {r['scan_p50_ms']:.0f} ms | "
