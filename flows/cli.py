@@ -23,6 +23,13 @@ EXAMPLES = {
     "watch": "example:\n  newsflow watch ./inbox --db newsflow.duckdb   (Ctrl-C stops after the batch in hand)\n"
              "  newsflow watch ./inbox --dask-address tcp://10.0.0.5:8786   (the stages on an existing Dask cluster)",
     "serve": "example:\n  PREFECT_API_URL=http://127.0.0.1:4200/api newsflow serve",
+    "search": "example:\n  newsflow search \"Xi Putin\" --since 2025-01-01 --limit 5\n\n"
+              "Ranks by BM25 over title and text (words read as DuckDB fts reads them: Porter stems, English stopwords).\n"
+              "The index is a side file (<db>.search.duckdb beside a .duckdb file or SQLite catalog) that each search\n"
+              "brings up to date incrementally: the articles landed since the last search are added first.",
+    "export": "example:\n  newsflow export newsflow-export --db newsflow.duckdb\n"
+              "  newsflow import newsflow-export --db ducklake:sqlite:lake.sqlite   (move a file's rows to a lake)",
+    "import": "example:\n  newsflow import newsflow-export --db newsflow.duckdb   (an empty database only)",
     "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv\n\n"
            "One read-only statement per call, on the database only: no other file or database, no settings,\n"
            "no extensions, unless --allow-files DIR opens the files under DIR to reading, e.g.\n"
@@ -34,8 +41,14 @@ def _default(name: str, fallback: str) -> str:
     return os.environ.get(f"NEWSFLOW_{name}", fallback)
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), help="DuckDB file (default: %(default)s, env NEWSFLOW_DB)")
+def _add_db(parser: argparse.ArgumentParser, *, writes: bool = False) -> None:
+    parser.add_argument("--db", default=_default("DB", "newsflow.duckdb"), metavar="FILE.duckdb|ducklake:sqlite:PATH|ducklake:postgres:CONNINFO",
+                        help="the database: a DuckDB file, or a DuckLake whose catalog is a SQLite file (readers and writers in "
+                             "many processes) or PostgreSQL (many machines) (default: %(default)s, env NEWSFLOW_DB)")
+    if writes:
+        parser.add_argument("--data-path", default=os.environ.get("NEWSFLOW_DATA_PATH"), metavar="DIR",
+                            help="where a new lake keeps its Parquet files (default: <catalog>.files/ beside a SQLite catalog; "
+                                 "env NEWSFLOW_DATA_PATH); the lake remembers it")
 
 
 def _add_dask_address(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +64,7 @@ def _add_dask_address(parser: argparse.ArgumentParser) -> None:
 
 def _add_fetch_options(sub: argparse.ArgumentParser) -> None:
     """The options of every command that fetches: database, safety switches, batch size, entities, cluster."""
-    _add_db(sub)
+    _add_db(sub, writes=True)
     sub.add_argument("--allow-private", action="store_true", default=_default("ALLOW_PRIVATE", "") in {"1", "true", "yes"},
                      help="allow loopback/private addresses (local feeds, tests); env NEWSFLOW_ALLOW_PRIVATE=1")
     sub.add_argument("--allow-network", action="append", metavar="CIDR", help="allow this private network only (repeatable), e.g. 10.1.0.0/16")
@@ -66,6 +79,22 @@ def _seconds(text: str) -> float:
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"{text} is not a number of seconds >= 0")
     return value
+
+
+def _date(text: str):
+    from datetime import datetime, timezone
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text} is not a date (YYYY-MM-DD) or an ISO time") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number >= 1")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     sources = ingest.add_subparsers(dest="source", required=True)
     inbox = sources.add_parser("inbox", help="process every file now in the inbox folder", epilog=EXAMPLES["inbox"], formatter_class=formatter)
     inbox.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s, env NEWSFLOW_INBOX)")
-    _add_db(inbox)
+    _add_db(inbox, writes=True)
     inbox.add_argument("--archive", default=os.environ.get("NEWSFLOW_ARCHIVE"), help="where landed originals go (default: archive/ beside the inbox)")
     inbox.add_argument("--quarantine", default=os.environ.get("NEWSFLOW_QUARANTINE"), help="where rejected originals go, with a .error note (default: quarantine/ beside the inbox)")
     inbox.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
@@ -125,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     watch = commands.add_parser("watch", help="keep running: ingest files as they are dropped in the inbox", epilog=EXAMPLES["watch"], formatter_class=formatter)
     watch.add_argument("dir", nargs="?", default=_default("INBOX", "inbox"), help="inbox folder (default: %(default)s)")
-    _add_db(watch)
+    _add_db(watch, writes=True)
     watch.add_argument("--settle", type=float, default=0.5, help="seconds a file must stay unchanged before it is taken (default: %(default)s; files renamed into place are taken at once)")
     watch.add_argument("--sweep", type=float, default=10.0, help="seconds between full scans of the inbox, the backstop for missed events (default: %(default)s)")
     watch.add_argument("--batch-size", type=int, default=None, help="files per micro-batch (default 200, env NEWSFLOW_BATCH_SIZE)")
@@ -143,6 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how long to wait while a writer holds the database (default: %(default)g)")
     sql.add_argument("--allow-files", action="append", default=[], metavar="DIR",
                      help="let the query read files under DIR (read_csv, read_parquet, glob...; repeatable); no other file is reachable")
+
+    search = commands.add_parser("search", help="rank articles by BM25 over title and text, with a snippet each",
+                                 epilog=EXAMPLES["search"], formatter_class=formatter)
+    search.add_argument("query", help="words to look for (any of them; articles with more of them, and rarer ones, rank higher)")
+    _add_db(search)
+    search.add_argument("--since", type=_date, metavar="DATE", help="only articles published (or first seen) on or after DATE (YYYY-MM-DD, or an ISO time)")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N", help="at most N articles (default: %(default)s)")
+    search.add_argument("--wait", type=_seconds, default=30.0, metavar="SECONDS",
+                        help="how long to wait while a writer holds a .duckdb file (default: %(default)g)")
+
+    for name, what in (("export", "write every table to DIR/<table>.parquet (a copy to move to another --db, e.g. a lake)"),
+                       ("import", "fill an empty database from DIR/<table>.parquet (newsflow export, or EXPORT DATABASE "
+                                  "... (FORMAT parquet) of another DuckDB)")):
+        sub = commands.add_parser(name, help=what, epilog=EXAMPLES[name], formatter_class=formatter)
+        sub.add_argument("dir", help="the export folder")
+        _add_db(sub, writes=name == "import")
     return parser
 
 
@@ -160,7 +205,15 @@ def run_command(args) -> None:
     """Call the command's flow (or run the query) and print its summary."""
     from newsflow.flows.report import print_query, print_summary
 
-    if args.command == "sql":
+    if args.command == "search":
+        from newsflow.flows.report import print_search
+
+        print_search(args.db, args.query, args.since, args.limit, args.wait)
+    elif args.command in ("export", "import"):
+        from newsflow.flows.report import print_transfer
+
+        print_transfer(args.command, args.db, args.dir)
+    elif args.command == "sql":
         print_query(args.db, args.query, args.format, args.timeout or None, args.wait, args.allow_files)
     elif args.command == "ingest" and args.source == "inbox":
         from newsflow.flows.ingest import ingest_inbox
@@ -226,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     # Notices such as "waiting for the database" read like the command's other lines (Prefect, once started, formats
     # its own; basicConfig leaves a configured root logger alone).
     logging.basicConfig(format="newsflow: %(message)s")
+    if getattr(args, "data_path", None):  # read when a lake is created (storage.lake.default_data_path)
+        os.environ["NEWSFLOW_DATA_PATH"] = args.data_path
     if getattr(args, "dask_address", None):  # the flows read it from their settings (NEWSFLOW_<FIELD>)
         os.environ["NEWSFLOW_DASK_ADDRESS"] = args.dask_address
     if not args.verbose:
@@ -241,11 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     try:
         polls = args.command in ("ingest", "watch") or (args.command == "sources" and args.action == "add")
-        if polls or (args.command == "sources" and args.action == "remove"):
+        if polls or args.command == "import" or (args.command == "sources" and args.action == "remove"):
             from newsflow.storage.db import check_database  # a bad --db said in one line now, not as a traceback
 
             check_database(args.db, write=True)
-            _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
+            if args.command != "import":
+                _check_folders(args)  # before the Prefect server starts: a bad folder fails at once
         with ExitStack() as stack:
             if polls:
                 from newsflow.flows.api import command_api
@@ -262,7 +318,11 @@ def main(argv: list[str] | None = None) -> int:
         from newsflow.storage.db import DatabaseLocked, DatabaseUnusable
         from newsflow.storage.readonly import QueryRefused, QueryTimedOut
 
-        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed)):
+        from newsflow.storage.extensions import ExtensionMissing
+        from newsflow.storage.lake import LakeUnusable
+        from newsflow.storage.transfer import ImportRefused
+
+        if isinstance(exc, (DatabaseLocked, DatabaseUnusable, QueryRefused, ServerFailed, ImportRefused, ExtensionMissing, LakeUnusable)):
             print(f"newsflow: {exc}", file=sys.stderr)
             return 1
         if isinstance(exc, QueryTimedOut):

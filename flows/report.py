@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 
@@ -99,3 +100,46 @@ def print_query(db: str, query: str, fmt: str = "table", timeout_s: float | None
 
 def _cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("\n", " ")
+
+
+def print_transfer(command: str, db: str, folder: str) -> None:
+    """`newsflow export DIR` (the database read-only) or `newsflow import DIR` (an empty database), and the rows moved."""
+    from newsflow.storage.db import check_database, connection, writer_lock
+    from newsflow.storage.transfer import export_tables, import_tables
+
+    if command == "export":
+        check_database(db, write=False)
+        with connection(db, read_only=True) as con:
+            counts = export_tables(con, folder)
+    else:
+        if not Path(folder).is_dir():
+            raise FileNotFoundError(f"{folder}: no such folder")
+        with writer_lock(db), connection(db) as con:
+            counts = import_tables(con, folder)
+    rows = ", ".join(f"{table} {n}" for table, n in counts.items() if n)
+    print(f"{'exported' if command == 'export' else 'imported'} {sum(counts.values())} rows ({rows or 'none'}) "
+          f"{'to' if command == 'export' else 'from'} {folder}")
+
+
+def print_search(db: str, query: str, since: datetime | None = None, limit: int = 10, wait_s: float = 30.0) -> None:
+    """Rank articles for `query` (storage.search: the side index, brought up to date first) and print each with a snippet."""
+    from newsflow.extractors.snippets import snippet
+    from newsflow.storage.db import attach_read_only, check_database
+    from newsflow.storage.search import query_terms, refresh, search, side_index
+
+    check_database(db, write=False)
+    with side_index(db) as index:
+        attach_read_only(index, db, "source", wait_s=wait_s)
+        try:
+            refresh(index, "source")
+        finally:
+            index.execute("DETACH source")  # the writers' file is free again before the query runs
+        hits = search(index, query, since, limit)
+        stems = query_terms(index, query)
+    for n, hit in enumerate(hits, 1):
+        when = hit.seen_at.date().isoformat() if hit.seen_at else "undated"
+        print(f"{n}. {hit.title or '(no title)'}  [{when}  score {hit.score:.2f}  {hit.article_id}]")
+        if hit.url:
+            print(f"   {hit.url}")
+        print(f"   {snippet(hit.text, stems)}")
+    print(f"({len(hits)} article{'s' if len(hits) != 1 else ''} for {query!r}{' since ' + since.date().isoformat() if since else ''})")

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from newsflow.storage.db import connection
+from newsflow.storage.db import compact_lake, connection
+from newsflow.storage.lake import is_lake
 from newsflow.storage.writes import finish_run, start_run
+
+
+COMPACT_EVERY_PARTS = 20  # a watch session merges its lake's small files every this many micro-batches
 
 
 @dataclass
@@ -45,3 +49,5 @@ def recorded_run(db: str | Path, flow: str, part: int | None = None) -> Iterator
         raise
     with connection(db) as con:
         finish_run(con, run.run_id, run.totals)
+    if is_lake(db) and (part is None or part % COMPACT_EVERY_PARTS == 0):
+        compact_lake(db)

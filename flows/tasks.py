@@ -179,10 +179,14 @@ def resolve_entities(mentions, db):
 @retried
 def write_batch(batch, db):
     """Write the batch in one transaction; a held database lock is retried (task wrapper)."""
+    from newsflow.storage.db import retry_busy
     from newsflow.storage.writes import write_batch as run
 
-    with connection(db) as con:
-        return run(con, batch)
+    def attempt():
+        with connection(db) as con:
+            return run(con, batch)
+
+    return retry_busy(attempt)  # a lake's catalog busy with another process's commit: the whole batch again
 
 
 @retried

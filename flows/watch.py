@@ -40,7 +40,7 @@ from newsflow.extractors.reading import list_inbox
 from newsflow.extractors.settings import Settings
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
-from newsflow.storage.db import DatabaseLocked, connect, connection
+from newsflow.storage.db import DatabaseLocked, connect, connection, database_exists
 from newsflow.storage.writes import mark_crashed_runs
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
@@ -105,7 +105,7 @@ class _Wake:
 
 def mark_crashed(db: Path) -> None:
     """Mark the runs a killed process left `running` as crashed, at start rather than at the first drop."""
-    if db.exists():  # a watcher creates no database before its first file
+    if database_exists(db):  # a watcher creates no database before its first file
         with suppress(DatabaseLocked), connection(db, wait_s=5) as con:  # else the first batch's start_run does it
             mark_crashed_runs(con)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from newsflow.extractors.dedup import FILLABLE, Candidates, metadata_fills, top_band_hits
 from newsflow.extractors.records import Article, Decision, DedupKeys
 from newsflow.extractors.settings import Dedup
+from newsflow.storage.bulk import insert_rows
 
 _CHUNK = 1000  # values per IN list: larger lists plan slowly, smaller ones pay per-statement overhead
 
@@ -90,16 +91,10 @@ def add_to_index(con, articles: list[Article], keys: list[DedupKeys], decisions:
             "WHERE NOT EXISTS (SELECT 1 FROM article_signatures s WHERE s.article_id = b.article_id)",
             [band_nos, band_vals, band_ids],
         )
-        con.execute(
-            "INSERT INTO article_signatures SELECT unnest($1::VARCHAR[]), unnest($2::UBIGINT[][]) "
-            "ON CONFLICT DO NOTHING",
-            [sig_ids, sigs],
-        )
+        insert_rows(con, "article_signatures", ("article_id", "minhash"),
+                    list(zip(sig_ids, sigs)), key=("article_id",), types={"minhash": "UBIGINT[]"})
     if url_rows:
-        con.execute(
-            "INSERT INTO article_urls SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]) ON CONFLICT DO NOTHING",
-            [list(url_rows), list(url_rows.values())],
-        )
+        insert_rows(con, "article_urls", ("canonical_url", "article_id"), list(url_rows.items()), key=("canonical_url",))
 
 
 def fill_missing_metadata(con, articles: list[Article], decisions: list[Decision]) -> None:

@@ -34,7 +34,7 @@ def write_entities(
         "entities",
         ("entity_id", "name", "label", "country_code"),
         [(e.entity_id, e.name, e.label, e.country_code) for e in entities],
-        on_conflict="ON CONFLICT (entity_id) DO UPDATE SET country_code = coalesce(entities.country_code, excluded.country_code)",
+        key=("entity_id",), update="country_code = coalesce(entities.country_code, excluded.country_code)",
     )
     # First writer wins: an alias keeps the entity it was first seen for, so ids never move (but for merges).
     insert_rows(
@@ -42,7 +42,7 @@ def write_entities(
         "entity_aliases",
         ("alias", "label", "entity_id", "language"),
         [(alias, e.label, e.entity_id, language) for e in entities for alias, language in e.aliases],
-        on_conflict="ON CONFLICT (alias, label) DO NOTHING",
+        key=("alias", "label"),
     )
     _merge(con, merges)
     rows = {(m.article_id, m.start_char): (m.article_id, m.entity_id, m.surface, m.start_char, m.end_char, m.found_by) for m in mentions}
@@ -51,7 +51,7 @@ def write_entities(
         "mentions",
         ("article_id", "entity_id", "surface", "start_char", "end_char", "found_by"),
         list(rows.values()),
-        on_conflict="ON CONFLICT (article_id, start_char) DO NOTHING",
+        key=("article_id", "start_char"),
     )
 
 

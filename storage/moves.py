@@ -17,9 +17,9 @@ def record_moves(con: duckdb.DuckDBPyConnection, moves: list[Move], run_id: str)
         COLUMNS,
         # A name UTF-8 cannot encode cannot be a row: such a file is not journalled (after a kill it is read again).
         [(m.source, m.raw_sha256, m.size, m.target, m.note, run_id) for m in moves if _encodable(m.source, m.target)],
-        on_conflict="""ON CONFLICT (source_path) DO UPDATE SET raw_sha256 = excluded.raw_sha256,
-                       raw_size = excluded.raw_size, stored_path = excluded.stored_path, note = excluded.note,
-                       run_id = excluded.run_id, error = NULL""",
+        key=("source_path",),
+        update="""raw_sha256 = excluded.raw_sha256, raw_size = excluded.raw_size, stored_path = excluded.stored_path,
+                  note = excluded.note, run_id = excluded.run_id, error = NULL""",
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from newsflow.storage.db import check_database, connection
+from newsflow.storage.lake import data_path, is_lake
 
 # SHOW, DESCRIBE, SUMMARIZE, FROM-first, WITH and VALUES parse as SELECT. CALL runs a
 # table function, which SELECT * FROM can do too. PRAGMA is not a read: IMPORT DATABASE parses as one.
@@ -36,18 +37,22 @@ def read_only_connection(
     """The database opened read-only (waiting up to `wait_s` for a writer), then locked down (lock_down)."""
     check_database(path, write=False)
     with connection(path, read_only=True, wait_s=wait_s) as con:
-        lock_down(con, allow_files)
+        # A lake's tables are Parquet files under its data path: readable, like the database file is, and nothing else.
+        lake_files = [data_path(con)] if is_lake(path) else []
+        lock_down(con, allow_files, lake_files)
         yield con
 
 
-def lock_down(con: duckdb.DuckDBPyConnection, allow_files: Sequence[str | Path] = ()) -> None:
-    """No extension loading, no file, database or network access but files under `allow_files`, settings frozen."""
+def lock_down(con: duckdb.DuckDBPyConnection, allow_files: Sequence[str | Path] = (), data_paths: Sequence[str] = ()) -> None:
+    """No extension loading, no file, database or network access but files under `allow_files` (and a lake's
+    `data_paths`), settings frozen."""
     for setting in ("autoinstall_known_extensions", "autoload_known_extensions", "allow_community_extensions",
                     "python_enable_replacements"):  # the last: no scans of this process's Python variables
         con.execute(f"SET {setting} = false")
     # A trailing separator, because DuckDB takes these as prefixes: /data/exports must not admit /data/exports2.
     # DuckDB resolves symbolic links before checking, so a link inside a folder cannot lead out of it.
     folders = [os.path.join(Path(folder).resolve(), "") for folder in allow_files]
+    folders += [p if "://" in p else os.path.join(Path(p).resolve(), "") for p in data_paths]
     con.execute("SET allowed_directories = ?", [folders])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

@@ -33,5 +33,5 @@ def record_site_lines(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str,
         "site_lines",
         ("site", "line_hash", "line", "doc_count"),
         [(site, h, lines[(site, h)], n) for (site, h), n in counts.items()],
-        on_conflict="ON CONFLICT (site, line_hash) DO UPDATE SET doc_count = site_lines.doc_count + excluded.doc_count",
+        key=("site", "line_hash"), update="doc_count = site_lines.doc_count + excluded.doc_count",
     )

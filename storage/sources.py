@@ -73,7 +73,7 @@ def save_sources(con: duckdb.DuckDBPyConnection, states: Iterable[SourceState]) 
     rows = [astuple(s) for s in states]
     updates = ", ".join(f"{c} = coalesce(sources.{c}, excluded.{c})" if c == "added_at" else f"{c} = excluded.{c}"
                         for c in SOURCE_COLUMNS[1:])
-    return insert_rows(con, "sources", SOURCE_COLUMNS, rows, on_conflict=f"ON CONFLICT (source_url) DO UPDATE SET {updates}")
+    return insert_rows(con, "sources", SOURCE_COLUMNS, rows, key=("source_url",), update=updates)
 
 
 def seen_entries(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -93,7 +93,7 @@ def mark_seen(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]], 
     """Record (source_url, entry_key) pairs as seen; pairs already recorded keep their first time."""
     rows = [(source_url, key, at) for source_url, key in dict.fromkeys(pairs)]
     return insert_rows(con, "seen_entries", ("source_url", "entry_key", "first_seen_at"), rows,
-                       on_conflict="ON CONFLICT DO NOTHING")
+                       key=("source_url", "entry_key"))
 
 
 def subscribed_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -113,7 +113,7 @@ def record_polls(con: duckdb.DuckDBPyConnection, polls: Iterable[SourcePoll]) ->
     """Append one `source_polls` row per poll (a rerun with the same time replaces it)."""
     columns = tuple(f.name for f in fields(SourcePoll))
     return insert_rows(con, "source_polls", columns, [astuple(p) for p in polls],
-                       on_conflict="ON CONFLICT (source_url, polled_at) DO NOTHING")
+                       key=("source_url", "polled_at"))
 
 
 def seen_anywhere(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[str]:

@@ -59,7 +59,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                          a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now,
                          story.story_id if story else None, story.event_date if story else None,
                          story.event_date_source if story else None, "; ".join(a.notes) or None))
-        insert_rows(con, "articles", ARTICLE_COLUMNS, rows, on_conflict="ON CONFLICT (article_id) DO NOTHING")
+        insert_rows(con, "articles", ARTICLE_COLUMNS, rows, key=("article_id",))
         insert_rows(
             con,
             "story_links",
@@ -69,7 +69,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                  list(e.shared_kinds), list(e.shared_particulars), now)
                 for s in batch.stories if (e := s.evidence) is not None and s.linked_to is not None
             ],
-            on_conflict="ON CONFLICT (article_id) DO NOTHING",
+            key=("article_id",),
         )
         dedup_index.add_to_index(con, batch.articles, batch.keys, batch.decisions)
         dedup_index.fill_missing_metadata(con, batch.articles, batch.decisions)
@@ -83,7 +83,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                 for a in batch.articles
                 for r in a.removed
             ],
-            on_conflict="ON CONFLICT DO NOTHING",
+            key=("document_id", "line_no"),
         )
         site_lines.record_site_lines(con, batch.site_lines)
         rows = []
@@ -102,13 +102,13 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                 doc.raw_sha256, len(doc.content), text(batch.stored_paths.get(doc.document_id)), status, article_id,
                 method, similarity, rejection.reason if rejection else None, text(rejection.detail) if rejection else None,
             ))
-        insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, on_conflict="ON CONFLICT (document_id) DO NOTHING")
+        insert_rows(con, "documents", DOCUMENT_COLUMNS, rows, key=("document_id",))
         insert_rows(
             con,
             "raw_content",
             ("document_id", "content"),
             [(d.document_id, d.content) for d in batch.documents if d.source_kind != "inbox" and d.content],
-            on_conflict="ON CONFLICT DO NOTHING",
+            key=("document_id",),
         )
         moves.record_moves(con, batch.moves, batch.run_id)  # committed with the rows that name its stored_path
         if trial:
@@ -202,11 +202,8 @@ LOADED_AT = datetime.now(timezone.utc)
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str) -> None:
     """Record that a run began, with its host and pid; first mark runs left `running` by a dead process as crashed."""
     mark_crashed_runs(con)
-    con.execute(
-        """INSERT INTO runs (run_id, flow, started_at, status, host, pid) VALUES (?, ?, ?, 'running', ?, ?)
-           ON CONFLICT DO NOTHING""",
-        [run_id, flow, datetime.now(timezone.utc), socket.gethostname(), os.getpid()],
-    )
+    insert_rows(con, "runs", ("run_id", "flow", "started_at", "status", "host", "pid"),
+                [(run_id, flow, datetime.now(timezone.utc), "running", socket.gethostname(), os.getpid())], key=("run_id",))
 
 
 def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -37,15 +37,43 @@ def samples_dir() -> Path:
     return REPO / "samples" / "inbox"
 
 
-@pytest.fixture()
-def db() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the schema (and views) applied."""
-    from newsflow.storage.db import apply_schema
+@pytest.fixture(params=["duckdb", "ducklake"])
+def db(request, tmp_path) -> duckdb.DuckDBPyConnection:
+    """A connection with the schema (and views) applied, once per target: an in-memory DuckDB, and a DuckLake
+    with a SQLite catalog (storage/ writes the same statements to both)."""
+    from newsflow.storage.db import apply_schema, connect
 
-    con = duckdb.connect()
-    apply_schema(con)
+    if request.param == "duckdb":
+        con = duckdb.connect()
+        apply_schema(con)
+    else:
+        con = connect(f"ducklake:sqlite:{tmp_path / 'lake.sqlite'}")
     yield con
     con.close()
+
+
+@pytest.fixture(params=["duckdb", "ducklake"])
+def fresh_db(request, tmp_path):
+    """Makes empty databases with the schema, of one target per test run: in-memory DuckDB, then a DuckLake with a
+    SQLite catalog (a new one per call)."""
+    from itertools import count
+
+    from newsflow.storage.db import apply_schema, connect
+
+    made, numbers = [], count()
+
+    def make() -> duckdb.DuckDBPyConnection:
+        if request.param == "duckdb":
+            con = duckdb.connect()
+            apply_schema(con)
+        else:
+            con = connect(f"ducklake:sqlite:{tmp_path / f'lake{next(numbers)}.sqlite'}")
+        made.append(con)
+        return con
+
+    yield make
+    for con in made:
+        con.close()
 
 
 @pytest.fixture(scope="session")

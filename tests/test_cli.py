@@ -11,7 +11,7 @@ import pytest
 from newsflow.flows.cli import build_parser
 
 COMMANDS = [["ingest", "inbox"], ["ingest", "feeds"], ["ingest", "sitemaps"], ["ingest", "urls"], ["sources"], ["sources", "add"],
-            ["sources", "remove"], ["watch"], ["serve"], ["sql"]]
+            ["sources", "remove"], ["watch"], ["serve"], ["sql"], ["export"], ["import"], ["search"], ["view"]]
 
 
 def newsflow(*args, cwd=None, check=True):
@@ -24,6 +24,12 @@ def newsflow(*args, cwd=None, check=True):
     return result
 
 
+@pytest.fixture(params=["duckdb", "ducklake"])
+def target(request, tmp_path) -> str:
+    """A --db of each target: a .duckdb file, and a DuckLake with a SQLite catalog (data files beside it)."""
+    return str(tmp_path / "news.duckdb") if request.param == "duckdb" else f"ducklake:sqlite:{tmp_path / 'news.sqlite'}"
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_every_command_has_help_with_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -33,12 +39,12 @@ def test_every_command_has_help_with_an_example(command, capsys):
     assert "example" in text and f"newsflow {' '.join(command)}" in text
 
 
-def test_ingest_then_query_then_ingest_again_doubles_nothing(tmp_path, samples_dir):
+def test_ingest_then_query_then_ingest_again_doubles_nothing(tmp_path, samples_dir, target):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for path in samples_dir.iterdir():
         shutil.copy(path, inbox)
-    db = str(tmp_path / "news.duckdb")
+    db = target
 
     first = newsflow("ingest", "inbox", str(inbox), "--db", db)
     assert "new articles: 3" in first.stdout and "try: newsflow sql" in first.stdout
@@ -58,8 +64,32 @@ def test_ingest_then_query_then_ingest_again_doubles_nothing(tmp_path, samples_d
     assert list(inbox.iterdir()) == []
 
 
-def test_sql_is_read_only_and_errors_are_clear(tmp_path):
-    db = str(tmp_path / "news.duckdb")
+def test_search_ranks_the_sample_articles_and_follows_new_ones(tmp_path, samples_dir, target):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox)
+    db = target
+    newsflow("ingest", "inbox", str(inbox), "--db", db, "--no-entities")
+    titles = {r["title"] for r in json.loads(newsflow("sql", "SELECT title FROM articles", "--db", db, "--format", "json").stdout)}
+    found = newsflow("search", "Xi Putin", "--db", db).stdout.splitlines()
+    assert found[-1] == "(3 articles for 'Xi Putin')"
+    ranked = [line for line in found if line[:1].isdigit()]
+    assert {line.split(". ", 1)[1].split("  [")[0] for line in ranked} == titles
+    assert all("**Xi**" in line or "**Putin**" in line for line in found if line.startswith("   ") and not line.startswith("   http"))
+    assert newsflow("search", "zyzzyva", "--db", db).stdout.splitlines() == ["(0 articles for 'zyzzyva')"]
+    assert newsflow("search", "Xi Putin", "--db", db, "--limit", "1").stdout.splitlines()[-1] == "(1 article for 'Xi Putin')"
+    assert newsflow("search", "Xi Putin", "--db", db, "--since", "2999-01-01").stdout.splitlines()[-1].startswith("(0 articles")
+    # An article landed after the index was built is found by the next search.
+    (inbox / "new.txt").write_text("Zyzzyva beetles in the garden\n\n" + "The zyzzyva is a weevil found in South America. " * 10)
+    newsflow("ingest", "inbox", str(inbox), "--db", db, "--no-entities")
+    assert "1. Zyzzyva beetles in the garden" in newsflow("search", "zyzzyva", "--db", db).stdout
+    bad = newsflow("search", "x", "--db", db, "--limit", "0", check=False)
+    assert bad.returncode == 2 and "not a whole number >= 1" in bad.stderr
+
+
+def test_sql_is_read_only_and_errors_are_clear(tmp_path, target):
+    db = target
     missing = newsflow("sql", "SELECT 1", "--db", db, check=False)
     assert missing.returncode == 2 and missing.stderr == (
         f"newsflow: no database at {db} yet: nothing has been ingested (run newsflow ingest, "
@@ -244,10 +274,10 @@ def test_an_archive_folder_that_refuses_files_is_an_error_before_anything_is_wri
     assert sorted(p.name for p in inbox.iterdir()) == before and not db.exists() and list(archive.iterdir()) == []
 
 
-def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir):
+def test_ingest_feeds_from_a_local_server_then_poll_again(tmp_path, shared_dir, target):
     from tests.feed_server import FeedServer
 
-    db = str(tmp_path / "news.duckdb")
+    db = target
     with FeedServer(root=shared_dir / "benchdata" / "feeds" / "realworld") as server:
         feed = server.url("/DaringFireball.atom")
         first = newsflow("ingest", "feeds", feed, "--db", db, "--allow-private", "--no-fetch", "--no-entities")

@@ -125,3 +125,25 @@ def test_schema_is_applied_once_per_version(tmp_path):
         apply_schema(con)  # an older file: migrated, views back
         assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'top_entities'").fetchone()[0] == 1
         assert con.execute("SELECT value FROM newsflow_meta WHERE key = 'schema_version'").fetchone()[0] == version
+
+
+def test_a_file_written_by_a_newer_duckdb_is_one_clear_error_with_the_way_over(tmp_path):
+    import gzip
+    from pathlib import Path
+
+    from newsflow.storage.db import DatabaseTooNew, check_database
+
+    path = tmp_path / "newer.duckdb"
+    path.write_bytes(gzip.decompress((Path(__file__).parent / "data" / "written_by_duckdb_2.0.1.duckdb.gz").read_bytes()))
+    for attempt in (lambda: check_database(path, write=True), lambda: connect(path), lambda: connect(path, read_only=True)):
+        with pytest.raises(DatabaseTooNew) as error:
+            attempt()
+        text = str(error.value)
+        assert f"{path} was written by a newer DuckDB than this newsflow's {duckdb.__version__}" in text
+        assert "EXPORT DATABASE 'newer-export' (FORMAT parquet)" in text
+        assert "newsflow import newer-export --db newer-1.5.5.duckdb" in text
+    # The CLI says it in its usual one-line-per-problem way, exit 1, no traceback.
+    done = subprocess.run([sys.executable, "-m", "newsflow.flows.cli", "sql", "SELECT 1", "--db", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"newsflow: {path} was written by a newer DuckDB")

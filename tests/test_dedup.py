@@ -61,11 +61,6 @@ def make(doc: str, text: str, title: str = "A title", **meta) -> Article:
     return Article(document_id=doc, title=title, text=text, word_count=len(text.split()), **meta)
 
 
-def fresh_db() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the project schema."""
-    con = duckdb.connect()
-    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
-    return con
 
 
 def ingest(con, articles: list[Article]):
@@ -131,7 +126,7 @@ def test_canonical_url_keeps_article_identifying_query():
     assert canonicalize_url("https://example.com/article.php?id=12") != canonicalize_url("https://example.com/article.php?id=13")
 
 
-def test_a_url_whose_host_holds_a_nul_is_no_dedup_key():
+def test_a_url_whose_host_holds_a_nul_is_no_dedup_key(fresh_db):
     # A JSON record's "https://e.\u0000com/a": the NUL reached the index lookup, which refused the whole batch.
     assert canonicalize_url("https://example.\x00com/a") is None
     con = fresh_db()
@@ -139,7 +134,7 @@ def test_a_url_whose_host_holds_a_nul_is_no_dedup_key():
     assert [d.status for d in ingest(con, [article])] == ["new"]
 
 
-def test_url_variant_is_a_url_duplicate_even_with_other_chrome(putin_call):
+def test_url_variant_is_a_url_duplicate_even_with_other_chrome(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     first = make("d1", "\n".join(paragraphs), title, url="https://www.example.com/world/putin-xi-call")
@@ -162,7 +157,7 @@ def test_front_page_url_is_not_an_article_key(putin_call):
     assert key.canonical_url == "https://example.com/?p=123"
 
 
-def test_case_quote_dash_whitespace_variants_are_exact(putin_call):
+def test_case_quote_dash_whitespace_variants_are_exact(putin_call, fresh_db):
     title, paragraphs = putin_call
     text = "\n".join(paragraphs)
     variant = "  " + text.upper().replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
@@ -174,7 +169,7 @@ def test_case_quote_dash_whitespace_variants_are_exact(putin_call):
     assert (decision.status, decision.method, decision.similarity) == ("duplicate", "exact", 1.0)
 
 
-def test_syndicated_edit_is_a_near_duplicate(putin_call):
+def test_syndicated_edit_is_a_near_duplicate(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     (kept,) = [make("d1", "\n".join(paragraphs), title)]
@@ -185,7 +180,7 @@ def test_syndicated_edit_is_a_near_duplicate(putin_call):
     assert 0.9 < decision.similarity < 1.0  # two paragraphs of eleven dropped, four words changed
 
 
-def test_truncated_copy_is_a_near_duplicate(putin_call):
+def test_truncated_copy_is_a_near_duplicate(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     full = make("d1", "\n".join(paragraphs), title)
@@ -194,7 +189,7 @@ def test_truncated_copy_is_a_near_duplicate(putin_call):
     assert (decision.status, decision.method, decision.article_id) == ("duplicate", "near", full.article_id)
 
 
-def test_different_articles_on_the_same_event_are_new():
+def test_different_articles_on_the_same_event_are_new(fresh_db):
     text1, text2 = semeval_same_story_pair()
     con = fresh_db()
     decisions = ingest(con, [make("d1", text1), make("d2", text2)])
@@ -202,14 +197,14 @@ def test_different_articles_on_the_same_event_are_new():
     assert decisions[0].article_id != decisions[1].article_id
 
 
-def test_different_articles_on_related_events_are_new(putin_call):
+def test_different_articles_on_related_events_are_new(putin_call, fresh_db):
     con = fresh_db()
     others = [sample_body(name) for name in ("001_9e2f585d2e5eedc9", "002_5171715639db08b2")]
     batch = [make("d0", "\n".join(putin_call[1]))] + [make(f"d{i + 1}", "\n".join(p)) for i, (_, p) in enumerate(others)]
     assert [d.status for d in ingest(con, batch)] == ["new", "new", "new"]
 
 
-def test_copies_inside_one_batch_point_at_the_first(putin_call):
+def test_copies_inside_one_batch_point_at_the_first(putin_call, fresh_db):
     title, paragraphs = putin_call
     text = "\n".join(paragraphs)
     batch = [
@@ -244,13 +239,13 @@ def test_duplicates_found_across_batches_through_the_db(putin_call, tmp_path):
     assert con.execute("SELECT count(*) FROM article_bands").fetchone() == (SETTINGS.num_bands + 1,)  # + lead band
 
 
-def test_new_article_id_is_the_body_hash_prefix(putin_call):
+def test_new_article_id_is_the_body_hash_prefix(putin_call, fresh_db):
     article = make("d1", "\n".join(putin_call[1]))
     (decision,) = ingest(fresh_db(), [article])
     assert decision.article_id == article.text_sha256[:16] == article.article_id
 
 
-def test_missing_metadata_is_filled_from_duplicates(putin_call):
+def test_missing_metadata_is_filled_from_duplicates(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     published = datetime(2025, 1, 20, 18, 30, tzinfo=timezone.utc)
@@ -290,7 +285,7 @@ def test_empty_text_only_gets_exact_and_url_keys():
     assert key.text_sha256 == hashlib.sha256(b"").hexdigest()
 
 
-def test_find_candidates_returns_only_matching_keys(putin_call):
+def test_find_candidates_returns_only_matching_keys(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     ingest(con, [make("d1", "\n".join(paragraphs), title, url="https://example.com/x/y"),
@@ -302,7 +297,7 @@ def test_find_candidates_returns_only_matching_keys(putin_call):
     assert set(candidates.texts) == {text_digest("\n".join(paragraphs))[:16]}
 
 
-def test_url_with_quote_is_looked_up_safely(putin_call):
+def test_url_with_quote_is_looked_up_safely(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     url = "https://example.com/world/xi's-call'); DROP TABLE articles; --"
@@ -337,7 +332,7 @@ def raw(doc_id: str, kind: str, media: str, content: bytes, **meta):
                        _h.sha256(content).hexdigest(), **meta)
 
 
-def test_one_article_as_text_file_html_pages_and_feed_entry_is_one_article(putin_call):
+def test_one_article_as_text_file_html_pages_and_feed_entry_is_one_article(putin_call, fresh_db):
     """Through the real extraction and cleaning stages: .txt, two re-scrapes with other chrome (one in
     Indonesian UI), and a feed entry all resolve to the article the first one created."""
     from newsflow.extractors.extraction import extract_drafts
@@ -392,7 +387,7 @@ def test_a_url_written_without_its_scheme_is_still_a_key():
     assert canonicalize_url("www.example.com/world/a") == canonicalize_url("//example.com/world/a") == "https://example.com/world/a"
 
 
-def test_copy_in_the_same_batch_fills_the_new_article(putin_call):
+def test_copy_in_the_same_batch_fills_the_new_article(putin_call, fresh_db):
     title, paragraphs = putin_call
     con = fresh_db()
     published = datetime(2025, 1, 21, 6, 0, tzinfo=timezone.utc)
@@ -404,7 +399,7 @@ def test_copy_in_the_same_batch_fills_the_new_article(putin_call):
     assert row == [("https://example.com/x/1", "https://example.com/x/1", published)]
 
 
-def test_a_hot_band_is_bounded_and_still_finds_the_copy():
+def test_a_hot_band_is_bounded_and_still_finds_the_copy(fresh_db):
     """60 stored articles open with the same templated 30 words: the lead band is hot. A copy of one of
     them is still matched (it shares the most bands), and only max_candidates texts are fetched."""
     template = ("This story was generated automatically from data provided by the league office and the teams "
@@ -433,7 +428,7 @@ def edit_copy(text: str) -> str:
     return "\n".join(paragraphs[:-1]).replace(" the ", " a ", 2)
 
 
-def test_reusing_the_batch_shingle_sets_changes_no_decision(putin_call):
+def test_reusing_the_batch_shingle_sets_changes_no_decision(putin_call, fresh_db):
     _title, paragraphs = putin_call
     con = fresh_db()
     ingest(con, [make("stored", "\n".join(paragraphs))])
@@ -504,7 +499,7 @@ def boundary_pairs() -> dict[str, tuple[bool, float, str, str]]:
 
 
 @pytest.mark.parametrize("name", sorted(boundary_pairs()))
-def test_pairs_near_the_threshold_are_judged_as_labelled(name):
+def test_pairs_near_the_threshold_are_judged_as_labelled(name, fresh_db):
     """Each label fixed by reading the pair: a threshold moved to 0.45 (or lower) merges a distinct pair,
     one moved to 0.55 (or higher) splits a duplicate."""
     duplicate, similarity, a, b = boundary_pairs()[name]
@@ -522,7 +517,7 @@ def test_pairs_near_the_threshold_are_judged_as_labelled(name):
         assert (decision.status, decision.method) == ("new", None)
 
 
-def test_equally_similar_stored_articles_resolve_to_the_smaller_id(putin_call):
+def test_equally_similar_stored_articles_resolve_to_the_smaller_id(putin_call, fresh_db):
     """The two halves of an article stored apart; the whole contains both (similarity 1.0 each): the tie goes the
     same way on every run."""
     _title, paragraphs = putin_call
@@ -534,7 +529,7 @@ def test_equally_similar_stored_articles_resolve_to_the_smaller_id(putin_call):
     assert decision.article_id == min(h.article_id for h in halves)
 
 
-def test_a_pair_at_exactly_half_is_a_duplicate(putin_call):
+def test_a_pair_at_exactly_half_is_a_duplicate(putin_call, fresh_db):
     """The threshold is inclusive: 36 of the 72 word 5-grams of the shorter body are the other's opening."""
     words = " ".join(putin_call[1]).split()
     stored, other = " ".join(words[:100]), " ".join(words[200:236])

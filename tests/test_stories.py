@@ -177,10 +177,6 @@ def test_a_link_carries_its_evidence_and_every_decision_its_event_day():
     assert evidence.score >= evidence.threshold and evidence.veto is None
 
 
-def fresh_db() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
-    return con
 
 
 def article(article_id: str, title_body: tuple[str, str], published: datetime | None) -> Article:
@@ -206,7 +202,7 @@ def link(con, articles: list[Article], decisions: list[Decision], settings: Dedu
     return linked(docs, load_story_pool(con, docs, settings, dated), settings)
 
 
-def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair):
+def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair, fresh_db):
     _, a, b = semeval_pair(SAME)
     con = fresh_db()
     first = [article("a", a, T0), article("u", unrelated_pair[0], T0)]
@@ -218,7 +214,7 @@ def test_new_articles_join_stories_stored_by_earlier_batches(unrelated_pair):
     assert link(con, second, new(*second)) == {"b": "a", "old": "old"}
 
 
-def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_first_seen():
+def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_first_seen(fresh_db):
     _, a, b = semeval_pair(SAME)
     kept, copy, undated = article("a", a, None), article("a", a, T0 - timedelta(days=9)), article("u", b, None)
     copy.document_id = "doc-copy"
@@ -231,7 +227,7 @@ def test_only_the_batch_new_articles_get_stories_dated_by_their_duplicates_else_
     assert link(fresh_db(), [kept, undated], new(kept, undated), replace(SETTINGS, story_threshold=1.01)) == {"a": "a", "u": "u"}
 
 
-def test_a_date_the_batch_gives_a_stored_article_counts_as_the_write_will_fill_it():
+def test_a_date_the_batch_gives_a_stored_article_counts_as_the_write_will_fill_it(fresh_db):
     """A stored article without a date, first seen long ago: a dated copy in the batch brings it into the window."""
     _, a, b = semeval_pair(SAME)
     con = fresh_db()

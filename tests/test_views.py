@@ -38,11 +38,9 @@ def sample_mentions(sample_articles):
 
 
 @pytest.fixture()
-def con(sample_articles):
-    """Schema from storage/schema.sql, the views, and the three sample articles."""
-    con = duckdb.connect()
-    con.execute((REPO / "storage" / "schema.sql").read_text(encoding="utf-8"))
-    create_views(con)
+def con(db, sample_articles):
+    """Schema from storage/schema.sql, the views, and the three sample articles; on each target (conftest.db)."""
+    con = db
     for a in sample_articles:
         con.execute(
             "INSERT INTO articles (article_id, title, text, published_at, first_seen_at) VALUES (?, ?, ?, ?, ?)",
