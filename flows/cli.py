@@ -30,6 +30,9 @@ EXAMPLES = {
     "export": "example:\n  newsflow export newsflow-export --db newsflow.duckdb\n"
               "  newsflow import newsflow-export --db ducklake:sqlite:lake.sqlite   (move a file's rows to a lake)",
     "import": "example:\n  newsflow import newsflow-export --db newsflow.duckdb   (an empty database only)",
+    "view": "example:\n  newsflow view --db newsflow.duckdb --port 8765\n\n"
+            "then open http://127.0.0.1:8765/ : overview, articles (search, filters), an article's removed lines, "
+            "entities, quarantine. Read-only; it reads between a writer's batches, so `newsflow watch` keeps running.",
     "sql": "example:\n  newsflow sql \"SELECT title, published_at FROM articles ORDER BY first_seen_at DESC LIMIT 5\" --format csv\n\n"
            "One read-only statement per call, on the database only: no other file or database, no settings,\n"
            "no extensions, unless --allow-files DIR opens the files under DIR to reading, e.g.\n"
@@ -182,6 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--wait", type=_seconds, default=30.0, metavar="SECONDS",
                         help="how long to wait while a writer holds a .duckdb file (default: %(default)g)")
 
+    view = commands.add_parser("view", help="a read-only web view of what landed, on 127.0.0.1",
+                               epilog=EXAMPLES["view"], formatter_class=formatter)
+    _add_db(view)
+    view.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default: %(default)s)")
+    view.add_argument("--wait", type=_seconds, default=5.0, metavar="SECONDS",
+                      help="how long a page waits while a writer holds a .duckdb file before saying data is being "
+                           "written (default: %(default)g)")
+
     for name, what in (("export", "write every table to DIR/<table>.parquet (a copy to move to another --db, e.g. a lake)"),
                        ("import", "fill an empty database from DIR/<table>.parquet (newsflow export, or EXPORT DATABASE "
                                   "... (FORMAT parquet) of another DuckDB)")):
@@ -205,7 +216,11 @@ def run_command(args) -> None:
     """Call the command's flow (or run the query) and print its summary."""
     from newsflow.flows.report import print_query, print_summary
 
-    if args.command == "search":
+    if args.command == "view":
+        from newsflow.view.app import serve
+
+        serve(args.db, port=args.port, wait_s=args.wait)
+    elif args.command == "search":
         from newsflow.flows.report import print_search
 
         print_search(args.db, args.query, args.since, args.limit, args.wait)
