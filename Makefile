@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := demo
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 $(BIN)/newsflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,11 @@ $(BIN)/newsflow: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(BIN)/newsflow
 
-install: $(BIN)/newsflow
+install: $(BIN)/newsflow browser
+
+# tests/test_view.py drives headless Chromium (Debian's package; apt-get needs root, as in CI).
+browser:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
 demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)/inbox

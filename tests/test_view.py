@@ -1,0 +1,180 @@
+"""newsflow view: the real app (`newsflow view`) on 127.0.0.1 over a DuckDB file built by ingesting the sample
+inbox (plus a copy, a too-short file and an unreadable one), pages read over HTTP and in headless Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+SAMPLE_COPY = "copy_of_first.txt"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode("utf-8", "replace"), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, samples_dir) -> Path:
+    """A .duckdb file from ingesting the samples, a byte-identical copy of one, a too-short file and a .bin."""
+    root = tmp_path_factory.mktemp("view")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    samples = sorted(samples_dir.iterdir())
+    for path in samples:
+        shutil.copy(path, inbox)
+    db = root / "news.duckdb"
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
+    run = [sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", str(db)]
+    subprocess.run(run, check=True, capture_output=True, env=env, timeout=600)
+    shutil.copy(samples[0], inbox / SAMPLE_COPY)
+    (inbox / "tiny.txt").write_text("short")
+    (inbox / "junk.bin").write_bytes(bytes(range(256)) * 4)
+    subprocess.run(run, check=True, capture_output=True, env=env, timeout=600)
+    return db
+
+
+@pytest.fixture(scope="module")
+def view(ingested):
+    """`newsflow view` serving the ingested file; yields its base URL."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "view", "--db", str(ingested),
+                                "--port", str(port), "--wait", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/quarantine", timeout=5).close()
+            break
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, process.stderr.read().decode()
+            assert time.monotonic() < deadline, "newsflow view did not answer within 60 s"
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def _read(db: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_overview_shows_statuses_reject_reasons_and_runs(view, ingested):
+    status, page, _ = _get(view + "/")
+    assert status == 200
+    for reason, n in _read(ingested, "SELECT error, count(*) FROM documents WHERE status = 'rejected' GROUP BY 1"):
+        assert f"<tr><td>{reason}</td><td>{n}</td></tr>" in page
+    assert {r[0] for r in _read(ingested, "SELECT error FROM documents WHERE status = 'rejected'")} == {
+        "clean_too_short", "read_unsupported_type"}
+    for label in ("new", "duplicate", "rejected"):
+        assert f"<title>{label}: " in page  # a bar of the status chart
+    assert page.count("<td>ingest-inbox</td>") == 2
+    assert "no feed failing or stale" in page
+
+
+def test_articles_list_newest_first_with_story_size_and_filters(view, ingested):
+    titles = _read(ingested, "SELECT title FROM articles ORDER BY first_seen_at DESC, article_id")
+    status, page, _ = _get(view + "/articles")
+    assert status == 200
+    positions = [page.index(title.replace("'", "&#39;")) for (title,) in titles]
+    assert positions == sorted(positions)
+    assert _get(view + "/articles?language=fr")[1].count("/articles/") == 0
+    assert _get(view + "/articles?language=en")[1].count('<a href="/articles/') == len(titles)
+    assert "date is YYYY-MM-DD" in _get(view + "/articles?date=yesterday")[1]
+
+
+def test_search_ranks_by_bm25(view, ingested):
+    (wanted,) = _read(ingested, "SELECT article_id FROM articles WHERE title ILIKE '%New Year Message%'")[0]
+    status, page, _ = _get(view + "/articles?q=new+year+message")
+    assert status == 200 and "Ranked by BM25" in page
+    first_link = page.index('<a href="/articles/')
+    assert page[first_link:].startswith(f'<a href="/articles/{wanted}"')
+
+
+def test_article_shows_removed_lines_with_reasons_and_the_merged_copy(view, ingested):
+    (article_id, document_id) = _read(
+        ingested, "SELECT article_id, document_id FROM documents WHERE source_ref LIKE ? AND status = 'duplicate'",
+        [f"%{SAMPLE_COPY}"])[0]
+    removed = _read(ingested, "SELECT line_no, reason FROM removed_lines r JOIN documents d USING (document_id) "
+                              "WHERE d.article_id = ? AND d.status = 'new'", [article_id])
+    assert removed
+    status, page, _ = _get(view + f"/articles/{article_id}")
+    assert status == 200
+    for line_no, reason in removed:
+        assert f'data-line="{line_no}"' in page
+    assert page.count('<span class="reason">') == len(removed)
+    assert document_id in page and "<td>duplicate</td>" in page
+    hidden = _get(view + f"/articles/{article_id}?removed=hide")[1]
+    assert '<span class="reason">' not in hidden and "show removed lines" in hidden
+
+
+def test_mentions_link_to_their_entity_page(view, ingested):
+    article_id, entity_id, surface, name = _read(
+        ingested, "SELECT m.article_id, m.entity_id, m.surface, e.name FROM mentions m JOIN entities e USING (entity_id) "
+                  "ORDER BY m.article_id, m.start_char LIMIT 1")[0]
+    page = _get(view + f"/articles/{article_id}")[1]
+    assert f'<a href="/entities/{entity_id}">{surface}</a>' in page
+    status, entity_page, _ = _get(view + f"/entities/{entity_id}")
+    assert status == 200 and f'<h1 id="name">{name}</h1>' in entity_page
+    n_articles = _read(ingested, "SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", [entity_id])[0][0]
+    table = entity_page[entity_page.index('<table id="articles">'):]
+    assert table[: table.index("</table>")].count('<a href="/articles/') == n_articles
+    assert _get(view + "/entities/no-such-entity")[0] == 404
+
+
+def test_quarantine_links_to_the_kept_original(view, ingested):
+    status, page, _ = _get(view + "/quarantine")
+    assert status == 200 and "clean_too_short" in page and "read_unsupported_type" in page
+    (document_id,) = _read(ingested, "SELECT document_id FROM documents WHERE error = 'clean_too_short'")[0]
+    status, body, headers = _get(view + f"/quarantine/{document_id}/original")
+    assert status == 200 and body == "short"
+    assert headers["content-type"].startswith("text/plain") and headers["x-content-type-options"] == "nosniff"
+
+
+def test_pages_write_nothing_and_refuse_other_methods(view, ingested):
+    folder = ingested.parent
+    before = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+    for path in ("/", "/articles", "/articles?q=putin", "/quarantine"):
+        assert _get(view + path)[0] == 200
+    assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")} == before
+    request = urllib.request.Request(view + "/articles", data=b"x=1", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 405
+
+
+def test_a_writer_gets_the_file_between_pages_and_a_held_file_says_so(view, ingested):
+    assert _get(view + "/")[0] == 200
+    with duckdb.connect(str(ingested)) as writer:  # opens at once: the view holds no connection between pages
+        status, page, headers = _get(view + "/")
+        assert status == 503 and "Data is being written" in page and headers["retry-after"] == "5"
+    assert _get(view + "/")[0] == 200
+
+
+def test_headless_chromium_renders_the_article_list(view, ingested):
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is installed by `make install` (apt-get install chromium)"
+    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", view + "/articles"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for (title,) in _read(ingested, "SELECT title FROM articles"):
+        assert title in result.stdout
