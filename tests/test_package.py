@@ -8,12 +8,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 EVERY_MODULE = """
 import importlib, pkgutil, sys
-import newsflow.extractors, newsflow.flows, newsflow.storage
-names = [m.name for p in (newsflow.extractors, newsflow.flows, newsflow.storage)
+import newsflow.extractors, newsflow.flows, newsflow.storage, newsflow.view
+names = [m.name for p in (newsflow.extractors, newsflow.flows, newsflow.storage, newsflow.view)
          for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.')]
 for name in names:
     importlib.import_module(name)
-bare = sorted(n for n in sys.modules if n.split('.')[0] in {'flows', 'extractors', 'storage'})
+bare = sorted(n for n in sys.modules if n.split('.')[0] in {'flows', 'extractors', 'storage', 'view'})
 print(len(names), bare)
 """
 
@@ -33,4 +33,5 @@ def test_the_wheel_holds_only_the_newsflow_package(tmp_path):
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert tops == {"newsflow", wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info"}
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"newsflow/storage/schema.sql", "newsflow/extractors/lexicons/en.txt", "newsflow/flows/cli.py"} <= names
+    assert {"newsflow/storage/schema.sql", "newsflow/extractors/lexicons/en.txt", "newsflow/flows/cli.py",
+            "newsflow/view/app.py", "newsflow/view/templates/article.html"} <= names
