@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,8 +149,8 @@ def apply_schema(con: duckdb.DuckDBPyConnection, *, lake: bool = False) -> None:
 
 
 def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc)
-    return "lock" in text.lower() or "Conflicting lock" in text or "being used by another" in text
+    text = str(exc)  # "lock" as a word: DuckDB 1.5's damaged-file error says "in block at location ..."
+    return re.search(r"\block\b", text, re.IGNORECASE) is not None or "being used by another" in text
 
 
 WAIT_NOTICE_S = 1.0  # a reader between batches holds the file for less; longer, the user should hear why nothing moves

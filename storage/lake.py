@@ -119,7 +119,9 @@ def data_path(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> str:
 
 
 def lake_ddl(ddl: str) -> str:
-    """schema.sql for a lake: PRIMARY KEY clauses and index statements left out (DuckLake has neither)."""
+    """schema.sql for a lake: PRIMARY KEY clauses and index statements left out (DuckLake has neither), and
+    boolean defaults quoted (DuckLake's ADD COLUMN takes only a literal default; it reads `false` as an expression)."""
+    ddl = re.sub(r"\bDEFAULT (true|false)\b", r"DEFAULT '\1'", ddl, flags=re.IGNORECASE)
     ddl = re.sub(r",\s*PRIMARY KEY\s*\([^)]*\)", "", ddl)
     ddl = re.sub(r"\s+PRIMARY KEY\b", "", ddl)
     return re.sub(r"^\s*(CREATE|DROP) INDEX[^;]*;", "", ddl, flags=re.MULTILINE)
