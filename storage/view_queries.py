@@ -29,6 +29,17 @@ def overview(con: duckdb.DuckDBPyConnection, days: int = 30) -> dict:
         "runs": _dicts(con.execute(
             """SELECT run_id, flow, started_at, finished_at, status, documents, articles, duplicates, rejected, error
                FROM runs ORDER BY started_at DESC LIMIT 10""")),
+        "in_the_news": _dicts(con.execute(
+            """WITH dated AS (
+                   SELECT DISTINCT m.entity_id, m.article_id, coalesce(a.published_at, a.first_seen_at) AS seen_at
+                   FROM mentions m JOIN articles a USING (article_id)
+                   WHERE coalesce(a.published_at, a.first_seen_at) >= now() - INTERVAL 14 DAY)
+               SELECT e.entity_id, e.name, e.label,
+                      count(*) FILTER (WHERE seen_at >= now() - INTERVAL 7 DAY) AS this_week,
+                      count(*) FILTER (WHERE seen_at < now() - INTERVAL 7 DAY) AS week_before
+               FROM dated JOIN entities e USING (entity_id)
+               WHERE e.label IN ('PERSON', 'ORG')
+               GROUP BY 1, 2, 3 HAVING this_week > 0 ORDER BY this_week DESC, e.name LIMIT 15""")),
         "writing": con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0] > 0,
         "sources": _dicts(con.execute(
             """SELECT source_url, status, last_polled_at, last_success_at, consecutive_errors, last_error

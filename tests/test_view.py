@@ -89,6 +89,16 @@ def test_overview_shows_statuses_reject_reasons_and_runs(view, ingested):
         assert f"<title>{label}: " in page  # a bar of the status chart
     assert page.count("<td>ingest-inbox</td>") == 2
     assert "no feed failing or stale" in page
+    news = page[page.index('<table id="in-the-news">'):]
+    news = news[: news.index("</table>")]
+    top = _read(ingested, """SELECT e.name, count(DISTINCT m.article_id) AS n FROM mentions m JOIN entities e USING (entity_id)
+                             JOIN articles a USING (article_id) WHERE e.label IN ('PERSON', 'ORG')
+                             AND coalesce(a.published_at, a.first_seen_at) >= now() - INTERVAL 7 DAY
+                             GROUP BY 1 ORDER BY n DESC, e.name LIMIT 1""")
+    assert top, "the samples have no published date: first seen today, they are this week's news"
+    assert f">{top[0][0]}</a></td><td>PERSON</td><td>{top[0][1]}</td>" in news or \
+        f">{top[0][0]}</a></td><td>ORG</td><td>{top[0][1]}</td>" in news
+    assert news.count('<a href="/entities/') <= 15
 
 
 def test_articles_list_newest_first_with_story_size_and_filters(view, ingested):
