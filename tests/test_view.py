@@ -145,6 +145,10 @@ def test_mentions_link_to_their_entity_page(view, ingested):
     assert f'<a href="/entities/{entity_id}">{surface}</a>' in page
     status, entity_page, _ = _get(view + f"/entities/{entity_id}")
     assert status == 200 and f'<h1 id="name">{name}</h1>' in entity_page
+    for language, alias in _read(ingested, "SELECT coalesce(language, '?'), alias FROM entity_aliases "
+                                           "WHERE entity_id = ? AND NOT starts_with(alias, '~')", [entity_id]):
+        row = entity_page[entity_page.index(f"<tr><td>{language}</td><td>"):]
+        assert alias.replace("'", "&#39;") in row[: row.index("</tr>")]
     n_articles = _read(ingested, "SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", [entity_id])[0][0]
     table = entity_page[entity_page.index('<table id="articles">'):]
     assert table[: table.index("</table>")].count('<a href="/articles/') == n_articles
@@ -188,3 +192,34 @@ def test_headless_chromium_renders_the_article_list(view, ingested):
     assert result.returncode == 0, result.stderr[-2000:]
     for (title,) in _read(ingested, "SELECT title FROM articles"):
         assert title in result.stdout
+
+
+def test_a_lake_is_viewed_and_searched_like_a_file(tmp_path, samples_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in samples_dir.iterdir():
+        shutil.copy(path, inbox)
+    lake = f"ducklake:sqlite:{tmp_path / 'lake.sqlite'}"
+    env = dict(os.environ, PREFECT_LOGGING_LEVEL="WARNING")
+    subprocess.run([sys.executable, "-m", "newsflow.flows.cli", "ingest", "inbox", str(inbox), "--db", lake, "--no-entities"],
+                   check=True, capture_output=True, env=env, timeout=600)
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "view", "--db", lake, "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+        while True:
+            try:
+                status, page, _ = _get(base + "/articles")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert status == 200 and page.count('<a href="/articles/') == len(list(samples_dir.iterdir()))
+        ranked = _get(base + "/articles?q=new+year+message")[1]
+        first = ranked[ranked.index('<a href="/articles/'):]
+        assert "New Year Message" in first[: first.index("</a>")]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert not (tmp_path / "lake.sqlite.search.duckdb").exists()  # the view's index lives in memory
