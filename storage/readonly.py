@@ -19,6 +19,9 @@ from newsflow.storage.lake import data_path, is_lake
 READS = {duckdb.StatementType.SELECT, duckdb.StatementType.CALL}
 # EXPLAIN, after any comments, with ANALYZE or options: what follows is the statement it explains.
 EXPLAIN = re.compile(r"(?:\s|--[^\n]*|/\*.*?\*/)*explain\s+(?:analyze\s+)?(?:\([^)]*\)\s*)?", re.IGNORECASE | re.DOTALL)
+# DuckDB 1.5 expands IMPORT DATABASE while parsing, reading the folder's schema.sql and load.sql: refuse it by its
+# first word, before the parser opens any file.
+IMPORT = re.compile(r"(?:\s|--[^\n]*|/\*.*?\*/|;)*import\b", re.IGNORECASE | re.DOTALL)
 ONE_READ = "newsflow sql runs one read-only statement (SELECT, WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE, CALL, EXPLAIN)"
 
 
@@ -60,6 +63,8 @@ def lock_down(con: duckdb.DuckDBPyConnection, allow_files: Sequence[str | Path] 
 
 def read_statement(con: duckdb.DuckDBPyConnection, query: str) -> duckdb.Statement:
     """The query's one statement, if it is a read; QueryRefused otherwise."""
+    if IMPORT.match(query) or re.search(r";\s*(?:--[^\n]*\s*|/\*.*?\*/\s*)*import\b", query, re.IGNORECASE | re.DOTALL):
+        raise QueryRefused(f"{ONE_READ}; IMPORT is refused")
     statements = _parse(con, query)
     if len(statements) != 1:
         raise QueryRefused(f"{ONE_READ}; this query has {len(statements) or 'no'} statements")

