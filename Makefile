@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := demo
 
-.PHONY: install browser demo test bench clean
+.PHONY: install system demo test bench clean
 
 $(BIN)/newsflow: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,11 +12,14 @@ $(BIN)/newsflow: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(BIN)/newsflow
 
-install: $(BIN)/newsflow browser
+install: $(BIN)/newsflow system
 
-# tests/test_view.py drives headless Chromium (Debian's package; apt-get needs root, as in CI).
-browser:
+# Debian packages the tests use (apt-get needs root, as in CI): headless Chromium (tests/test_view.py) and PostgreSQL,
+# a DuckLake catalog server the tests start on 127.0.0.1 (tests/test_lake.py).
+system:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 
 demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)/inbox

@@ -15,7 +15,7 @@ def binary(name: str) -> str:
     """A PostgreSQL program: on PATH, else where Debian installs it (/usr/lib/postgresql/<version>/bin)."""
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
     if not found:
-        raise RuntimeError(f"PostgreSQL's {name} is not installed: apt-get install postgresql (.ci/run does)")
+        raise RuntimeError(f"PostgreSQL's {name} is not installed: apt-get install postgresql (`make install` does)")
     return found
 
 
