@@ -70,6 +70,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
                 for s in batch.stories if (e := s.evidence) is not None and s.linked_to is not None
             ],
             key=("article_id",),
+            types={"shared_kinds": "VARCHAR[]", "shared_particulars": "VARCHAR[]"},  # empty lists say no type
         )
         dedup_index.add_to_index(con, batch.articles, batch.keys, batch.decisions)
         dedup_index.fill_missing_metadata(con, batch.articles, batch.decisions)
