@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -28,12 +29,38 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from bench_latency import PAGES, drop, percentile  # noqa: E402
-from bench_throughput import prefect_server  # noqa: E402
 from corpus import write_text_inbox  # noqa: E402
 
 from newsflow.storage.db import DatabaseLocked, connection, database_exists  # noqa: E402
 
 POLL_S = 0.05
+
+
+@contextmanager
+def prefect_server(work: Path, port: int = 4297):
+    """One Prefect server on loopback for every command of the run; yields the env to reach it."""
+    import urllib.request
+
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    log = (work / "prefect-server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the Prefect server did not start: " + (work / "prefect-server.log").read_text()[-2000:])
+                time.sleep(0.5)
+        yield {"PREFECT_API_URL": url, "PREFECT_HOME": env["PREFECT_HOME"]}
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
 
 
 def targets(work: Path) -> dict[str, str]:
@@ -117,7 +144,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-lake-"))
     try:
-        with prefect_server(4297) as server_env:
+        with prefect_server(work) as server_env:
             env = {**os.environ, **server_env, "PREFECT_LOGGING_LEVEL": "WARNING"}
             speed = throughput(args.articles, env, work)
             waits = latency(args.drops, env, work / "latency")
