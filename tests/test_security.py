@@ -44,7 +44,7 @@ def news_database(path: Path) -> Path:
     with connection(path) as con:
         con.execute("INSERT INTO articles (article_id, title, text, first_seen_at) VALUES ('a1', 'Rain', 'Rain in Oslo.', now())")
         con.execute("INSERT INTO entities VALUES ('e1', 'Oslo', 'GPE', 'NO')")
-        con.execute("INSERT INTO mentions VALUES ('a1', 'e1', 'Oslo', 8, 12)")
+        con.execute("INSERT INTO mentions (article_id, entity_id, surface, start_char, end_char) VALUES ('a1', 'e1', 'Oslo', 8, 12)")
     return path
 
 

@@ -46,7 +46,9 @@ def rows(db: Path, inbox: Path) -> dict[str, list]:
             "SELECT replace(source_ref, $1, ''), status, article_id, dedup_method, round(similarity, 9), error "
             "FROM documents ORDER BY 1", [prefix]).fetchall(),
         "articles": con.execute(
-            "SELECT * EXCLUDE (first_seen_at) FROM articles ORDER BY article_id").fetchall(),
+            # extraction_notes carry each extraction candidate's time ("readability 12 ms"): the rest must match.
+            "SELECT * EXCLUDE (first_seen_at, extraction_notes), regexp_replace(extraction_notes, '[0-9]+ ms', 'ms', 'g') "
+            "FROM articles ORDER BY article_id").fetchall(),
         "mentions": con.execute("SELECT * FROM mentions ORDER BY article_id, start_char").fetchall(),
         "removed_lines": con.execute(
             "SELECT replace(d.source_ref, $1, ''), r.article_id, r.line_no, r.line, r.reason FROM removed_lines r "
