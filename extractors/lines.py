@@ -143,6 +143,11 @@ def _phrase_regex(phrase: str) -> str:
     return r"\s+".join(parts)
 
 
+def lexicon_languages(directory: Path = LEXICON_DIR) -> tuple[str, ...]:
+    """The languages newsflow ships a UI lexicon for (one file each: `id.txt`)."""
+    return tuple(sorted(path.stem for path in directory.glob("*.txt")))
+
+
 @lru_cache(maxsize=4)
 def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     """Merge every language's lexicon: a page's UI language need not match its article's."""

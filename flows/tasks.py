@@ -221,6 +221,26 @@ class Workers:
         return [future.result() for future in futures]
 
 
+    def warm(self, ner) -> None:
+        """Load the extractors, NER models and dictionaries in every worker process now (see load_worker)."""
+        if self.runner is None:
+            load_worker(ner)
+        else:
+            self.runner.client.run(load_worker, ner)  # Dask's Client.run: the function once in each worker
+
+
+def load_worker(ner) -> None:
+    """What a long-running worker would otherwise load on its first chunk of each kind: trafilatura, the NER
+    models, the dictionaries of the languages newsflow has lexicons for."""
+    import trafilatura  # noqa: F401  (its import, with htmldate's and lxml's, is most of a first extraction)
+
+    from newsflow.extractors.entities import load_languages
+    from newsflow.extractors.lines import lexicon_languages
+
+    if ner.ner_enabled:
+        load_languages(ner, lexicon_languages())
+
+
 _CURRENT: ContextVar[Workers | None] = ContextVar("newsflow_workers", default=None)
 
 
@@ -241,17 +261,19 @@ def using(workers: Workers) -> Iterator[Workers]:
 
 @contextmanager
 def workers_for(settings: Settings, documents: int | None) -> Iterator[Workers]:
-    """Where a run of this many documents does its per-document work: the enclosing block's workers, the cluster
-    at Cluster.dask_address, this process for a few documents, else a local cluster started for the block.
+    """Where a run of this many documents does its per-document work: this process for a few documents (unless on the
+    cluster at Cluster.dask_address), the enclosing block's workers, the cluster at Cluster.dask_address, else a
+    local cluster started for the block.
     `documents` None: a session of unknown size (`newsflow watch`), on a cluster unless Cluster.workers is 0."""
-    if _CURRENT.get() is not None:
-        yield _CURRENT.get()
-        return
     cluster = settings.cluster
     small = documents is not None and documents <= cluster.local_max_documents
+    # A few documents are one chunk, on one worker: a local cluster would add only the tasks' trips to it (~0.15 s each).
     if not cluster.dask_address and (cluster.workers < 1 or small):
         with using(Workers(None, cluster.chunk_size)) as workers:
             yield workers
+        return
+    if _CURRENT.get() is not None:
+        yield _CURRENT.get()
         return
     with dask_workers(settings) as workers, using(workers):
         yield workers

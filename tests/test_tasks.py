@@ -172,3 +172,31 @@ def test_in_this_process_a_stage_is_one_task_run_over_all_its_items(prefect_harn
 def test_a_sealed_value_reaches_the_task_as_it_is():
     items = [(1, "a"), (2, "b")]
     assert Sealed(items).value is items
+
+
+def test_a_few_documents_run_in_this_process_even_inside_a_session_on_a_cluster():
+    from newsflow.extractors.settings import Settings
+    from newsflow.flows.tasks import current_workers, using, workers_for
+
+    settings = Settings()
+    session = Workers(runner="the session's cluster")  # routing only: nothing is submitted to it
+    with using(session):
+        with workers_for(settings, settings.cluster.local_max_documents) as few:
+            assert few.runner is None and current_workers() is few
+        with workers_for(settings, settings.cluster.local_max_documents + 1) as many:
+            assert many is session
+        assert current_workers() is session
+
+
+def test_warming_this_process_builds_the_dictionaries_of_every_lexicon_language():
+    from newsflow.extractors.entity_dictionary import load_dictionary
+    from newsflow.extractors.lines import lexicon_languages
+
+    languages = lexicon_languages()
+    assert {"de", "en", "fr", "id"} <= set(languages)
+    Workers(None).warm(Ner())
+    before = load_dictionary.cache_info()
+    for language in set(languages) - {"en"}:
+        load_dictionary(language)
+    after = load_dictionary.cache_info()
+    assert after.misses == before.misses and after.hits - before.hits == len(set(languages) - {"en"})
