@@ -101,15 +101,20 @@ def clean_drafts(
     return articles, rejections
 
 
-def _kept_text(analysis: Analysis) -> str:
-    """The lines the analysis keeps, whitespace-collapsed, one paragraph each."""
-    kept = (" ".join(l.split()) for no, l in enumerate(analysis.lines) if l.strip() and no not in analysis.reasons)
-    return "\n\n".join(kept)
+def _kept_lines(analysis: Analysis) -> list[int]:
+    """The numbers of the lines the analysis keeps: the non-blank ones it did not remove."""
+    return [no for no, line in enumerate(analysis.lines) if line.strip() and no not in analysis.reasons]
+
+
+def _kept_text(analysis: Analysis, kept: list[int]) -> str:
+    """The kept lines, whitespace-collapsed, one paragraph each."""
+    return "\n\n".join(" ".join(analysis.lines[no].split()) for no in kept)
 
 
 def _cleaned(draft: Draft, analysis: Analysis, dedup: Dedup | None, limits: Limits) -> Cleaned:
     """The article (or rejection) an analysis gives, with the body's facts and what the batch learns from it."""
-    text = _kept_text(analysis)
+    kept = _kept_lines(analysis)
+    text = _kept_text(analysis, kept)
     n_words = count_words(text)
     result = Cleaned(draft, None, None, candidates=chrome_candidates(analysis), short_lines=_short_lines(analysis),
                      copy_key=_copy_key(draft))
@@ -132,6 +137,7 @@ def _cleaned(draft: Draft, analysis: Analysis, dedup: Dedup | None, limits: Limi
         notes=draft.notes,
         word_count=n_words,
         removed=removed,
+        line_nos=kept,
     )
     result.keys = text_keys(text, dedup) if dedup else None
     return result

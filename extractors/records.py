@@ -120,6 +120,7 @@ class Article:
     text_sha256: str = ""
     article_id: str = ""  # set by dedup: a new id, or the id of the article it duplicates
     removed: list[RemovedLine] = field(default_factory=list)
+    line_nos: list[int] = field(default_factory=list)  # the page line each paragraph of `text` was (RemovedLine.line_no)
 
 
 @dataclass(slots=True)

@@ -68,6 +68,9 @@ CREATE TABLE IF NOT EXISTS story_links (
 -- How the page was read when not plainly (extractors/html.py, decoding.py): an encoding that overruled the
 -- declared one, HTML pruned or cut, text capped, which extraction candidate won and why; "; "-separated.
 ALTER TABLE articles ADD COLUMN IF NOT EXISTS extraction_notes VARCHAR;
+-- The line of the extracted page each paragraph of `text` was (removed_lines.line_no counts the same lines, blank ones
+-- included): where the removed lines stood among the kept ones. NULL on rows written before it was kept.
+ALTER TABLE articles ADD COLUMN IF NOT EXISTS text_line_nos INTEGER[];
 
 -- Every input received (file, feed entry, page), duplicates and rejects included.
 CREATE TABLE IF NOT EXISTS documents (

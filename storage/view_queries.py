@@ -87,7 +87,7 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> dict | None:
     """One article with its mentions, the documents merged into it, its removed lines and its story's other articles."""
     found = _dicts(con.execute(
         """SELECT article_id, title, text, url, site, author, published_at, first_seen_at, language, attribution,
-                  word_count, extractor, story_id, event_date, event_date_source, extraction_notes
+                  word_count, extractor, story_id, event_date, event_date_source, extraction_notes, text_line_nos
            FROM articles WHERE article_id = $1""", [article_id]))
     if not found:
         return None

@@ -17,7 +17,7 @@ from newsflow.storage.db import transaction
 ARTICLE_COLUMNS = (
     "article_id", "title", "text", "url", "canonical_url", "site", "author", "published_at", "language",
     "attribution", "word_count", "text_sha256", "extractor", "first_seen_at", "story_id", "event_date", "event_date_source",
-    "extraction_notes",
+    "extraction_notes", "text_line_nos",
 )
 STORY_LINK_COLUMNS = (
     "article_id", "linked_to", "story_id", "score", "threshold", "cosine", "day_gap", "day_sources", "shared_kinds",
@@ -58,7 +58,7 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: Batch, *, trial: bool = F
             rows.append((a.article_id, a.title, a.text, a.url, a.canonical_url, a.site, a.author, a.published_at,
                          a.language, a.attribution, a.word_count, a.text_sha256, a.extractor, now,
                          story.story_id if story else None, story.event_date if story else None,
-                         story.event_date_source if story else None, "; ".join(a.notes) or None))
+                         story.event_date_source if story else None, "; ".join(a.notes) or None, list(a.line_nos)))
         insert_rows(con, "articles", ARTICLE_COLUMNS, rows, key=("article_id",))
         insert_rows(
             con,

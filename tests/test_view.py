@@ -1,6 +1,7 @@
 """newsflow view: the real app (`newsflow view`) on 127.0.0.1 over a DuckDB file built by ingesting the sample
 inbox (plus a copy, a too-short file and an unreadable one), pages read over HTTP and in headless Chromium."""
 from __future__ import annotations
+import re
 
 import os
 import shutil
@@ -132,6 +133,10 @@ def test_article_shows_removed_lines_with_reasons_and_the_merged_copy(view, inge
     for line_no, reason in removed:
         assert f'data-line="{line_no}"' in page
     assert page.count('<span class="reason">') == len(removed)
+    # Kept and removed lines in the page's own order, by the line numbers stored with the article.
+    shown = [int(n) for n in re.findall(r'data-line="(\d+)"', page.split('id="lines"')[1])]
+    (kept,) = _read(ingested, "SELECT text_line_nos FROM articles WHERE article_id = ?", [article_id])[0]
+    assert shown == sorted(kept + [line_no for line_no, _ in removed])
     assert document_id in page and "<td>duplicate</td>" in page
     hidden = _get(view + f"/articles/{article_id}?removed=hide")[1]
     assert '<span class="reason">' not in hidden and "show removed lines" in hidden

@@ -81,7 +81,7 @@ def article(request: Request) -> HTMLResponse:
     if found is None:
         return _page(request, "message.html", 404, title="No such article", message=request.path_params["article_id"])
     return _page(request, "article.html", a=found, segments=highlighted(found["text"], found["mentions"]),
-                 lines=original_lines(found["text"], found["removed"]),
+                 lines=original_lines(found["text"], found["removed"], found["text_line_nos"]),
                  hide_removed=request.query_params.get("removed") == "hide")
 
 

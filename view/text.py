@@ -37,14 +37,19 @@ def highlighted(text: str, mentions: list[dict]) -> list[Piece]:
     return pieces
 
 
-def original_lines(text: str, removed: list[dict]) -> list[Line]:
+def original_lines(text: str, removed: list[dict], line_nos: list[int] | None = None) -> list[Line]:
     """Kept paragraphs and removed lines in the order the cleaner read them.
 
     The cleaner numbered every line of the extracted page, blank ones included, and kept each non-blank line it did
-    not remove as one paragraph; blank lines are not stored, so a removed line goes before the kept paragraphs
-    whose count, plus the removed lines before it, reaches its line number (exact when the page had no blank lines
-    between them)."""
+    not remove as one paragraph; `line_nos` (articles.text_line_nos) is each paragraph's number, so both merge by it.
+    Rows written before it was kept have none: then a removed line goes before the kept paragraphs whose count, plus
+    the removed lines before it, reaches its line number (exact when the page had no blank lines between them)."""
     kept = [p for p in text.split("\n\n") if p.strip()]
+    documents = {r["document_id"] for r in removed}
+    if line_nos is not None and len(line_nos) == len(kept) and len(documents) <= 1:
+        merged = [(no, Line(p, None, no)) for no, p in zip(line_nos, kept)]
+        merged += [(r["line_no"], Line(r["line"], r["reason"], r["line_no"])) for r in removed]
+        return [line for _, line in sorted(merged, key=lambda pair: pair[0])]
     lines: list[Line] = []
     used = 0
     ordered = sorted(removed, key=lambda r: (r["document_id"], r["line_no"]))
