@@ -1,9 +1,9 @@
 """newsflow view: the real app (`newsflow view`) on 127.0.0.1 over a DuckDB file built by ingesting the sample
 inbox (plus a copy, a too-short file and an unreadable one), pages read over HTTP and in headless Chromium."""
 from __future__ import annotations
-import re
 
 import os
+import re
 import shutil
 import socket
 import subprocess
