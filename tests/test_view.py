@@ -228,3 +228,62 @@ def test_a_lake_is_viewed_and_searched_like_a_file(tmp_path, samples_dir):
         process.terminate()
         process.wait(timeout=30)
     assert not (tmp_path / "lake.sqlite.search.duckdb").exists()  # the view's index lives in memory
+
+
+def test_the_view_keeps_answering_while_watch_ingests(tmp_path, prefect_harness, shared_dir):
+    """The view beside a real `newsflow watch`: it never errs, never stops the watcher, and shows what landed."""
+    import html
+    import threading
+
+    from prefect.settings import PREFECT_API_URL
+
+    inbox, db = tmp_path / "inbox", tmp_path / "news.duckdb"
+    inbox.mkdir()
+    env = os.environ | {"PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONUNBUFFERED": "1", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    watch = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "watch", str(inbox), "--db", str(db),
+                              "--no-entities", "--settle", "0.2"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(watch.stdout), daemon=True).start()
+    port = _free_port()
+    view = subprocess.Popen([sys.executable, "-m", "newsflow.flows.cli", "view", "--db", str(db), "--port", str(port),
+                             "--wait", "0.2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while not any("watching" in line for line in said):
+            assert watch.poll() is None and time.monotonic() < deadline, "".join(said)
+            time.sleep(0.2)
+        statuses: dict[str, list[int]] = {"/": [], "/articles": []}
+        while True:  # the view answers before anything landed: nothing to show yet
+            try:
+                statuses["/"].append(_get(base + "/")[0])
+                break
+            except OSError:
+                assert view.poll() is None and time.monotonic() < deadline, "newsflow view did not start"
+                time.sleep(0.2)
+        assert statuses["/"] == [404]
+        pages = sorted((shared_dir / "benchdata" / "extraction_aeb" / "html").glob("*.html"))[:12]
+        for page in pages:  # dropped one at a time under a temporary name, as the README says
+            shutil.copy(page, inbox / f"{page.name}.tmp")
+            (inbox / f"{page.name}.tmp").rename(inbox / page.name)
+            for path in statuses:
+                statuses[path].append(_get(base + path)[0])
+        while any(inbox.glob("*.html")):
+            assert watch.poll() is None and time.monotonic() < deadline, "".join(said)
+            for path in statuses:
+                statuses[path].append(_get(base + path)[0])
+        final = None
+        while final is None or final[0] != 200:  # the last batch's write may still hold the file
+            assert time.monotonic() < deadline
+            final = _get(base + "/articles")
+        assert watch.poll() is None, "".join(said)
+        assert set(statuses["/"][1:] + statuses["/articles"]) <= {200, 503, 404} and 200 in statuses["/articles"]
+    finally:
+        view.terminate()
+        watch.send_signal(2)  # Ctrl-C: the batch in hand finishes, then the watcher stops
+        watch.wait(timeout=120)
+    titles = _read(db, "SELECT title FROM articles")
+    assert len(titles) == len(_read(db, "SELECT 1 FROM documents WHERE status = 'new'")) >= 8
+    for (title,) in titles:
+        assert title in html.unescape(final[1])
