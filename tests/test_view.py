@@ -161,6 +161,31 @@ def test_mentions_link_to_their_entity_page(view, ingested):
     assert _get(view + "/entities/no-such-entity")[0] == 404
 
 
+HOSTILE = ["'; DROP TABLE articles; --", "' OR '1'='1", "<script>alert(1)</script>", "%00", "\u202e\u0000x", "a" * 5000]
+
+
+def test_hostile_query_strings_are_escaped_and_change_nothing(view, ingested):
+    before = _read(ingested, "SELECT count(*) FROM articles")[0][0]
+    for value in HOSTILE:
+        for name in ("q", "site", "language", "entity", "date", "offset"):
+            status, page, _ = _get(view + "/articles?" + urllib.parse.urlencode({name: value}))
+            assert status in (200, 400), (name, value, status)
+            assert "<script>alert(1)</script>" not in page and "Traceback" not in page
+            if name in ("site", "language", "entity") and status == 200:
+                assert '<a href="/articles/' not in page.split('id="articles"', 1)[-1] or value == ""  # matches nothing
+        for path in ("/articles/", "/entities/", "/quarantine/"):
+            status, page, _ = _get(view + path + urllib.parse.quote(value, safe="") + ("/original" if "quarantine" in path else ""))
+            assert status == 404 and "<script>alert(1)</script>" not in page and "Traceback" not in page
+    assert _get(view + "/quarantine?offset=-3")[0] == 200
+    assert _read(ingested, "SELECT count(*) FROM articles")[0][0] == before
+
+
+def test_a_missing_article_is_a_404_page_not_a_traceback(view, ingested):
+    status, page, _ = _get(view + "/articles/no-such-article")
+    assert status == 404 and "No such article" in page and "no-such-article" in page and "Traceback" not in page
+    assert _get(view + "/no/such/page")[0] == 404
+
+
 def test_quarantine_links_to_the_kept_original(view, ingested):
     status, page, _ = _get(view + "/quarantine")
     assert status == 200 and "clean_too_short" in page and "read_unsupported_type" in page
