@@ -1,5 +1,10 @@
-"""`newsflow view`'s search at N articles: its in-memory BM25 index, built at the first search, against `newsflow search`.
+"""`newsflow view` at N articles: each page's time, and its search (an in-memory BM25 index) against `newsflow search`.
 
+Pages: the sample inbox ingested by the real CLI (NER on), its rows then copied under new ids and dates until the
+database holds N articles (documents, mentions, removed lines with them: every entity of the samples is in N/3 or
+more articles, the entity page's worst case). Each page fetched 20 times over HTTP, p50/p95; target < 300 ms.
+
+Search:
 The view keeps its own index in memory (storage.view_queries.memory_index) so that a search never writes the side
 index file beside the database. Measured through the real app over HTTP (`newsflow view` in its own process):
   - first search page: every stored article tokenized into the in-memory index, then the query;
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -74,6 +80,57 @@ def start_view(db: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("newsflow view did not start")
 
 
+PAGES = ("/", "/articles", "/articles?language=en", "/articles/{article}", "/entities/{entity}", "/quarantine")
+
+
+def grow(db: Path, size: int) -> None:
+    """Copy the stored articles (with their documents, mentions and removed lines) under new ids until there are `size`."""
+    with connection(db) as con:
+        have = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        copies = -(-size // have) - 1
+        con.execute("CREATE TEMP TABLE k AS SELECT range AS i FROM range(1, $1 + 1)", [copies])
+        con.execute("""INSERT INTO articles SELECT articles.* REPLACE (article_id || '-' || k.i AS article_id, title || ' (' || k.i || ')' AS title,
+                       first_seen_at - to_minutes(7 * k.i) AS first_seen_at, published_at - to_minutes(7 * k.i) AS published_at,
+                       url || '?' || k.i AS url, canonical_url || '?' || k.i AS canonical_url, story_id || '-' || k.i AS story_id)
+                       FROM articles, k""")
+        con.execute("""INSERT INTO documents SELECT documents.* REPLACE (document_id || '-' || k.i AS document_id, source_ref || '-' || k.i AS source_ref,
+                       article_id || '-' || k.i AS article_id, received_at - to_minutes(7 * k.i) AS received_at)
+                       FROM documents, k WHERE status = 'new'""")
+        con.execute("INSERT INTO mentions SELECT mentions.* REPLACE (article_id || '-' || k.i AS article_id) FROM mentions, k")
+        con.execute("""INSERT INTO removed_lines SELECT removed_lines.* REPLACE (document_id || '-' || k.i AS document_id,
+                       article_id || '-' || k.i AS article_id) FROM removed_lines, k""")
+        con.execute(f"DELETE FROM articles WHERE article_id IN (SELECT article_id FROM articles ORDER BY first_seen_at LIMIT "
+                    f"(SELECT count(*) FROM articles) - {size})")
+        for table in ("documents", "mentions", "removed_lines"):
+            con.execute(f"DELETE FROM {table} WHERE article_id NOT IN (SELECT article_id FROM articles)")
+
+
+def measure_pages(size: int, folder: Path) -> dict[str, tuple[float, float]]:
+    """p50/p95 ms of each page at `size` articles."""
+    inbox, db = folder / "inbox", folder / f"pages_{size}.duckdb"
+    shutil.copytree(REPO / "samples" / "inbox", inbox)
+    env = os.environ | {"PREFECT_LOGGING_LEVEL": "WARNING"}
+    subprocess.run([str(REPO / ".venv" / "bin" / "newsflow"), "ingest", "inbox", str(inbox), "--db", str(db)], check=True,
+                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grow(db, size)
+    with connection(db, read_only=True) as con:
+        article = con.execute("SELECT article_id FROM articles ORDER BY first_seen_at DESC LIMIT 1").fetchone()[0]
+        entity = con.execute("SELECT entity_id FROM mentions GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == size
+    process, base = start_view(db)
+    times = {}
+    try:
+        for page in PAGES:
+            url = base + page.format(article=urllib.parse.quote(article), entity=urllib.parse.quote(entity))
+            get(url)  # first: Python imports and DuckDB caches warm
+            spent = [get(url) for _ in range(20)]
+            times[page] = (1000 * statistics.median(spent), 1000 * pct(spent, 0.95))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return times
+
+
 def measure(size: int, words: int, folder: Path) -> dict[str, float]:
     db = folder / f"view_{size}.duckdb"
     with connection(db) as con:
@@ -115,12 +172,18 @@ def main() -> int:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(dir=REPO.parent) as tmp:
+        pages = measure_pages(args.size, Path(tmp))
+        print(pages)
         r = measure(args.size, args.words, Path(tmp))
     print(r)
+    page_rows = "\n".join(f"| `{page}` | {p50:.0f} | {p95:.0f} |" for page, (p50, p95) in pages.items())
     text = (
         f"# `newsflow view` search (benchmarks/bench_view.py, {datetime.now():%Y-%m-%d %H:%M} UTC)\n\n"
         f"{r['articles']:,} articles of ~{args.words} words; 2 CPUs, load average {load:.1f} at the start. Pages fetched over "
         "HTTP from the real `newsflow view` process.\n\n"
+        "## Pages (target < 300 ms)\n\n| page | p50 ms | p95 ms |\n|---|---|---|\n" + page_rows + "\n\n"
+        "The sample inbox ingested by the CLI, its rows copied to N articles; `/entities/...` is the most mentioned "
+        "entity (in a third of the articles or more), `/articles/...` the newest article.\n\n## Search\n\n"
         "| | view: in-memory index | baseline: `newsflow search` (side index file) |\n|---|---|---|\n"
         f"| first search (index built) | {r['first_s']:.1f} s | {r['command_first_s']:.1f} s |\n"
         f"| search once current, p50 / p95 | {r['warm_p50_ms']:.0f} / {r['warm_p95_ms']:.0f} ms (whole page) | "

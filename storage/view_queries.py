@@ -147,10 +147,13 @@ def entity(con: duckdb.DuckDBPyConnection, entity_id: str) -> dict | None:
            FROM mentions m JOIN articles a USING (article_id) WHERE m.entity_id = $1 GROUP BY 1 ORDER BY 1""",
         [entity_id]))
     result["cooccurring"] = _dicts(con.execute(
-        """SELECT e.entity_id, e.name, e.label, count(DISTINCT o.article_id) AS articles
-           FROM (SELECT DISTINCT article_id FROM mentions WHERE entity_id = $1) mine
-           JOIN mentions o USING (article_id) JOIN entities e ON e.entity_id = o.entity_id
-           WHERE o.entity_id <> $1 GROUP BY 1, 2, 3 ORDER BY 4 DESC, 2 LIMIT 20""", [entity_id]))
+        """WITH pairs AS (
+               SELECT DISTINCT o.entity_id, o.article_id
+               FROM (SELECT DISTINCT article_id FROM mentions WHERE entity_id = $1) mine
+               JOIN mentions o USING (article_id) WHERE o.entity_id <> $1),
+           together AS (SELECT entity_id, count(*) AS articles FROM pairs GROUP BY 1)
+           SELECT e.entity_id, e.name, e.label, together.articles FROM together JOIN entities e USING (entity_id)
+           ORDER BY 4 DESC, 2 LIMIT 20""", [entity_id]))
     return result
 
 
