@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from newsflow.extractors.settings import Dedup  # noqa: E402
+from tests.semeval import load_pairs, split_title  # noqa: E402
 from newsflow.extractors.stories import (  # noqa: E402
     StoryDoc, link_stories, stop_words, story_ids, story_similarities, story_terms, tfidf_weights,
 )
@@ -45,21 +46,6 @@ RESULTS = REPO / "benchmarks" / "results" / "stories.md"
 CAPS = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*")
 SAMPLES = ["001_9e2f585d2e5eedc9", "000_b865db9ad46887ed", "002_5171715639db08b2"]
 ARRIVAL = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
-
-
-def load_pairs() -> list[dict]:
-    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def split_title(text: str) -> tuple[str, str]:
-    """SemEval texts start with the headline; take the first line, or the first 12 words when on one line."""
-    text = text.strip()
-    if "\n" in text[:300]:
-        title, _, body = text.partition("\n")
-        return title, body
-    words = text.split()
-    return " ".join(words[:12]), " ".join(words[12:])
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from newsflow.extractors.records import Article, Decision
 from newsflow.extractors.settings import Dedup
 from newsflow.extractors.stories import StoryDoc, batch_story_docs, cosines, link_stories, story_ids, story_terms, tfidf_weights
 from newsflow.storage.stories import load_story_pool
+from tests.semeval import load_pairs, split_title
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -23,22 +24,10 @@ T0 = datetime(2020, 1, 2, 12, 0, tzinfo=timezone.utc)
 
 def semeval_pair(pair_id: str) -> tuple[dict, tuple[str, str], tuple[str, str]]:
     """One SemEval 2022 task 8 pair: the row and both texts split into (title, body)."""
-    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in load_pairs():
         if row["pair_id"] == pair_id:
-            return row, split(row["text1"]), split(row["text2"])
+            return row, split_title(row["text1"]), split_title(row["text2"])
     raise AssertionError(f"pair {pair_id} not found")
-
-
-def split(text: str) -> tuple[str, str]:
-    """Headline (first line, or first 12 words) and body."""
-    text = text.strip()
-    if "\n" in text[:300]:
-        title, _, body = text.partition("\n")
-        return title, body
-    words = text.split()
-    return " ".join(words[:12]), " ".join(words[12:])
 
 
 def sample(name: str) -> tuple[str, str]:
@@ -55,11 +44,9 @@ SAME = "1484188248_1483931201"
 
 @pytest.fixture(scope="module")
 def unrelated_pair() -> tuple[tuple[str, str], tuple[str, str]]:
-    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in load_pairs():
         if row["overall"] >= 4.0:
-            return split(row["text1"]), split(row["text2"])
+            return split_title(row["text1"]), split_title(row["text2"])
     raise AssertionError("no unrelated pair")
 
 
@@ -79,9 +66,8 @@ def test_story_terms_keep_content_words_of_title_and_lead():
 
 
 def test_cosines_equal_the_dense_product_of_the_tfidf_vectors():
-    path = SHARED / "benchdata" / "same_story_semeval" / "pairs_en_en_original.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:40]]
-    texts = [split(row[key]) for row in rows for key in ("text1", "text2")] + [("", "")]  # an empty one too
+    rows = load_pairs()[:40]
+    texts = [split_title(row[key]) for row in rows for key in ("text1", "text2")] + [("", "")]  # an empty one too
     tfidf = tfidf_weights([story_terms(title, body, SETTINGS.story_lead_words) for title, body in texts])
     dense = np.zeros(tfidf.shape)
     dense[tfidf.rows, tfidf.cols] = tfidf.values  # one entry per (row, term)
