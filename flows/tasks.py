@@ -203,27 +203,31 @@ class Workers:
 
     Chunks hold at least `chunk_size` items, more when that makes two chunks per worker thread: each task submitted
     costs the flow process ~0.05 s (prefect-dask serialises all of Prefect's settings with every task).
+    `here_max`: lists of at most this many items run here even with a cluster (a long-running session that keeps
+    the models loaded here too: one chunk would go to one worker anyway, and the trip costs ~0.15 s).
     """
 
-    def __init__(self, runner=None, chunk_size: int = 25, threads: int = 1) -> None:
+    def __init__(self, runner=None, chunk_size: int = 25, threads: int = 1, here_max: int = 0) -> None:
         self.runner = runner
         self.chunk_size = max(1, chunk_size)
         self.threads = max(1, threads)
+        self.here_max = here_max
 
     def map(self, stage_task: Callable[..., T], items: list, **static: Any) -> list[T]:
         """stage_task(chunk=Sealed(chunk), **static) for each chunk of `items`, in order: one result per chunk
         (here, one chunk: nothing runs beside it)."""
-        size = max(self.chunk_size, -(-len(items) // (2 * self.threads))) if self.runner is not None else len(items) or 1
+        if self.runner is None or len(items) <= self.here_max:
+            return [stage_task(Sealed(items), **static)]  # a task run in this process
+        size = max(self.chunk_size, -(-len(items) // (2 * self.threads)))
         chunks = [Sealed(items[i:i + size]) for i in range(0, len(items), size)]
-        if self.runner is None:
-            return [stage_task(chunk, **static) for chunk in chunks]  # a task run in this process
         futures = [self.runner.submit(stage_task, {"chunk": chunk, **static}) for chunk in chunks]
         return [future.result() for future in futures]
 
 
     def warm(self, ner) -> None:
-        """Load the extractors, NER models and dictionaries in every worker process now (see load_worker)."""
-        if self.runner is None:
+        """Load the extractors, NER models and dictionaries now where a list of a few items runs: here, or in every
+        worker (see load_worker). A bigger list's first chunk on a worker still loads them: a burst amortises that."""
+        if self.runner is None or self.here_max:
             load_worker(ner)
         else:
             self.runner.client.run(load_worker, ner)  # Dask's Client.run: the function once in each worker
@@ -261,26 +265,26 @@ def using(workers: Workers) -> Iterator[Workers]:
 
 @contextmanager
 def workers_for(settings: Settings, documents: int | None) -> Iterator[Workers]:
-    """Where a run of this many documents does its per-document work: this process for a few documents (unless on the
-    cluster at Cluster.dask_address), the enclosing block's workers, the cluster at Cluster.dask_address, else a
-    local cluster started for the block.
-    `documents` None: a session of unknown size (`newsflow watch`), on a cluster unless Cluster.workers is 0."""
+    """Where a run of this many documents does its per-document work: the enclosing block's workers, the cluster at
+    Cluster.dask_address, this process for a few documents, else a local cluster started for the block.
+    `documents` None: a session of unknown size (`newsflow watch`), on a cluster unless Cluster.workers is 0; on a
+    local cluster its stages run lists of up to Cluster.local_max_documents items here (Workers.here_max)."""
+    if _CURRENT.get() is not None:
+        yield _CURRENT.get()
+        return
     cluster = settings.cluster
     small = documents is not None and documents <= cluster.local_max_documents
-    # A few documents are one chunk, on one worker: a local cluster would add only the tasks' trips to it (~0.15 s each).
     if not cluster.dask_address and (cluster.workers < 1 or small):
         with using(Workers(None, cluster.chunk_size)) as workers:
             yield workers
         return
-    if _CURRENT.get() is not None:
-        yield _CURRENT.get()
-        return
-    with dask_workers(settings) as workers, using(workers):
+    here_max = cluster.local_max_documents if documents is None and not cluster.dask_address else 0
+    with dask_workers(settings, here_max) as workers, using(workers):
         yield workers
 
 
 @contextmanager
-def dask_workers(settings: Settings) -> Iterator[Workers]:
+def dask_workers(settings: Settings, here_max: int = 0) -> Iterator[Workers]:
     """A DaskTaskRunner on the cluster at Cluster.dask_address, or on a local cluster started now (stopped at the
     end of the block); its workers report to this process's Prefect API (shared_api)."""
     from prefect_dask import DaskTaskRunner
@@ -306,4 +310,4 @@ def dask_workers(settings: Settings) -> Iterator[Workers]:
         stack.enter_context(runner)
         # Starts the local cluster (or connects) now, not at the first chunk; its threads, as they are now.
         threads = sum(w["nthreads"] for w in runner.client.scheduler_info(n_workers=-1)["workers"].values())
-        yield Workers(runner, cluster.chunk_size, threads)
+        yield Workers(runner, cluster.chunk_size, threads, here_max)

@@ -16,9 +16,9 @@ How a dropped file is taken:
   the next batch. Nothing is quarantined because of a lock.
 - Any other error is a bug: it fails the run and stops the watcher, files left in the inbox for the next start.
 - Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the workers' start (a local Dask
-  cluster, or the one at --dask-address) are paid once at start. A micro-batch of a few files (Cluster.
-  local_max_documents: one chunk, which one worker would take anyway) runs in this process, which loads trafilatura,
-  the NER models and the dictionaries at start and keeps them; a bigger one goes to the cluster. The session is one long-running flow run (`ingest-inbox` with watch=True), whose heartbeats tell Prefect
+  cluster, or the one at --dask-address) are paid once at start. A stage's list of a few documents (up to
+  Cluster.local_max_documents: one chunk, which one worker would take anyway) runs in this process, which loads
+  trafilatura, the NER models and the dictionaries at start and keeps them, as the workers do; more go to the cluster. The session is one long-running flow run (`ingest-inbox` with watch=True), whose heartbeats tell Prefect
   it is alive; each micro-batch is a `runs` row and a few task runs of it, so a batch pays no flow-run start or end.
 - Ctrl-C: finish the batch in hand, then stop (exit 130, as any command stopped by Ctrl-C); a second Ctrl-C aborts at
   once (the next start finishes the job).
@@ -40,7 +40,7 @@ from pathlib import Path
 from newsflow.extractors.reading import list_inbox
 from newsflow.extractors.settings import Settings
 from newsflow.flows.runs import recorded_run
-from newsflow.flows.tasks import Workers, workers_for
+from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import DatabaseLocked, connect, connection, database_exists
 from newsflow.storage.writes import mark_crashed_runs
 
@@ -194,9 +194,9 @@ def keep_watching(settings: Settings, inbox: Path, settle_s: float, sweep_s: flo
         handler = stack.enter_context(_observing(inbox_dir))
         # One cluster (and one Prefect API, shared with its workers) for every micro-batch of the session.
         workers = stack.enter_context(workers_for(settings, None))
-        # Micro-batches of a few files run here, or on the cluster at --dask-address (tasks.workers_for): load the
-        # models there now, or the session's first drops wait for them (1-3 s each).
-        (workers if settings.cluster.dask_address else Workers(None)).warm(settings.ner)
+        # Where the stages run (a few documents here, more on the cluster: tasks.Workers.here_max), load the models
+        # now, or the session's first drops wait for them (1-3 s each).
+        workers.warm(settings.ner)
         mark_crashed(settings.paths.db)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
         if session.ready is not None:

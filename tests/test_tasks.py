@@ -174,18 +174,26 @@ def test_a_sealed_value_reaches_the_task_as_it_is():
     assert Sealed(items).value is items
 
 
-def test_a_few_documents_run_in_this_process_even_inside_a_session_on_a_cluster():
+def test_a_session_runs_a_few_items_here_and_more_on_its_cluster(prefect_harness):
+    from dataclasses import replace
+
+    from distributed import get_task_stream
+
     from newsflow.extractors.settings import Settings
-    from newsflow.flows.tasks import current_workers, using, workers_for
+    from newsflow.flows.tasks import dask_workers
 
     settings = Settings()
-    session = Workers(runner="the session's cluster")  # routing only: nothing is submitted to it
-    with using(session):
-        with workers_for(settings, settings.cluster.local_max_documents) as few:
-            assert few.runner is None and current_workers() is few
-        with workers_for(settings, settings.cluster.local_max_documents + 1) as many:
-            assert many is session
-        assert current_workers() is session
+    settings = replace(settings, cluster=replace(settings.cluster, workers=1, chunk_size=2))
+    few = [article(f"a{n}", f"Angela Merkel met Emmanuel Macron in Paris on day {n}.") for n in range(3)]
+    more = [article(f"b{n}", f"Olaf Scholz spoke in Berlin on day {n}.") for n in range(4)]
+    with dask_workers(settings, here_max=3) as session:
+        with get_task_stream(session.runner.client) as here:
+            (found, failed), = session.map(extract_entities, few, ner=Ner())
+        with get_task_stream(session.runner.client) as there:
+            results = session.map(extract_entities, more, ner=Ner())
+    assert not failed and {m.article_id for m in found} == {a.article_id for a in few}
+    assert here.data == [] and len(there.data) == len(results) == 2  # chunks of two on the worker
+    assert {m.article_id for found, _ in results for m in found} == {a.article_id for a in more}
 
 
 def test_warming_this_process_builds_the_dictionaries_of_every_lexicon_language():
