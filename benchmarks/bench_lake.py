@@ -30,6 +30,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from bench_latency import PAGES, drop, percentile  # noqa: E402
 from corpus import write_text_inbox  # noqa: E402
+from prefect_server import prefect_server as start_prefect_server  # noqa: E402
 
 from newsflow.storage.db import DatabaseLocked, connection, database_exists  # noqa: E402
 
@@ -39,28 +40,8 @@ POLL_S = 0.05
 @contextmanager
 def prefect_server(work: Path, port: int = 4297):
     """One Prefect server on loopback for every command of the run; yields the env to reach it."""
-    import urllib.request
-
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    log = (work / "prefect-server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the Prefect server did not start: " + (work / "prefect-server.log").read_text()[-2000:])
-                time.sleep(0.5)
-        yield {"PREFECT_API_URL": url, "PREFECT_HOME": env["PREFECT_HOME"]}
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
+    with start_prefect_server(work / "prefect-home", port) as env:
+        yield env
 
 
 def targets(work: Path) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import duckdb
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from corpus import html_pages, write_html_variants, write_text_inbox  # noqa: E402
+from prefect_server import prefect_server as start_prefect_server  # noqa: E402
 
 PYTHON = sys.executable
 NEWSFLOW = [PYTHON, "-m", "newsflow.flows.cli"]
@@ -146,29 +146,9 @@ def wait_until_idle(pid: int, limit_s: float = 60.0) -> None:
 
 @contextmanager
 def prefect_server(port: int = 4291):
-    """A real Prefect server on loopback, as `newsflow serve` and deployments use; yields the env to reach it."""
-    import urllib.request
-
-    home = OUT / "prefect-home"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    server = subprocess.Popen([PYTHON, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the Prefect server did not start")
-                time.sleep(0.5)
-        wait_until_idle(server.pid)
-        yield {"PREFECT_API_URL": url, "PREFECT_HOME": str(home)}
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait()
+    """A real Prefect server on loopback, idle once started (its start-up must not slow the measured run)."""
+    with start_prefect_server(OUT / "prefect-home", port, wait_s=120, settle=wait_until_idle) as env:
+        yield env
 
 
 def text_benchmark(count: int, rows: list[tuple], with_server: bool = True) -> None:

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 

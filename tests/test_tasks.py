@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from newsflow.extractors.records import Article
 from newsflow.extractors.settings import Ner
