@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
+from newsflow.storage.sources import (SitemapFile, SourceState, load_sitemap_files, load_sources, mark_seen,
+                                      save_sitemap_files, save_sources, seen_entries)
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
 T1 = datetime(2026, 11, 23, 18, 15, tzinfo=timezone.utc)
@@ -27,6 +28,20 @@ def test_state_round_trips_and_is_replaced(db):
     save_sources(db, [later, failing])
     assert load_sources(db, [FEED, other.source_url]) == {FEED: later, other.source_url: failing}
     assert db.execute("SELECT count(*) FROM sources").fetchone()[0] == 2
+
+
+def test_the_sitemaps_of_an_index_round_trip_per_source_and_are_replaced(db):
+    index, other = "https://site.example/sitemap_index.xml", "https://other.example/index.xml"
+    dated = SitemapFile(index, "https://site.example/news.xml", '"e1"', "Mon, 23 Nov 2026 17:00:00 GMT", T0, T0)
+    undated = SitemapFile(index, "https://site.example/pages.xml", None, None, None, T0)
+    elsewhere = SitemapFile(other, "https://other.example/a.xml", '"x"', None, None, T0)
+    assert save_sitemap_files(db, [dated, undated, elsewhere]) == 3
+    assert load_sitemap_files(db, [index]) == {index: {dated.file_url: dated, undated.file_url: undated}}
+    cleared = replace(dated, etag=None, last_modified=None, lastmod=None, read_at=T1)  # a retried index's sitemap
+    save_sitemap_files(db, [cleared])
+    assert load_sitemap_files(db, [index, other, "https://never.example/"]) == {
+        index: {dated.file_url: cleared, undated.file_url: undated}, other: {elsewhere.file_url: elsewhere}}
+    assert load_sitemap_files(db, []) == {} and save_sitemap_files(db, []) == 0
 
 
 def test_seen_entries_are_per_feed_and_keep_their_first_time(db):
