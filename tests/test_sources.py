@@ -54,6 +54,15 @@ def test_seen_entries_are_per_feed_and_keep_their_first_time(db):
     assert first == T0
 
 
+def test_keys_with_quotes_backslashes_controls_and_other_scripts_are_found_as_stored(db):
+    keys = ['tag:x,2026:"quoted"', "back\\slash\\", "unit\x1fsep\nline", "https://例え.jp/記事?q=ü", "[\"not\", \"json\"]"]
+    mark_seen(db, [(FEED, k) for k in keys], T0)
+    assert seen_entries(db, [(FEED, k) for k in keys] + [(FEED, "other")]) == {(FEED, k) for k in keys}
+    from newsflow.storage.sources import seen_anywhere
+
+    assert seen_anywhere(db, keys + ["other"]) == set(keys)
+
+
 def test_added_at_is_kept_and_the_health_view_reads_the_polls(db):
     from newsflow.storage.sources import SourcePoll, record_polls
 
