@@ -1,7 +1,9 @@
 """Sitemaps as sources of the feeds flow: read a polled sitemap (following an index), and plan its new pages.
 
     poll (flows/feeds.py: one conditional GET)      -> read_sitemap: unpack, parse, follow an index's
-                                                       sitemaps (depth- and count-limited, loops cut)
+                                                       sitemaps (depth- and count-limited, loops cut),
+                                                       each skipped when its lastmod is as when last read
+                                                       whole, else asked with its validators (sitemap_files)
     plan_sitemap: entries not seen (by this source or any other) -> pages to fetch, with the news
                   sitemap's title, publication date and language; on a source's first poll, entries older
                   than first_poll_days (or undated) are only marked seen: the site's new articles, not its archive.
