@@ -329,10 +329,12 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str | None = None,
         robots: bool = True,
+        max_bytes: int | None = None,
     ) -> Response:
         """GET url following redirects by hand; conditional when etag/last_modified are given.
 
         robots=False skips robots.txt for this request (a feed the user subscribed to is not crawling).
+        max_bytes: this request's body limit instead of `max_body_bytes` (sitemaps have their own).
         Each attempt ends within `total_timeout_s`, and the whole fetch (redirects, retries, waits) within
         `fetch_budget_s` plus the time spent waiting for a per-host slot (and for robots.txt, fetched once).
         """
@@ -344,7 +346,7 @@ class Fetcher:
         if accept:
             headers["Accept"] = accept
         check = robots and self.http.respect_robots
-        return self._follow(url, headers, check_robots=check, max_bytes=self.http.max_body_bytes)
+        return self._follow(url, headers, check_robots=check, max_bytes=max_bytes or self.http.max_body_bytes)
 
     def get_many(self, urls: Sequence[str], *, accept: str | None = None, workers: int = 8) -> list[Response | FetchError]:
         """GET each url concurrently (per-host caps still apply); results in the order of urls."""

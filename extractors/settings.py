@@ -38,6 +38,9 @@ class Limits:
     extract_timeout_s: float = 20.0  # per-document time limit for HTML extraction
     batch_size: int = 200  # documents per micro-batch (one transaction, one Prefect task each)
     min_words: int = 20  # a cleaned body shorter than this is rejected as `clean_too_short`
+    # One sitemap file, as fetched and as unpacked: the protocol allows 50,000 URLs and 50 MB uncompressed, more
+    # than a page or a feed (Http.max_body_bytes); a legal news sitemap with every tag is ~15 MB.
+    max_sitemap_bytes: int = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)

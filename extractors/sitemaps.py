@@ -1,7 +1,7 @@
 """Sitemaps: urlsets, sitemap indexes, news sitemaps and plain-text lists of URLs, gzipped or not.
 
 Parsing streams the XML (lxml iterparse, each element freed once read), so a 50,000-URL file costs one pass
-and a few entries' memory. Gzip is unpacked with trafilatura's bounded decompressor under the fetch size limit;
+and a few entries' memory. Gzip is unpacked with trafilatura's bounded decompressor under the sitemap size limit;
 URLs are filtered with courlan (other sites, navigation pages, not crawlable pages), as trafilatura's own sitemap
 crawler does, but kept as listed (not normalised), so a page a feed links to has the same key in `seen_entries`. Entries carry what news sitemaps add: publication date, title and language.
 """

@@ -26,7 +26,8 @@ from newsflow.flows.pipeline import land_batch, prepare_batch
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import connection, writer_lock
-from newsflow.storage.sources import SourceState, mark_seen, seen_anywhere, seen_entries, subscribed_sources
+from newsflow.storage.sources import (SitemapFile, SourceState, load_sitemap_files, mark_seen, seen_anywhere,
+                                      seen_entries, subscribed_sources)
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
                "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
@@ -48,6 +49,7 @@ class FeedPoll:
     dropped: dict[str, int] = field(default_factory=dict)  # sitemap URLs left out, by reason
     first_poll: bool = False  # the source never answered before (a sitemap's archive is not taken then)
     new_entries: int = 0  # set when planned
+    sitemap_files: list[SitemapFile] = field(default_factory=list)  # an index's sitemaps read whole or confirmed (304)
 
 
 @dataclass(slots=True)
@@ -68,26 +70,36 @@ class Work:
 
 
 def poll(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources = Sources(),
-         max_bytes: int = 10_000_000) -> FeedPoll:
+         max_bytes: int = 10_000_000, sitemap_bytes: int = 50_000_000,
+         files: dict[str, SitemapFile] | None = None) -> FeedPoll:
     """Conditional GET of one feed or sitemap and parse it; a source's own failure is recorded on its state, never
-    raised. A source of unknown type is a sitemap when its bytes look like one (a sitemap in a list of feeds)."""
+    raised. A source of unknown type is a sitemap when its bytes look like one (a sitemap in a list of feeds).
+    max_bytes bounds a feed, sitemap_bytes a sitemap file; files: an index's sitemaps as last read."""
+    from newsflow.flows.sitemaps import read_sitemap, too_large
+
     first_poll = state.last_success_at is None
     state = replace(state, last_polled_at=now)
+    # A source not known yet may be a sitemap: it is read up to the larger limit, and a feed held to its own after.
+    limit = max_bytes if state.source_type == "feed" else sitemap_bytes if state.source_type == "sitemap" else \
+        max(max_bytes, sitemap_bytes)
     try:
         # No robots.txt for the feed itself: the user subscribed to it, and an unchanged feed costs one 304.
         response = fetcher.get(state.source_url, etag=state.etag, last_modified=state.last_modified,
-                               accept=FEED_ACCEPT, robots=False)
+                               accept=FEED_ACCEPT, robots=False, max_bytes=limit)
     except FetchError as exc:
+        why = too_large(exc, limit) if state.source_type == "sitemap" else f"{exc.reason}: {exc.detail}"
         return FeedPoll(replace(state, last_status=exc.status, consecutive_errors=state.consecutive_errors + 1,
-                                last_error=f"{exc.reason}: {exc.detail}"[:1000]))
+                                last_error=why[:1000]))
     if response.not_modified:
         return FeedPoll(replace(state, last_status=304, consecutive_errors=0, last_error=None))
     if state.source_type == "sitemap" or (state.source_type is None and looks_like_sitemap(response.content)):
-        from newsflow.flows.sitemaps import read_sitemap
-
-        done = read_sitemap(fetcher, state, response, now, cfg, max_bytes, text_ok=state.source_type == "sitemap")
+        done = read_sitemap(fetcher, state, response, now, cfg, sitemap_bytes, text_ok=state.source_type == "sitemap",
+                            files=files)
         done.first_poll = first_poll
         return done
+    if len(response.content) > max_bytes:
+        return FeedPoll(replace(state, last_status=response.status, consecutive_errors=state.consecutive_errors + 1,
+                                last_error=f"fetch_too_large: a feed of {len(response.content)} bytes, over {max_bytes}"))
     try:
         feed = parse_feed(response.content, base_url=response.final_url, content_type=response.headers.get("content-type"))
     except Exception as exc:  # parsers can choke on hostile bytes: that feed's problem, not the run's
@@ -111,9 +123,10 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources = Sou
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def poll_feed(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources, max_bytes: int) -> FeedPoll:
+def poll_feed(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources, max_bytes: int, sitemap_bytes: int,
+              files: dict[str, SitemapFile] | None) -> FeedPoll:
     """Poll one feed or sitemap (task wrapper)."""
-    return poll(fetcher, state, now, cfg, max_bytes)
+    return poll(fetcher, state, now, cfg, max_bytes, sitemap_bytes, files)
 
 
 def page_documents(
@@ -280,25 +293,27 @@ def ingest_feeds(
         with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
             if polling:
                 states = sources_to_poll(db_path, urls, sitemap_urls, now, run.totals)
-                cfg, max_bytes = settings.sources, settings.http.max_body_bytes
-                polls = [f.result() for f in [poll_feed.submit(fetcher, s, now, cfg, max_bytes) for s in states]]
+                cfg, max_bytes, sitemap_bytes = settings.sources, settings.http.max_body_bytes, settings.limits.max_sitemap_bytes
+                with connection(db_path) as con:
+                    known = load_sitemap_files(con, [s.source_url for s in states if s.source_type != "feed"])
+                polls = [f.result() for f in [poll_feed.submit(fetcher, s, now, cfg, max_bytes, sitemap_bytes,
+                                                               known.get(s.source_url)) for s in states]]
                 report_polls(polls)
                 work, planned = plan_work(db_path, polls, now, fetch_pages, run.totals, cfg)
                 targets += planned
             fetch_in_batches(fetcher, targets, max(1, settings.limits.batch_size), work)
         run.totals.update(run_pipeline(settings, work, run.run_id))
         if polls:  # only now: a crash before this re-polls the same entries next time
-            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id, retry_sources(work, polls))
+            finish_sources(db_path, polls, work.seen_only, now, settings.sources, run.run_id, retry_sources(work))
     return run.totals
 
 
-def retry_sources(work: Work, polls: list[FeedPoll]) -> set[str]:
-    """The sitemaps with an entry whose page failed in a way the next poll may not (it stays unseen): their
-    validators are dropped, so an unchanged sitemap is read again rather than answered with a 304. (Feeds keep
-    theirs, as before sitemaps came: such an entry of an unchanged feed waits for the feed to change.)"""
-    sitemaps = {p.state.source_url for p in polls if p.state.source_type == "sitemap"}
+def retry_sources(work: Work) -> set[str]:
+    """The feeds and sitemaps with an entry whose page failed in a way the next poll may not (it stays unseen):
+    their validators (and those of an index's sitemaps read this poll) are dropped by finish_sources, so an
+    unchanged source is read again rather than answered with a 304, and the entry is planned again."""
     return {source for r in work.rejections if is_transient(r.reason)
-            for source, _ in work.entry_of.get(r.document_id, []) if source in sitemaps}
+            for source, _ in work.entry_of.get(r.document_id, [])}
 
 
 def present_sources(args: list[str]) -> list[str]:

@@ -25,7 +25,8 @@ from newsflow.extractors.sitemaps import SitemapError, looks_like_sitemap, parse
 from newsflow.flows.health import after_poll, is_due
 from newsflow.flows.sitemaps import SITEMAP_ACCEPT, origin_of
 from newsflow.storage.db import connection, transaction
-from newsflow.storage.sources import SourcePoll, SourceState, load_sources, mark_seen, record_polls, save_sources
+from newsflow.storage.sources import (SourcePoll, SourceState, load_sources, mark_seen, record_polls, save_sitemap_files,
+                                      save_sources)
 
 COMMON_FEED_PATHS = ("/feed", "/rss", "/rss.xml", "/feed.xml", "/atom.xml", "/index.xml")
 NEWS_SITEMAP_GUESSES = ("news-sitemap.xml", "sitemap-news.xml")  # besides trafilatura's GUESSES (sitemap_news.xml)
@@ -60,6 +61,9 @@ def finish_sources(db: Path, polls: list, seen_only: list[tuple[str, str]], now:
     in one transaction. Sources in `retry` lose their validators (an entry of theirs is to be tried again)."""
     states = [after_poll(p.state, p.new_entries, now, cfg) for p in polls]
     states = [replace(s, etag=None, last_modified=None) if s.source_url in retry else s for s in states]
+    # A retried index's sitemaps read this poll (one of them listed the entry) are read whole again next time.
+    files = [replace(f, etag=None, last_modified=None, lastmod=None) if f.source_url in retry else f
+             for p in polls for f in p.sitemap_files]
     rows = [SourcePoll(p.state.source_url, now, run_id, p.state.last_status, p.state.consecutive_errors == 0,
                        entries=len(p.sitemap) if p.sitemap is not None else len(p.feed.entries) if p.feed else 0,
                        entries_new=p.new_entries, files=p.files,
@@ -68,6 +72,7 @@ def finish_sources(db: Path, polls: list, seen_only: list[tuple[str, str]], now:
     with connection(db) as con, transaction(con):
         mark_seen(con, seen_only, now)
         save_sources(con, states)
+        save_sitemap_files(con, files)
         record_polls(con, rows)
 
 
@@ -87,9 +92,10 @@ def robots_sitemaps(robots_txt: bytes, origin: str) -> list[str]:
 
 
 def classify(fetcher: Fetcher, url: str, max_bytes: int) -> tuple[str, str] | None:
-    """(source_type, kind) of what url serves: a sitemap or a feed; None when neither (or it cannot be had)."""
+    """(source_type, kind) of what url serves: a sitemap or a feed; None when neither (or it cannot be had).
+    max_bytes: a sitemap's limit (a feed is held to the fetcher's own)."""
     try:
-        response = fetcher.get(url, accept=SITEMAP_ACCEPT)
+        response = fetcher.get(url, accept=SITEMAP_ACCEPT, max_bytes=max(max_bytes, fetcher.http.max_body_bytes))
     except FetchError:
         return None
     if looks_like_sitemap(response.content):
@@ -98,6 +104,8 @@ def classify(fetcher: Fetcher, url: str, max_bytes: int) -> tuple[str, str] | No
         except SitemapError:
             return None
         return ("sitemap", kind) if kind else None
+    if len(response.content) > fetcher.http.max_body_bytes:
+        return None
     try:
         feed = parse_feed(response.content, base_url=response.final_url, content_type=response.headers.get("content-type"))
     except Exception:  # a candidate that chokes the parser is not a feed
@@ -167,7 +175,7 @@ def add_sources(
     found, problems = [], []
     with Fetcher(settings.http, allowed_networks=allow_networks or ()) as fetcher:
         for site in dict.fromkeys(sites):
-            states, missed = discover(fetcher, site, now, settings.http.max_body_bytes)
+            states, missed = discover(fetcher, site, now, settings.limits.max_sitemap_bytes)
             found += states
             problems += missed
             if not states:

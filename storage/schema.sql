@@ -218,6 +218,19 @@ CREATE TABLE IF NOT EXISTS source_polls (
     PRIMARY KEY (source_url, polled_at)
 );
 
+-- The sitemaps under a polled index (its source_url), each with the validators and the <lastmod> the index gave it
+-- when it was last read whole: a re-poll skips a sitemap whose lastmod has not changed and asks the others with a
+-- conditional GET. Indexes below the top one are not kept (they are read at every poll, as the top one is).
+CREATE TABLE IF NOT EXISTS sitemap_files (
+    source_url    VARCHAR NOT NULL,
+    file_url      VARCHAR NOT NULL,
+    etag          VARCHAR,
+    last_modified VARCHAR,
+    lastmod       TIMESTAMPTZ,               -- as the index listed it at that read
+    read_at       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (source_url, file_url)
+);
+
 -- Feed entries (by guid or link) and sitemap URLs already seen, so they are not fetched again.
 CREATE TABLE IF NOT EXISTS seen_entries (
     source_url    VARCHAR NOT NULL,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from newsflow.storage.bulk import insert_rows
+from newsflow.storage.bulk import STRINGS, insert_rows, strings
 
 
 @dataclass(slots=True)
@@ -50,7 +50,20 @@ class SourcePoll:
     error: str | None = None
 
 
+@dataclass(slots=True)
+class SitemapFile:
+    """One row of `sitemap_files`: a sitemap under an index, as last read whole (or confirmed by a 304)."""
+
+    source_url: str
+    file_url: str
+    etag: str | None
+    last_modified: str | None
+    lastmod: datetime | None
+    read_at: datetime
+
+
 SOURCE_COLUMNS = tuple(f.name for f in fields(SourceState))
+FILE_COLUMNS = tuple(f.name for f in fields(SitemapFile))
 
 
 def load_sources(con: duckdb.DuckDBPyConnection, urls: list[str]) -> dict[str, SourceState]:
@@ -83,8 +96,9 @@ def seen_entries(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]
         return set()
     rows = con.execute(
         "SELECT e.source_url, e.entry_key FROM seen_entries e "
-        "JOIN (SELECT unnest($1) AS u, unnest($2) AS k) q ON e.source_url = q.u AND e.entry_key = q.k",
-        [[p[0] for p in pairs], [p[1] for p in pairs]],
+        f"JOIN (SELECT unnest({STRINGS.format(1)}) AS u, unnest({STRINGS.format(2)}) AS k) q "
+        "ON e.source_url = q.u AND e.entry_key = q.k",
+        [strings([p[0] for p in pairs]), strings([p[1] for p in pairs])],
     ).fetchall()
     return {(u, k) for u, k in rows}
 
@@ -122,6 +136,27 @@ def seen_anywhere(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[st
     keys = list(dict.fromkeys(keys))
     if not keys:
         return set()
-    rows = con.execute("SELECT DISTINCT e.entry_key FROM seen_entries e JOIN (SELECT unnest($1) AS k) q "
-                       "ON e.entry_key = q.k", [keys]).fetchall()
+    rows = con.execute(f"SELECT DISTINCT e.entry_key FROM seen_entries e JOIN (SELECT unnest({STRINGS.format(1)}) AS k) q "
+                       "ON e.entry_key = q.k", [strings(keys)]).fetchall()
     return {r[0] for r in rows}
+
+
+def load_sitemap_files(con: duckdb.DuckDBPyConnection, source_urls: Iterable[str]) -> dict[str, dict[str, SitemapFile]]:
+    """The stored sitemaps under each of these sources (indexes), by source URL then file URL, in one query."""
+    urls = list(dict.fromkeys(source_urls))
+    out: dict[str, dict[str, SitemapFile]] = {}
+    if not urls:
+        return out
+    rows = con.execute(f"SELECT {', '.join('f.' + c for c in FILE_COLUMNS)} FROM sitemap_files f "
+                       "JOIN (SELECT unnest($1) AS url) k ON f.source_url = k.url", [urls]).fetchall()
+    for row in rows:
+        out.setdefault(row[0], {})[row[1]] = SitemapFile(*row)
+    return out
+
+
+def save_sitemap_files(con: duckdb.DuckDBPyConnection, files: Iterable[SitemapFile]) -> int:
+    """Insert or replace each sitemap file's row in one statement."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in FILE_COLUMNS[2:])
+    return insert_rows(con, "sitemap_files", FILE_COLUMNS, [astuple(f) for f in files],
+                       key=("source_url", "file_url"), update=updates,
+                       types={"etag": "VARCHAR", "last_modified": "VARCHAR", "lastmod": "TIMESTAMPTZ"})

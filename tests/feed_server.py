@@ -60,6 +60,7 @@ class FeedServer:
         self.port = port  # 0: an ephemeral one
         self.tls = tls  # a server-side context: serve https
         self.requests: list[Request] = []
+        self.replies: list[tuple[str, int, int]] = []  # (path, status, body bytes) of each reply sent whole or not
         self._scripts: dict[str, list[Step]] = {}
         self.in_flight = 0
         # The most requests the server was answering at once, each from its arrival until its reply begins: once
@@ -222,7 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         mtime = int(path.stat().st_mtime)
         validators = {"ETag": etag, "Last-Modified": formatdate(mtime, usegmt=True)}
-        if headers.get("if-none-match") == etag or _not_modified_since(headers.get("if-modified-since"), mtime):
+        # RFC 9110 13.2.2: If-Modified-Since is not evaluated when If-None-Match is sent (a file rewritten within the
+        # second of its last read has a new ETag and the same Last-Modified).
+        unchanged = headers["if-none-match"] == etag if "if-none-match" in headers else \
+            _not_modified_since(headers.get("if-modified-since"), mtime)
+        if unchanged:
             self._send(304, b"", None, validators)
             return
         content_type = CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -230,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, content_type: str | None, extra: dict[str, str], chunk_delay_s: float = 0.0) -> None:
         self._replying()
+        with self.owner._lock:
+            self.owner.replies.append((self.path, status, len(body)))
         try:
             self.send_response(status)
             if content_type and status != 304:

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from newsflow.extractors.fetch import is_transient
 from newsflow.flows.feeds import ingest_feeds
 from tests.feed_server import FeedServer, Step
 
@@ -130,8 +131,15 @@ def test_one_broken_feed_never_stops_the_others(prefect_harness, server, tmp_pat
     assert sum(r.startswith(good + "#") for r in refs) == 12
     assert sum(r.startswith(broken + "#") for r in refs) == 8
 
+    # Pages on hosts this machine cannot reach failed in a way that may pass: their feeds are read again (no
+    # validators kept) and only those entries are tried again; a feed without such an entry answers 304.
+    failed = [ref for ref, reason in rows(db, "SELECT source_ref, error FROM documents WHERE status = 'rejected'")
+              if is_transient(reason)]
+    retried = {ref.split("#", 1)[0] for ref in failed}
+    assert failed and retried <= {good, broken}
     again = ingest_feeds([str(listing)], db=str(db), **FAST)
-    assert (again["feeds_not_modified"], again["documents"]) == (2, 0)  # the two good feeds
+    assert (again["feeds_not_modified"], again["entries_new"], again["documents"], again["articles"]) == (
+        2 - len(retried), len(failed), len(failed), 0)
     state = {r[0]: r[1] for r in rows(db, "SELECT source_url, consecutive_errors FROM sources")}
     assert (state[missing], state[not_a_feed], state[good]) == (2, 2, 0)
 
@@ -192,6 +200,30 @@ def test_a_transient_page_failure_is_tried_again_on_the_next_poll(prefect_harnes
     outcomes = rows(db, "SELECT coalesce(error, status) FROM documents ORDER BY received_at")
     assert outcomes == [("fetch_http_503",), ("new",)]
     assert ingest_feeds([feed_url], db=str(db), **FAST)["entries_new"] == 0  # landed, so seen now
+
+
+def test_a_transient_page_failure_is_retried_though_the_feed_is_unchanged(prefect_harness, server, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("NEWSFLOW_RETRIES", "0")
+    db = tmp_path / "news.duckdb"
+    story = server.script("/story", Step(status=503), Step(body=(BENCH / "extraction_aeb" / "html" / PAGES[5].name).read_bytes()))
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "news.rss").write_bytes(teaser_feed([("Story", story)]))
+    with FeedServer(root=tmp_path / "feeds") as feeds:  # a file: ETag, Last-Modified and 304s as a web server has them
+        url = feeds.url("/news.rss")
+        first = ingest_feeds([url], db=str(db), **FAST)
+        assert (first["entries_new"], first["rejected"], first["articles"]) == (1, 1, 0)
+        assert rows(db, "SELECT etag, last_modified FROM sources") == [(None, None)]  # as a sitemap's are, so
+        second = ingest_feeds([url], db=str(db), **FAST)
+        # the unchanged feed is asked unconditionally (a 304 would hide the entry) and its entry planned again.
+        assert "if-none-match" not in feeds.requests[-1].headers and feeds.replies[-1][:2] == ("/news.rss", 200)
+        assert (second["entries_new"], second["pages_fetched"], second["articles"]) == (1, 1, 1)
+        third = ingest_feeds([url], db=str(db), **FAST)
+        assert feeds.replies[-1][:2] == ("/news.rss", 304)  # landed: the feed has its validators back
+        assert (third["feeds_not_modified"], third["pages_fetched"]) == (1, 0)
+    assert server.paths().count("/story") == 2
+    assert rows(db, "SELECT count(*) FROM articles") == [(1,)]
+    assert rows(db, "SELECT coalesce(error, status) FROM documents ORDER BY received_at") == [("fetch_http_503",), ("new",)]
 
 
 def test_entries_linking_to_other_schemes_land_without_a_url_or_are_refused(prefect_harness, server, tmp_path):

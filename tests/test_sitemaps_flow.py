@@ -204,3 +204,104 @@ def test_a_page_that_failed_transiently_is_fetched_on_the_next_poll_though_the_s
         assert rows(db, "SELECT etag IS NOT NULL FROM sources") == [(True,)]
         third = ingest_feeds(sitemaps=[site.sitemap], db=str(db), **FAST)
         assert (third["feeds_not_modified"], third["pages_fetched"]) == (1, 0)
+
+
+def dated_index(children: list[tuple[str, datetime | None]]) -> bytes:
+    items = "".join(f"<sitemap><loc>{u}</loc>" + (f"<lastmod>{d.isoformat(timespec='seconds')}</lastmod>" if d else "")
+                    + "</sitemap>" for u, d in children)
+    return (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}'
+            "</sitemapindex>").encode()
+
+
+def test_a_re_poll_of_an_index_skips_sitemaps_whose_lastmod_is_unchanged_and_asks_the_others_conditionally(
+        prefect_harness, quick, tmp_path):
+    db = tmp_path / "news.duckdb"
+    root = tmp_path / "site"
+    with FeedServer(root=root) as server:
+        site = build_site(root, server.base_url, articles=6, in_feed=0)
+        recent = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
+        (root / "dated.xml").write_bytes(urlset(site.pages[:3], recent))
+        (root / "undated.xml").write_bytes(urlset(site.pages[3:5], recent))
+        dated, undated = server.url("/dated.xml"), server.url("/undated.xml")
+        (root / "index.xml").write_bytes(dated_index([(dated, recent), (undated, None)]))
+        top = server.url("/index.xml")
+
+        def sitemap_replies(since: int) -> list[tuple[str, int]]:
+            return [(path, status) for path, status, _ in server.replies[since:] if path.endswith(".xml")]
+
+        first = ingest_feeds(sitemaps=[top], db=str(db), **FAST)
+        assert (first["sitemap_files"], first["articles"]) == (3, 5)
+        assert sitemap_replies(0) == [("/index.xml", 200), ("/dated.xml", 200), ("/undated.xml", 200)]
+        stored = rows(db, "SELECT file_url, etag IS NOT NULL, last_modified IS NOT NULL, lastmod FROM sitemap_files "
+                          "ORDER BY file_url")
+        assert stored == [(dated, True, True, recent), (undated, True, True, None)]
+
+        # Nothing changed: the index is read (its sitemaps change while it does not), the dated sitemap is not asked
+        # at all and the undated one answers 304; no sitemap body but the index's is sent.
+        before = len(server.replies)
+        again = ingest_feeds(sitemaps=[top], db=str(db), **FAST)
+        assert sitemap_replies(before) == [("/index.xml", 200), ("/undated.xml", 304)]
+        assert [size for path, status, size in server.replies[before:] if path == "/undated.xml"] == [0]
+        assert (again["entries_new"], again["pages_fetched"], again["feeds_failed"]) == (0, 0, 0)
+        assert rows(db, "SELECT dropped FROM source_polls ORDER BY polled_at DESC LIMIT 1")[0][0] == \
+            '{"sitemap_lastmod_unchanged": 1, "sitemap_not_modified": 1}'
+
+        # A story added to the dated sitemap, whose lastmod moves on in the index: only that sitemap is read again.
+        later = recent + timedelta(minutes=30)
+        (root / "dated.xml").write_bytes(urlset(site.pages[:3] + site.pages[5:], later))
+        (root / "index.xml").write_bytes(dated_index([(dated, later), (undated, None)]))
+        before = len(server.replies)
+        third = ingest_feeds(sitemaps=[top], db=str(db), **FAST)
+        assert sitemap_replies(before) == [("/index.xml", 200), ("/dated.xml", 200), ("/undated.xml", 304)]
+        assert (third["entries_new"], third["pages_fetched"], third["articles"]) == (1, 1, 1)
+        assert rows(db, "SELECT lastmod FROM sitemap_files WHERE file_url = ?", [dated]) == [(later,)]
+
+
+def full_news_sitemap(entries: list[tuple[str, datetime, str]]) -> bytes:
+    """A news sitemap with every tag the format has (lastmod, publication, genres, keywords, an image)."""
+    items = "".join(
+        f"<url><loc>{u}</loc><lastmod>{d.isoformat(timespec='seconds')}</lastmod><news:news><news:publication>"
+        f"<news:name>Example Daily News</news:name><news:language>en</news:language></news:publication>"
+        f"<news:genres>PressRelease, Blog</news:genres><news:publication_date>{d.isoformat(timespec='seconds')}"
+        f"</news:publication_date><news:title>{t}</news:title><news:keywords>business, merger, acquisition, markets"
+        f"</news:keywords></news:news><image:image><image:loc>{u}.jpg</image:loc></image:image></url>\n"
+        for u, d, t in entries)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9" '
+            f'xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">\n{items}</urlset>\n').encode()
+
+
+def test_a_legal_50000_url_news_sitemap_over_the_page_limit_lands_and_one_over_the_sitemap_limit_is_an_error(
+        prefect_harness, quick, tmp_path, monkeypatch):
+    db = tmp_path / "news.duckdb"
+    root = tmp_path / "site"
+    with FeedServer(root=root) as server:
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        site = build_site(root, server.base_url, articles=5, in_feed=0, now=now)
+        old = now - timedelta(days=10)
+        entries = [(u, now - timedelta(minutes=5 * i), f"Story {i}") for i, u in enumerate(site.pages)]
+        entries += [(server.url(f"/archive/2026/story-number-{i}.html"), old,
+                     f"An archived story of the business pages, number {i}") for i in range(50_000 - len(entries))]
+        big = full_news_sitemap(entries)
+        assert 10_000_000 < len(big) < 50_000_000  # over the fetch limit of a page or a feed, within the protocol's
+        (root / "big.xml").write_bytes(big)
+        totals = ingest_feeds(sitemaps=[server.url("/big.xml")], db=str(db), **FAST)
+        assert (totals["entries_new"], totals["entries_skipped_old"], totals["pages_fetched"]) == (5, 49_995, 5)
+        assert totals["articles"] == 5 and totals["feeds_failed"] == 0
+        assert rows(db, "SELECT kind, last_error FROM sources") == [("news_sitemap", None)]
+
+        # Under a lower limit, the same file is a recorded error; the index's other sitemap and the other source
+        # are read all the same.
+        monkeypatch.setenv("NEWSFLOW_MAX_SITEMAP_BYTES", "5000000")
+        recent = now - timedelta(hours=1)
+        more = build_site(root / "more", server.url("/more"), articles=2, in_feed=0, now=now, seed=11)
+        (root / "small.xml").write_bytes(urlset(more.pages, recent))
+        (root / "index.xml").write_bytes(dated_index([(server.url("/big.xml"), recent), (server.url("/small.xml"), recent)]))
+        other_db = tmp_path / "other.duckdb"
+        totals = ingest_feeds(sitemaps=[server.url("/index.xml"), server.url("/big.xml")], db=str(other_db), **FAST)
+        assert (totals["sitemaps"], totals["feeds_failed"], totals["articles"]) == (2, 1, 2)
+        too_large = "sitemap_too_large: over 5000000 bytes (NEWSFLOW_MAX_SITEMAP_BYTES)"
+        assert dict(rows(other_db, "SELECT source_url, last_error FROM sources")) == {
+            server.url("/index.xml"): f"sitemap_problem: {server.url('/big.xml')}: {too_large}",
+            server.url("/big.xml"): too_large}
+        assert rows(other_db, "SELECT file_url FROM sitemap_files") == [(server.url("/small.xml"),)]  # big: asked again

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from newsflow.storage.sources import SourceState, load_sources, mark_seen, save_sources, seen_entries
+from newsflow.storage.sources import (SitemapFile, SourceState, load_sitemap_files, load_sources, mark_seen,
+                                      save_sitemap_files, save_sources, seen_entries)
 
 T0 = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
 T1 = datetime(2026, 11, 23, 18, 15, tzinfo=timezone.utc)
@@ -29,6 +30,20 @@ def test_state_round_trips_and_is_replaced(db):
     assert db.execute("SELECT count(*) FROM sources").fetchone()[0] == 2
 
 
+def test_the_sitemaps_of_an_index_round_trip_per_source_and_are_replaced(db):
+    index, other = "https://site.example/sitemap_index.xml", "https://other.example/index.xml"
+    dated = SitemapFile(index, "https://site.example/news.xml", '"e1"', "Mon, 23 Nov 2026 17:00:00 GMT", T0, T0)
+    undated = SitemapFile(index, "https://site.example/pages.xml", None, None, None, T0)
+    elsewhere = SitemapFile(other, "https://other.example/a.xml", '"x"', None, None, T0)
+    assert save_sitemap_files(db, [dated, undated, elsewhere]) == 3
+    assert load_sitemap_files(db, [index]) == {index: {dated.file_url: dated, undated.file_url: undated}}
+    cleared = replace(dated, etag=None, last_modified=None, lastmod=None, read_at=T1)  # a retried index's sitemap
+    save_sitemap_files(db, [cleared])
+    assert load_sitemap_files(db, [index, other, "https://never.example/"]) == {
+        index: {dated.file_url: cleared, undated.file_url: undated}, other: {elsewhere.file_url: elsewhere}}
+    assert load_sitemap_files(db, []) == {} and save_sitemap_files(db, []) == 0
+
+
 def test_seen_entries_are_per_feed_and_keep_their_first_time(db):
     assert mark_seen(db, [(FEED, "a"), (FEED, "b"), (FEED, "a")], T0) == 2
     mark_seen(db, [(FEED, "b"), ("https://other/feed", "a")], T1)
@@ -37,6 +52,15 @@ def test_seen_entries_are_per_feed_and_keep_their_first_time(db):
     assert seen_entries(db, []) == set()
     first = db.execute("SELECT first_seen_at FROM seen_entries WHERE source_url = ? AND entry_key = 'b'", [FEED]).fetchone()[0]
     assert first == T0
+
+
+def test_keys_with_quotes_backslashes_controls_and_other_scripts_are_found_as_stored(db):
+    keys = ['tag:x,2026:"quoted"', "back\\slash\\", "unit\x1fsep\nline", "https://例え.jp/記事?q=ü", "[\"not\", \"json\"]"]
+    mark_seen(db, [(FEED, k) for k in keys], T0)
+    assert seen_entries(db, [(FEED, k) for k in keys] + [(FEED, "other")]) == {(FEED, k) for k in keys}
+    from newsflow.storage.sources import seen_anywhere
+
+    assert seen_anywhere(db, keys + ["other"]) == set(keys)
 
 
 def test_added_at_is_kept_and_the_health_view_reads_the_polls(db):
