@@ -5,7 +5,6 @@ no PRIMARY KEY to lean on, so no INSERT ... ON CONFLICT): a rerun of a batch nev
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import duckdb
@@ -52,16 +51,6 @@ def insert_rows(
     except RuntimeError as exc:  # DuckDB 1.5's Python binding: a str it cannot convert, said without the value
         raise _unencodable(table, columns, lists) or exc
     return len(rows)
-
-
-def strings(values: Sequence[str]) -> str:
-    """Many strings as one parameter, for `unnest(from_json($n, '["VARCHAR"]'))` in a lookup: DuckDB 1.5's Python
-    binding tries to import pandas for each element of a list parameter (twice per string when pandas is not
-    installed), which costs ~0.2 ms a string; one JSON text is parsed in SQL at ~4 us a string."""
-    return json.dumps(list(values), ensure_ascii=False)
-
-
-STRINGS = """from_json(${}, '["VARCHAR"]')"""  # the SQL that reads back strings(); format with the parameter's number
 
 
 def _unencodable(table: str, columns: Sequence[str], lists: list[list]) -> duckdb.InvalidInputException | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from newsflow.storage.bulk import STRINGS, insert_rows, strings
+from newsflow.storage.bulk import insert_rows
 
 
 @dataclass(slots=True)
@@ -96,9 +96,8 @@ def seen_entries(con: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str, str]
         return set()
     rows = con.execute(
         "SELECT e.source_url, e.entry_key FROM seen_entries e "
-        f"JOIN (SELECT unnest({STRINGS.format(1)}) AS u, unnest({STRINGS.format(2)}) AS k) q "
-        "ON e.source_url = q.u AND e.entry_key = q.k",
-        [strings([p[0] for p in pairs]), strings([p[1] for p in pairs])],
+        "JOIN (SELECT unnest($1) AS u, unnest($2) AS k) q ON e.source_url = q.u AND e.entry_key = q.k",
+        [[p[0] for p in pairs], [p[1] for p in pairs]],
     ).fetchall()
     return {(u, k) for u, k in rows}
 
@@ -136,8 +135,8 @@ def seen_anywhere(con: duckdb.DuckDBPyConnection, keys: Iterable[str]) -> set[st
     keys = list(dict.fromkeys(keys))
     if not keys:
         return set()
-    rows = con.execute(f"SELECT DISTINCT e.entry_key FROM seen_entries e JOIN (SELECT unnest({STRINGS.format(1)}) AS k) q "
-                       "ON e.entry_key = q.k", [strings(keys)]).fetchall()
+    rows = con.execute("SELECT DISTINCT e.entry_key FROM seen_entries e JOIN (SELECT unnest($1) AS k) q "
+                       "ON e.entry_key = q.k", [keys]).fetchall()
     return {r[0] for r in rows}
 
 
