@@ -186,13 +186,13 @@ def free_port() -> int:
 
 
 def main() -> None:
-    from bench_lake import prefect_server
+    from prefect_server import prefect_server
 
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     load = os.getloadavg()
     parsing = bench_parsing()
-    with tempfile.TemporaryDirectory() as work, prefect_server(Path(work), free_port()) as env:
+    with tempfile.TemporaryDirectory() as work, prefect_server(Path(work) / "prefect-home", free_port()) as env:
         os.environ.update(env)  # before Prefect is imported: every flow run of this process reports to that server
         polling = bench_polling(total, repeats)
     after = os.getloadavg()
