@@ -5,11 +5,11 @@ import html
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsflow.extractors.fetch import is_transient
 from newsflow.flows.feeds import ingest_feeds
+from tests.dbrows import rows
 from tests.feed_server import FeedServer, Step
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -26,14 +26,6 @@ def server(monkeypatch):
     monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY_S", "0")
     with FeedServer(root=BENCH) as s:
         yield s
-
-
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def teaser_feed(items: list[tuple[str, str]]) -> bytes:

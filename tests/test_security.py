@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from tests.dbrows import rows
+
 REPO = Path(__file__).resolve().parents[1]
 CODE = [p for folder in ("flows", "extractors", "storage") for p in (REPO / folder).rglob("*.py")]
 
@@ -62,14 +64,6 @@ def assert_refused(result, *words: str) -> None:
     assert all(word in result.stderr for word in words), result.stderr
 
 
-def rows_of(db: Path, query: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
-
-
 def test_sql_reads_the_database_and_no_file_of_the_machine(tmp_path):
     db = news_database(tmp_path / "news.duckdb")
     (tmp_path / "secret.csv").write_text("password\nhunter2\n")
@@ -102,8 +96,8 @@ def test_sql_writes_no_file_and_no_database(tmp_path):
         assert_refused(sql(db, query, "--allow-files", str(tmp_path), cwd=tmp_path), "read-only statement", word)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["news.duckdb", "other.duckdb", "same.duckdb"]
     for path in (db, other):
-        assert rows_of(path, "SELECT count(*) FROM articles") == [(1,)]
-        assert rows_of(path, "SELECT count(*) FROM mentions") == [(1,)]
+        assert rows(path, "SELECT count(*) FROM articles") == [(1,)]
+        assert rows(path, "SELECT count(*) FROM mentions") == [(1,)]
 
 
 def test_sql_takes_no_setting_and_one_statement(tmp_path):

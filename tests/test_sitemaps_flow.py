@@ -5,10 +5,10 @@ import gzip
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsflow.flows.feeds import ingest_feeds
+from tests.dbrows import rows
 from tests.feed_server import FeedServer, Step
 from tests.news_site import build_site, news_sitemap
 
@@ -22,14 +22,6 @@ def quick(monkeypatch):
     # run in this process rather than on a local Dask cluster.
     monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY_S", "0")
     monkeypatch.setenv("NEWSFLOW_WORKERS", "0")
-
-
-def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def urlset(urls: list[str], lastmod: datetime | None = None) -> bytes:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsflow.flows.feeds import ingest_feeds
 from newsflow.flows.sources import add_sources
+from tests.dbrows import rows
 from tests.feed_server import FeedServer, Step
 from tests.news_site import build_site
 
@@ -20,14 +19,6 @@ from tests.news_site import build_site
 def quick(monkeypatch):
     monkeypatch.setenv("NEWSFLOW_PER_HOST_DELAY_S", "0")
     monkeypatch.setenv("NEWSFLOW_WORKERS", "0")
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_home_page_gives_its_feed_and_robots_txt_its_news_sitemap_which_are_polled(prefect_harness, quick, tmp_path):

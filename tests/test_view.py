@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.dbrows import rows
+
 SAMPLE_COPY = "copy_of_first.txt"
 
 
@@ -75,17 +77,12 @@ def view(ingested):
     process.wait(timeout=30)
 
 
-def _read(db: Path, sql: str, params=()) -> list[tuple]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
-
-
 def test_overview_shows_statuses_reject_reasons_and_runs(view, ingested):
     status, page, _ = _get(view + "/")
     assert status == 200
-    for reason, n in _read(ingested, "SELECT error, count(*) FROM documents WHERE status = 'rejected' GROUP BY 1"):
+    for reason, n in rows(ingested, "SELECT error, count(*) FROM documents WHERE status = 'rejected' GROUP BY 1"):
         assert f"<tr><td>{reason}</td><td>{n}</td></tr>" in page
-    assert {r[0] for r in _read(ingested, "SELECT error FROM documents WHERE status = 'rejected'")} == {
+    assert {r[0] for r in rows(ingested, "SELECT error FROM documents WHERE status = 'rejected'")} == {
         "clean_too_short", "read_unsupported_type"}
     for label in ("new", "duplicate", "rejected"):
         assert f"<title>{label}: " in page  # a bar of the status chart
@@ -93,7 +90,7 @@ def test_overview_shows_statuses_reject_reasons_and_runs(view, ingested):
     assert "no feed failing or stale" in page
     news = page[page.index('<table id="in-the-news">'):]
     news = news[: news.index("</table>")]
-    top = _read(ingested, """SELECT e.name, count(DISTINCT m.article_id) AS n FROM mentions m JOIN entities e USING (entity_id)
+    top = rows(ingested, """SELECT e.name, count(DISTINCT m.article_id) AS n FROM mentions m JOIN entities e USING (entity_id)
                              JOIN articles a USING (article_id) WHERE e.label IN ('PERSON', 'ORG')
                              AND coalesce(a.published_at, a.first_seen_at) >= now() - INTERVAL 7 DAY
                              GROUP BY 1 ORDER BY n DESC, e.name LIMIT 1""")
@@ -104,7 +101,7 @@ def test_overview_shows_statuses_reject_reasons_and_runs(view, ingested):
 
 
 def test_articles_list_newest_first_with_story_size_and_filters(view, ingested):
-    titles = _read(ingested, "SELECT title FROM articles ORDER BY first_seen_at DESC, article_id")
+    titles = rows(ingested, "SELECT title FROM articles ORDER BY first_seen_at DESC, article_id")
     status, page, _ = _get(view + "/articles")
     assert status == 200
     positions = [page.index(title.replace("'", "&#39;")) for (title,) in titles]
@@ -115,7 +112,7 @@ def test_articles_list_newest_first_with_story_size_and_filters(view, ingested):
 
 
 def test_search_ranks_by_bm25(view, ingested):
-    (wanted,) = _read(ingested, "SELECT article_id FROM articles WHERE title ILIKE '%New Year Message%'")[0]
+    (wanted,) = rows(ingested, "SELECT article_id FROM articles WHERE title ILIKE '%New Year Message%'")[0]
     status, page, _ = _get(view + "/articles?q=new+year+message")
     assert status == 200 and "Ranked by BM25" in page
     first_link = page.index('<a href="/articles/')
@@ -123,10 +120,10 @@ def test_search_ranks_by_bm25(view, ingested):
 
 
 def test_article_shows_removed_lines_with_reasons_and_the_merged_copy(view, ingested):
-    (article_id, document_id) = _read(
+    (article_id, document_id) = rows(
         ingested, "SELECT article_id, document_id FROM documents WHERE source_ref LIKE ? AND status = 'duplicate'",
         [f"%{SAMPLE_COPY}"])[0]
-    removed = _read(ingested, "SELECT line_no, reason FROM removed_lines r JOIN documents d USING (document_id) "
+    removed = rows(ingested, "SELECT line_no, reason FROM removed_lines r JOIN documents d USING (document_id) "
                               "WHERE d.article_id = ? AND d.status = 'new'", [article_id])
     assert removed
     status, page, _ = _get(view + f"/articles/{article_id}")
@@ -136,7 +133,7 @@ def test_article_shows_removed_lines_with_reasons_and_the_merged_copy(view, inge
     assert page.count('<span class="reason">') == len(removed)
     # Kept and removed lines in the page's own order, by the line numbers stored with the article.
     shown = [int(n) for n in re.findall(r'data-line="(\d+)"', page.split('id="lines"')[1])]
-    (kept,) = _read(ingested, "SELECT text_line_nos FROM articles WHERE article_id = ?", [article_id])[0]
+    (kept,) = rows(ingested, "SELECT text_line_nos FROM articles WHERE article_id = ?", [article_id])[0]
     assert shown == sorted(kept + [line_no for line_no, _ in removed])
     assert document_id in page and "<td>duplicate</td>" in page
     hidden = _get(view + f"/articles/{article_id}?removed=hide")[1]
@@ -144,18 +141,18 @@ def test_article_shows_removed_lines_with_reasons_and_the_merged_copy(view, inge
 
 
 def test_mentions_link_to_their_entity_page(view, ingested):
-    article_id, entity_id, surface, name = _read(
+    article_id, entity_id, surface, name = rows(
         ingested, "SELECT m.article_id, m.entity_id, m.surface, e.name FROM mentions m JOIN entities e USING (entity_id) "
                   "ORDER BY m.article_id, m.start_char LIMIT 1")[0]
     page = _get(view + f"/articles/{article_id}")[1]
     assert f'<a href="/entities/{entity_id}">{surface}</a>' in page
     status, entity_page, _ = _get(view + f"/entities/{entity_id}")
     assert status == 200 and f'<h1 id="name">{name}</h1>' in entity_page
-    for language, alias in _read(ingested, "SELECT coalesce(language, '?'), alias FROM entity_aliases "
+    for language, alias in rows(ingested, "SELECT coalesce(language, '?'), alias FROM entity_aliases "
                                            "WHERE entity_id = ? AND NOT starts_with(alias, '~')", [entity_id]):
         row = entity_page[entity_page.index(f"<tr><td>{language}</td><td>"):]
         assert alias.replace("'", "&#39;") in row[: row.index("</tr>")]
-    n_articles = _read(ingested, "SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", [entity_id])[0][0]
+    n_articles = rows(ingested, "SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", [entity_id])[0][0]
     table = entity_page[entity_page.index('<table id="articles">'):]
     assert table[: table.index("</table>")].count('<a href="/articles/') == n_articles
     assert _get(view + "/entities/no-such-entity")[0] == 404
@@ -165,7 +162,7 @@ HOSTILE = ["'; DROP TABLE articles; --", "' OR '1'='1", "<script>alert(1)</scrip
 
 
 def test_hostile_query_strings_are_escaped_and_change_nothing(view, ingested):
-    before = _read(ingested, "SELECT count(*) FROM articles")[0][0]
+    before = rows(ingested, "SELECT count(*) FROM articles")[0][0]
     for value in HOSTILE:
         for name in ("q", "site", "language", "entity", "date", "offset"):
             status, page, _ = _get(view + "/articles?" + urllib.parse.urlencode({name: value}))
@@ -177,7 +174,7 @@ def test_hostile_query_strings_are_escaped_and_change_nothing(view, ingested):
             status, page, _ = _get(view + path + urllib.parse.quote(value, safe="") + ("/original" if "quarantine" in path else ""))
             assert status == 404 and "<script>alert(1)</script>" not in page and "Traceback" not in page
     assert _get(view + "/quarantine?offset=-3")[0] == 200
-    assert _read(ingested, "SELECT count(*) FROM articles")[0][0] == before
+    assert rows(ingested, "SELECT count(*) FROM articles")[0][0] == before
 
 
 def test_a_missing_article_is_a_404_page_not_a_traceback(view, ingested):
@@ -189,7 +186,7 @@ def test_a_missing_article_is_a_404_page_not_a_traceback(view, ingested):
 def test_quarantine_links_to_the_kept_original(view, ingested):
     status, page, _ = _get(view + "/quarantine")
     assert status == 200 and "clean_too_short" in page and "read_unsupported_type" in page
-    (document_id,) = _read(ingested, "SELECT document_id FROM documents WHERE error = 'clean_too_short'")[0]
+    (document_id,) = rows(ingested, "SELECT document_id FROM documents WHERE error = 'clean_too_short'")[0]
     status, body, headers = _get(view + f"/quarantine/{document_id}/original")
     assert status == 200 and body == "short"
     assert headers["content-type"].startswith("text/plain") and headers["x-content-type-options"] == "nosniff"
@@ -225,8 +222,8 @@ def test_in_headless_chromium_the_pages_render_search_and_toggle(view, ingested)
     chromium = shutil.which("chromium")
     assert chromium, "chromium is installed by `make install` (apt-get install chromium)"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (wanted, title), = _read(ingested, "SELECT article_id, title FROM articles WHERE title ILIKE '%New Year Message%'")
-    n_removed = _read(ingested, "SELECT count(*) FROM removed_lines r JOIN documents d USING (document_id) "
+    (wanted, title), = rows(ingested, "SELECT article_id, title FROM articles WHERE title ILIKE '%New Year Message%'")
+    n_removed = rows(ingested, "SELECT count(*) FROM removed_lines r JOIN documents d USING (document_id) "
                                 "WHERE d.article_id = ? AND d.status = 'new'", [wanted])[0][0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
@@ -259,7 +256,7 @@ def test_in_headless_chromium_the_pages_render_search_and_toggle(view, ingested)
         mention = page.locator('#text a[href^="/entities/"]').first
         entity_id = urllib.parse.unquote(mention.get_attribute("href").removeprefix("/entities/"))
         mention.click()
-        n_articles = _read(ingested, "SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", [entity_id])[0][0]
+        n_articles = rows(ingested, "SELECT count(DISTINCT article_id) FROM mentions WHERE entity_id = ?", [entity_id])[0][0]
         assert page.locator('#articles a[href^="/articles/"]').count() == n_articles > 0
         page.screenshot(path=str(SCREENSHOTS / "entity.png"), full_page=True)
 
@@ -354,7 +351,7 @@ def test_the_view_keeps_answering_while_watch_ingests(tmp_path, prefect_harness,
         view.terminate()
         watch.send_signal(2)  # Ctrl-C: the batch in hand finishes, then the watcher stops
         watch.wait(timeout=120)
-    titles = _read(db, "SELECT title FROM articles")
-    assert len(titles) == len(_read(db, "SELECT 1 FROM documents WHERE status = 'new'")) >= 8
+    titles = rows(db, "SELECT title FROM articles")
+    assert len(titles) == len(rows(db, "SELECT 1 FROM documents WHERE status = 'new'")) >= 8
     for (title,) in titles:
         assert title in html.unescape(final[1])
