@@ -52,8 +52,9 @@ def not_ingested_yet(path: str | Path) -> FileNotFoundError:
                              "or wait for newsflow watch to land its first file)")
 
 
-def check_database(path: str | Path, *, write: bool) -> None:
-    """Raise DatabaseUnusable with one line saying why `path` cannot serve (FileNotFoundError: a reader, no file yet)."""
+def check_database(path: str | Path, *, write: bool, open_file: bool = True) -> None:
+    """Raise DatabaseUnusable with one line saying why `path` cannot serve (FileNotFoundError: a reader, no file yet).
+    `open_file` False: the path and permissions only, not a trial open of an existing file."""
     if is_lake(path):
         _check_lake(path, write=write)
         return
@@ -75,6 +76,8 @@ def check_database(path: str | Path, *, write: bool) -> None:
         # DuckDB writes <db>.wal beside the file on every write, and writer_lock() keeps <db>.lock there.
         raise DatabaseUnusable(f"the folder of {path} is read-only for this user: ingest and watch write "
                                f"{path.name}.wal and {path.name}.lock beside it (newsflow sql can read it)")
+    if not open_file:
+        return
     try:
         duckdb.connect(str(path), read_only=True).close()
     except duckdb.Error as exc:  # IOException for a foreign file, Error for a damaged header

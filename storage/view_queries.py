@@ -114,6 +114,11 @@ def article(con: duckdb.DuckDBPyConnection, article_id: str) -> dict | None:
     return result
 
 
+def articles_page(con: duckdb.DuckDBPyConnection, **filters) -> tuple[list[dict], dict]:
+    """The article list and its filter menus, on one connection."""
+    return articles(con, **filters), article_filters(con)
+
+
 def quarantine(con: duckdb.DuckDBPyConnection, offset: int = 0, limit: int = PAGE_SIZE) -> list[dict]:
     """Rejected inputs, newest first, with their reason and where the original was kept."""
     return _dicts(con.execute(
@@ -180,3 +185,11 @@ def ranked_ids(index: duckdb.DuckDBPyConnection, db: str, query: str, limit: int
     finally:
         index.execute("DETACH source")
     return [hit.article_id for hit in search(index, query, None, limit)]
+
+
+def entity_page(con: duckdb.DuckDBPyConnection, entity_id: str) -> dict | None:
+    """An entity (see entity) with its newest articles, on one connection."""
+    found = entity(con, entity_id)
+    if found is not None:
+        found["articles"] = articles(con, entity_id=entity_id)
+    return found

@@ -69,9 +69,8 @@ def articles(request: Request) -> HTMLResponse:
     except ValueError:
         return _page(request, "message.html", 400, title="Bad filter", message="date is YYYY-MM-DD, offset a number")
     ids = reader.search(search, q.PAGE_SIZE) if search else None
-    rows = reader.read(q.articles, site=_arg(request, "site"), language=_arg(request, "language"), day=day,
-                       entity_id=_arg(request, "entity"), ids=ids, offset=0 if ids is not None else offset)
-    filters = reader.read(q.article_filters)
+    rows, filters = reader.read(q.articles_page, site=_arg(request, "site"), language=_arg(request, "language"), day=day,
+                                entity_id=_arg(request, "entity"), ids=ids, offset=0 if ids is not None else offset)
     return _page(request, "articles.html", rows=rows, filters=filters, params=dict(request.query_params),
                  search=search, offset=offset, page_size=q.PAGE_SIZE)
 
@@ -86,10 +85,10 @@ def article(request: Request) -> HTMLResponse:
 
 
 def entity(request: Request) -> HTMLResponse:
-    found = request.app.state.reader.read(q.entity, request.path_params["entity_id"])
+    found = request.app.state.reader.read(q.entity_page, request.path_params["entity_id"])
     if found is None:
         return _page(request, "message.html", 404, title="No such entity", message=request.path_params["entity_id"])
-    rows = request.app.state.reader.read(q.articles, entity_id=found["entity_id"])
+    rows = found["articles"]
     return _page(request, "entity.html", e=found, rows=rows,
                  per_day_chart=bar_chart([(str(r["day"]), r["n"]) for r in found["per_day"]]))
 
