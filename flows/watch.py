@@ -42,6 +42,7 @@ from newsflow.extractors.settings import Settings
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import Workers, workers_for
 from newsflow.storage.db import DatabaseLocked, connect, connection, database_exists
+from newsflow.storage.held import held
 from newsflow.storage.writes import mark_crashed_runs
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
@@ -197,6 +198,8 @@ def keep_watching(settings: Settings, inbox: Path, settle_s: float, sweep_s: flo
         # Micro-batches of a few files run here, or on the cluster at --dask-address (tasks.workers_for): load the
         # models there now, or the session's first drops wait for them (1-3 s each).
         (workers if settings.cluster.dask_address else Workers(None)).warm(settings.ner)
+        # A lake is attached once for the session (at its first write), not in every stage of every batch.
+        stack.enter_context(held(settings.paths.db))
         mark_crashed(settings.paths.db)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
         if session.ready is not None:
