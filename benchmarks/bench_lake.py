@@ -191,31 +191,37 @@ def main() -> int:
     parser.add_argument("--base", help="the Python of another checkout (e.g. main's .venv/bin/python): its newsflow runs a "
                         "lake of its own beside this one's, for before/after figures from the same run")
     parser.add_argument("--no-again", dest="again", action="store_false", help="skip ingesting the same inbox again")
+    parser.add_argument("--latency-only", action="store_true", help="only the drop-to-queryable part")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-lake-"))
     load_start = os.getloadavg()
     try:
         with prefect_server(work) as server_env:
             env = {**os.environ, **server_env, "PREFECT_LOGGING_LEVEL": "WARNING"}
-            speed = throughput(args.articles, env, work, args.base, args.again)
+            speed = {} if args.latency_only else throughput(args.articles, env, work, args.base, args.again)
             load_mid = os.getloadavg()
             waits = latency(args.drops, env, work / "latency", args.base)
         from newsflow.storage.lake import compact
 
-        with connection(targets(work)["ducklake:sqlite:"][0]) as con:
-            files = compact(con)
+        files = None
+        if speed:
+            with connection(targets(work)["ducklake:sqlite:"][0]) as con:
+                files = compact(con)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     load_end = os.getloadavg()
     lines = [f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: `bench_lake.py --articles {args.articles} --drops {args.drops}"
-             + (" --base ...`" if args.base else "`"), "",
+             + (" --latency-only" if args.latency_only else "") + (" --base ...`" if args.base else "`"), "",
              f"{os.cpu_count()} CPUs shared with other sessions; load average (1 min) {load_start[0]:.1f} at the start, "
-             f"{load_mid[0]:.1f} after the throughput part, {load_end[0]:.1f} at the end."
+             f"{load_mid[0]:.1f} {'before the watchers started' if args.latency_only else 'after the throughput part'}, "
+             f"{load_end[0]:.1f} at the end."
              + (f" `{BASE_LABEL}`: the same commands run by {args.base}, i.e. the code before this change." if args.base else ""), "",
              f"Throughput: `newsflow ingest inbox` of {args.articles:,} text articles, NER off, one Prefect server for all, "
              "targets one after the other.", "",
              "| target | first ingest | articles/s | same inbox again (all duplicates) | articles stored | load before |",
              "|---|---|---|---|---|---|"]
+    if not speed:
+        lines = lines[:4]  # the heading and the load line: no throughput part was run
     for label, (first, again, stored, load) in speed.items():
         lines.append(f"| {label} | {first:.1f} s | {stored / first:.1f} | {f'{again:.1f} s' if again else '-'} | {stored:,} | {load:.1f} |")
     lines += ["", f"Drop-to-queryable under `newsflow watch` ({args.drops} single news pages per target, NER on; every target's "
@@ -224,8 +230,9 @@ def main() -> int:
               "| target | p50 | p95 | max |", "|---|---|---|---|"]
     for label, times in waits.items():
         lines.append(f"| {label} | {statistics.median(times):.2f} s | {percentile(times, 95):.2f} s | {max(times):.2f} s |")
-    lines += ["", f"Data files of the {args.articles:,}-article lake after its ingests (each run compacts when it ends): "
-              f"{files[0]}; {files[1]} after one more `storage.lake.compact`."]
+    if files:
+        lines += ["", f"Data files of the {args.articles:,}-article lake after its ingests (each run compacts when it ends): "
+                  f"{files[0]}; {files[1]} after one more `storage.lake.compact`."]
     text = "\n".join(lines) + "\n"
     print(text)
     results = HERE / "results" / "lake.md"

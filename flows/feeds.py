@@ -26,7 +26,6 @@ from newsflow.flows.pipeline import land_batch, prepare_batch
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import connection, writer_lock
-from newsflow.storage.held import held
 from newsflow.storage.sources import SourceState, mark_seen, seen_anywhere, seen_entries, subscribed_sources
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
@@ -263,20 +262,13 @@ def ingest_feeds(
     or failed fetch is a rejected document with the reason. allow_networks lists CIDRs allowed even when private
     addresses are not. A run with pages only is recorded in `runs` as `ingest-urls`.
     """
+    from newsflow.flows.sources import finish_sources, sources_to_poll
+
     settings = fetch_settings(settings_for(db, batch_size=batch_size, ner=entities), allow_private, respect_robots)
     if subscribed:  # a scheduled run polls the subscribed sources even when its feeds.txt is not there (yet)
         sources = present_sources(sources or [])
     urls, sitemap_urls = read_sources(sources or []), read_sources(sitemaps or [])
     db_path = settings.paths.db
-    with held(db_path):  # a lake attached once for the run (storage/held.py)
-        return _ingest_feeds(settings, db_path, urls, sitemap_urls, subscribed, pages, allow_networks, fetch_pages)
-
-
-def _ingest_feeds(settings: Settings, db_path: Path, urls: list[str], sitemap_urls: list[str], subscribed: bool,
-                  pages: list[str] | None, allow_networks: list[str] | None, fetch_pages: bool) -> dict[str, int]:
-    """ingest_feeds' body, inside its held() block."""
-    from newsflow.flows.sources import finish_sources, sources_to_poll
-
     if subscribed:
         with connection(db_path) as con:
             urls += [u for u in subscribed_sources(con) if u not in urls and u not in sitemap_urls]

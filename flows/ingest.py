@@ -19,7 +19,6 @@ from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.archive import NotMoved, check_folders, finish_move, move_originals, plan_destinations
 from newsflow.storage.db import connection, writer_lock
-from newsflow.storage.held import held
 from newsflow.storage.moves import pending_moves, settle_moves
 
 
@@ -158,8 +157,7 @@ def ingest_inbox(
 
         return keep_watching(settings, inbox_dir, settle_s, sweep_s)
     paths = list_inbox(inbox_dir)
-    # held(): a lake is attached once for the run, not in every stage of every batch (storage/held.py).
-    with held(settings.paths.db), recorded_run(settings.paths.db, "ingest-inbox") as run, Progress(len(paths)) as progress:
+    with recorded_run(settings.paths.db, "ingest-inbox") as run, Progress(len(paths)) as progress:
         run.totals.update(ingest_paths(settings, inbox_dir, paths, run.run_id, progress))
         if run.totals.get("unmoved"):
             raise NotMoved(f"{run.totals['unmoved']} recorded file(s) could not be moved out of the inbox (why: above); "

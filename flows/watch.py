@@ -192,14 +192,14 @@ def keep_watching(settings: Settings, inbox: Path, settle_s: float, sweep_s: flo
     size = max(1, settings.limits.batch_size)
     totals = dict.fromkeys(TOTAL_KEYS, 0)
     with ExitStack() as stack:
+        # A lake is attached once for the session (at its first write; nothing is open while the cluster starts).
+        stack.enter_context(held(settings.paths.db))
         handler = stack.enter_context(_observing(inbox_dir))
         # One cluster (and one Prefect API, shared with its workers) for every micro-batch of the session.
         workers = stack.enter_context(workers_for(settings, None))
         # Micro-batches of a few files run here, or on the cluster at --dask-address (tasks.workers_for): load the
         # models there now, or the session's first drops wait for them (1-3 s each).
         (workers if settings.cluster.dask_address else Workers(None)).warm(settings.ner)
-        # A lake is attached once for the session (at its first write), not in every stage of every batch.
-        stack.enter_context(held(settings.paths.db))
         mark_crashed(settings.paths.db)
         say(f"newsflow watch: watching {inbox_dir} -> {settings.paths.db} (settle {settle_s}s, sweep every {sweep_s}s; Ctrl-C stops)")
         if session.ready is not None:
