@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from newsflow.storage.db import compact_lake, connection
+from newsflow.storage.held import held
 from newsflow.storage.lake import is_lake
 from newsflow.storage.writes import finish_run, start_run
 
@@ -37,7 +38,16 @@ def recorded_run(db: str | Path, flow: str, part: int | None = None) -> Iterator
     failed with the error on any exception, KeyboardInterrupt included (the totals so far are kept); re-raises.
 
     `part` numbers the micro-batches of one long flow run (`watch`): their run ids are `<flow run id>/<part>`.
+    A lake is attached once for the run, every stage of every batch included (storage/held.py); a watch session
+    holds it for all its micro-batches already.
     """
+    with held(db), _recorded(db, flow, part) as run:
+        yield run
+
+
+@contextmanager
+def _recorded(db: str | Path, flow: str, part: int | None) -> Iterator[RecordedRun]:
+    """recorded_run's rows and compaction, inside its held() block."""
     run = RecordedRun(run_id_now() if part is None else f"{run_id_now()}/{part}", flow)
     with connection(db) as con:
         start_run(con, run.run_id, flow)

@@ -42,6 +42,7 @@ from newsflow.extractors.settings import Settings
 from newsflow.flows.runs import recorded_run
 from newsflow.flows.tasks import workers_for
 from newsflow.storage.db import DatabaseLocked, connect, connection, database_exists
+from newsflow.storage.held import held
 from newsflow.storage.writes import mark_crashed_runs
 
 TOTAL_KEYS = ("files", "documents", "articles", "duplicates", "rejected", "mentions")
@@ -191,6 +192,8 @@ def keep_watching(settings: Settings, inbox: Path, settle_s: float, sweep_s: flo
     size = max(1, settings.limits.batch_size)
     totals = dict.fromkeys(TOTAL_KEYS, 0)
     with ExitStack() as stack:
+        # A lake is attached once for the session (at its first write; nothing is open while the cluster starts).
+        stack.enter_context(held(settings.paths.db))
         handler = stack.enter_context(_observing(inbox_dir))
         # One cluster (and one Prefect API, shared with its workers) for every micro-batch of the session.
         workers = stack.enter_context(workers_for(settings, None))

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from newsflow.storage.bulk import insert_rows
+from newsflow.storage.held import held_lake
 from newsflow.storage.lake import LakeUnusable, attach_lake, compact, postgres_writer_lock, is_lake, lake_ddl, lake_exists, sqlite_catalog
 
 
@@ -312,11 +313,21 @@ def attach_read_only(con: duckdb.DuckDBPyConnection, path: str | Path, alias: st
 
 @contextmanager
 def connection(path: str | Path, *, read_only: bool = False, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection held only for the block, so other processes can open the file in between."""
+    """A connection held only for the block, so other processes can open the file in between; inside a
+    storage.held.held(path) block on a lake, a cursor of the lake attached once for the run instead."""
+    holder = held_lake(path)
     with ctrl_c_kept():
-        con = connect(path, read_only=read_only, wait_s=wait_s)
+        raw = holder.cursor(lambda: connect(path, wait_s=wait_s), read_only=read_only) if holder else None
+        if raw is None:
+            con = connect(path, read_only=read_only, wait_s=wait_s)
+        else:
+            con = raw if read_only else BusyRetrying(raw, wait_s)
         try:
             yield con
+        except duckdb.FatalException:
+            if holder is not None:
+                holder.drop()  # DuckDB invalidated the database: the next connection attaches afresh
+            raise
         finally:
             con.close()
 
