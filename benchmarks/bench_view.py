@@ -39,7 +39,6 @@ from bench_search import fill, pct, timed, whole_search  # noqa: E402
 from corpus import make_articles  # noqa: E402
 
 from newsflow.storage.db import connection  # noqa: E402
-from newsflow.storage.db import apply_schema  # noqa: E402
 
 
 def free_port() -> int:
@@ -133,8 +132,6 @@ def measure_pages(size: int, folder: Path) -> dict[str, tuple[float, float]]:
 
 def measure(size: int, words: int, folder: Path) -> dict[str, float]:
     db = folder / f"view_{size}.duckdb"
-    with connection(db) as con:
-        apply_schema(con)
     corpus = make_articles(size + 200, words)
     fill(db, corpus[:size], 0)
     rng = random.Random(5)

@@ -75,7 +75,7 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources = Sou
     """Conditional GET of one feed or sitemap and parse it; a source's own failure is recorded on its state, never
     raised. A source of unknown type is a sitemap when its bytes look like one (a sitemap in a list of feeds).
     max_bytes bounds a feed, sitemap_bytes a sitemap file; files: an index's sitemaps as last read."""
-    from newsflow.flows.sitemaps import read_sitemap, too_large
+    from newsflow.flows.sitemaps import read_sitemap, sitemap_reason
 
     first_poll = state.last_success_at is None
     state = replace(state, last_polled_at=now)
@@ -87,7 +87,7 @@ def poll(fetcher: Fetcher, state: SourceState, now: datetime, cfg: Sources = Sou
         response = fetcher.get(state.source_url, etag=state.etag, last_modified=state.last_modified,
                                accept=FEED_ACCEPT, robots=False, max_bytes=limit)
     except FetchError as exc:
-        why = too_large(exc, limit) if state.source_type == "sitemap" else f"{exc.reason}: {exc.detail}"
+        why = sitemap_reason(exc, limit) if state.source_type == "sitemap" else f"{exc.reason}: {exc.detail}"
         return FeedPoll(replace(state, last_status=exc.status, consecutive_errors=state.consecutive_errors + 1,
                                 last_error=why[:1000]))
     if response.not_modified:

@@ -85,7 +85,7 @@ def read_sitemap(fetcher: Fetcher, state: SourceState, response: Response, now: 
                 sub = parse_sitemap(unpack(got.content, max_bytes), got.final_url,
                                     max_urls=cfg.sitemap_max_urls - len(entries))
             except (FetchError, SitemapError) as exc:
-                problems.append(f"{child.url}: {too_large(exc, max_bytes)}")
+                problems.append(f"{child.url}: {sitemap_reason(exc, max_bytes)}")
                 continue
             if sub.kind == "sitemap_index":
                 if depth < cfg.sitemap_max_depth:
@@ -118,8 +118,8 @@ def read_sitemap(fetcher: Fetcher, state: SourceState, response: Response, now: 
                     sitemap_files=kept)
 
 
-def too_large(exc: FetchError | SitemapError, max_bytes: int) -> str:
-    """The reason (and detail) a sitemap fetch failed with; a body over the limit is `sitemap_too_large`."""
+def sitemap_reason(exc: FetchError | SitemapError, max_bytes: int) -> str:
+    """The reason a sitemap fetch failed with; a body over the limit is `sitemap_too_large`, with the limit."""
     if exc.reason == "fetch_too_large":
         return f"sitemap_too_large: over {max_bytes} bytes (NEWSFLOW_MAX_SITEMAP_BYTES)"
     return exc.reason

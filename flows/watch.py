@@ -18,7 +18,8 @@ How a dropped file is taken:
 - Prefect's start-up cost (a temporary API server when PREFECT_API_URL is unset) and the workers' start (a local Dask
   cluster, or the one at --dask-address) are paid once at start. A stage's list of a few documents (up to
   Cluster.local_max_documents: one chunk, which one worker would take anyway) runs in this process, which loads
-  trafilatura, the NER models and the dictionaries at start and keeps them, as the workers do; more go to the cluster. The session is one long-running flow run (`ingest-inbox` with watch=True), whose heartbeats tell Prefect
+  trafilatura, the NER models and the dictionaries at start and keeps them, as the workers do; more go to the
+  cluster. The session is one long-running flow run (`ingest-inbox` with watch=True), whose heartbeats tell Prefect
   it is alive; each micro-batch is a `runs` row and a few task runs of it, so a batch pays no flow-run start or end.
 - Ctrl-C: finish the batch in hand, then stop (exit 130, as any command stopped by Ctrl-C); a second Ctrl-C aborts at
   once (the next start finishes the job).
