@@ -61,9 +61,8 @@ def article_filters(con: duckdb.DuckDBPyConnection) -> dict:
 
 def articles(con: duckdb.DuckDBPyConnection, *, site: str | None = None, language: str | None = None,
              day: date | None = None, entity_id: str | None = None, ids: list[str] | None = None,
-             text: str | None = None, offset: int = 0, limit: int = PAGE_SIZE) -> list[dict]:
-    """Articles newest first (or in the order of `ids`, a search's ranking), filtered; each with its story's size.
-    `text`: a case-insensitive substring of title or body (the search when no BM25 index exists)."""
+             offset: int = 0, limit: int = PAGE_SIZE) -> list[dict]:
+    """Articles newest first (or in the order of `ids`, a search's ranking), filtered; each with its story's size."""
     rows = _dicts(con.execute(
         """WITH sizes AS (SELECT story_id, count(*) AS story_size FROM articles WHERE story_id IS NOT NULL GROUP BY 1)
            SELECT a.article_id, a.title, a.site, a.url, coalesce(a.published_at, a.first_seen_at) AS seen_at,
@@ -74,9 +73,8 @@ def articles(con: duckdb.DuckDBPyConnection, *, site: str | None = None, languag
              AND ($3::DATE IS NULL OR CAST(coalesce(a.published_at, a.first_seen_at) AS DATE) = $3)
              AND ($4::VARCHAR IS NULL OR a.article_id IN (SELECT article_id FROM mentions WHERE entity_id = $4))
              AND ($5::VARCHAR[] IS NULL OR list_contains($5::VARCHAR[], a.article_id))
-             AND ($6::VARCHAR IS NULL OR a.title ILIKE '%' || $6 || '%' OR a.text ILIKE '%' || $6 || '%')
-           ORDER BY seen_at DESC NULLS LAST, a.article_id LIMIT $7 OFFSET $8""",
-        [site, language, day, entity_id, ids, text, limit if ids is None else len(ids) or 1, offset]))
+           ORDER BY seen_at DESC NULLS LAST, a.article_id LIMIT $6 OFFSET $7""",
+        [site, language, day, entity_id, ids, limit if ids is None else len(ids) or 1, offset]))
     if ids is not None:
         rank = {article_id: i for i, article_id in enumerate(ids)}
         rows.sort(key=lambda r: rank[r["article_id"]])
